@@ -1,0 +1,45 @@
+"""Audit log and access log schemas."""
+
+from pydantic import AwareDatetime, Field
+
+from schemas.common import ResponseModel, Role
+
+
+class AuditEventRead(ResponseModel):
+    id: int
+    chain: str = Field(description="The hash chain: the subject id, or 'system'")
+    seq: int
+    subject_id: str | None
+    actor_id: str
+    actor_role: Role
+    actor_name: str
+    action: str
+    purpose: str | None
+    resource_type: str | None
+    resource_id: str | None
+    at: AwareDatetime
+    prev_hash: str
+    hash: str
+
+
+class AccessLogEntry(ResponseModel):
+    """One read or write of the subject's file, as the subject sees it."""
+
+    id: int
+    actor_id: str
+    actor_role: Role
+    actor_name: str
+    action: str
+    purpose: str | None
+    resource_type: str | None
+    resource_id: str | None
+    at: AwareDatetime
+
+
+class VerifyResult(ResponseModel):
+    valid: bool
+    events_checked: int
+    first_bad_event: int | None = Field(
+        default=None, description="Id of the first event that fails the check"
+    )
+    reason: str | None = None

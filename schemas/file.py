@@ -1,0 +1,95 @@
+"""The credit file as its subject sees it: report, export, access log."""
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.audit import AccessLogEntry
+from schemas.common import ResponseModel, Role
+from schemas.furnishing import AccountRead
+
+#: The version of the export document's schema (GDPR 20 portability).
+EXPORT_SCHEMA_VERSION = "1.0"
+
+
+class Purpose(StrEnum):
+    """Permissible purposes (FCRA 604)."""
+
+    credit_application = "credit_application"
+    account_review = "account_review"
+    prequalification = "prequalification"
+    tenant_screening = "tenant_screening"
+    insurance = "insurance"
+    employment = "employment"
+
+
+class InquiryKind(StrEnum):
+    hard = "hard"
+    soft = "soft"
+
+
+class Identity(ResponseModel):
+    id: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    national_id: str | None
+    addresses: list[dict[str, Any]]
+
+
+class InquiryRead(ResponseModel):
+    id: str
+    lender_id: str
+    lender_name: str
+    purpose: Purpose
+    kind: InquiryKind
+    at: AwareDatetime
+    obsolete_on: dt.date = Field(description="The day it leaves the file (24 months)")
+
+
+class PublicRecordRead(ResponseModel):
+    id: str
+    kind: Literal["bankruptcy"]
+    chapter: Literal[7, 13]
+    status: str
+    filed_on: dt.date
+    resolved_on: dt.date | None
+    court: str
+    reference: str
+    obsolete_on: dt.date
+
+
+class Source(ResponseModel):
+    """Someone who furnished or read data in the file."""
+
+    id: str
+    name: str
+    role: Role
+    supplied: list[str] = Field(description="What they supplied or did: accounts, inquiries")
+
+
+class Report(ResponseModel):
+    """The whole file (FCRA 609, GDPR 15): identity, items, their sources."""
+
+    subject: Identity
+    generated_at: AwareDatetime
+    accounts: list[AccountRead]
+    inquiries: list[InquiryRead]
+    public_records: list[PublicRecordRead]
+    statements: list[dict[str, Any]] = Field(default_factory=list)
+    disputes: list[dict[str, Any]] = Field(default_factory=list)
+    consents: list[dict[str, Any]] = Field(default_factory=list)
+    freeze: dict[str, Any] | None = None
+    fraud_alerts: list[dict[str, Any]] = Field(default_factory=list)
+    sources: list[Source]
+
+
+class Export(ResponseModel):
+    """Everything held about the subject, machine-readable (GDPR 20)."""
+
+    schema_version: str = EXPORT_SCHEMA_VERSION
+    exported_at: AwareDatetime
+    report: Report
+    access_log: list[AccessLogEntry]

@@ -1,0 +1,61 @@
+"""Subject endpoints for the right of access."""
+
+from fastapi import APIRouter
+
+from schemas.audit import AccessLogEntry
+from schemas.common import Page
+from schemas.file import Export, Report
+from service.access import service
+from service.core.deps import NowDep, SessionDep, SubjectDep
+from service.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    decode_int_cursor,
+    encode_cursor,
+)
+from service.core.responses import problems
+
+router = APIRouter(prefix="/v1/me", tags=["subject"], responses=problems(403))
+
+
+@router.get(
+    "/report",
+    summary="Read my whole credit file",
+    operation_id="getMyReport",
+    response_model=Report,
+)
+def get_report(session: SessionDep, me: SubjectDep, now: NowDep) -> Report:
+    return service.read_report(session, subject=me, now=now)
+
+
+@router.get(
+    "/access-log",
+    summary="Every read and write of my file, newest first",
+    operation_id="getMyAccessLog",
+    response_model=Page[AccessLogEntry],
+    responses=problems(422),
+)
+def get_access_log(
+    session: SessionDep,
+    me: SubjectDep,
+    now: NowDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[AccessLogEntry]:
+    events = service.read_access_log(
+        session, subject=me, now=now, after_id=decode_int_cursor(cursor), limit=limit
+    )
+    items = [AccessLogEntry.model_validate(e) for e in events]
+    nxt = encode_cursor(items[-1].id) if len(items) == limit else None
+    return Page[AccessLogEntry](items=items, next_cursor=nxt)
+
+
+@router.get(
+    "/export",
+    summary="Everything held about me, machine-readable",
+    operation_id="exportMyFile",
+    response_model=Export,
+)
+def get_export(session: SessionDep, me: SubjectDep, now: NowDep) -> Export:
+    return service.export(session, subject=me, now=now)

@@ -1,0 +1,78 @@
+"""The subject's right of access (FCRA 609, GDPR 15 and 20): report, export, access log.
+
+Every read is itself recorded in the audit log, in the same transaction.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from schemas.audit import AccessLogEntry
+from schemas.file import Export, Report
+from service.audit import service as audit
+from service.audit.models import AuditEvent
+from service.core.security import Principal
+from service.file import service as file_service
+
+#: GDPR 15 / FCRA 609: the subject's own access to their file.
+SELF_ACCESS_PURPOSE = "subject_access"
+
+
+def read_report(session: Session, *, subject: Principal, now: datetime) -> Report:
+    report = file_service.build_report(session, subject_id=subject.id, now=now)
+    audit.record(
+        session,
+        actor=subject,
+        action="report.read",
+        now=now,
+        subject_id=subject.id,
+        purpose=SELF_ACCESS_PURPOSE,
+        resource_type="report",
+        resource_id=subject.id,
+    )
+    return report
+
+
+def read_access_log(
+    session: Session, *, subject: Principal, now: datetime, after_id: int | None, limit: int
+) -> Sequence[AuditEvent]:
+    """The subject's view of the audit log, newest first. Reading it is itself logged,
+    after the page is read, so the page shows every access before this one."""
+    events = audit.list_events(
+        session, subject_id=subject.id, after_id=after_id, limit=limit, newest_first=True
+    )
+    audit.record(
+        session,
+        actor=subject,
+        action="access_log.read",
+        now=now,
+        subject_id=subject.id,
+        purpose=SELF_ACCESS_PURPOSE,
+        resource_type="access_log",
+        resource_id=subject.id,
+    )
+    return events
+
+
+def export(session: Session, *, subject: Principal, now: datetime) -> Export:
+    report = file_service.build_report(session, subject_id=subject.id, now=now)
+    audit.record(
+        session,
+        actor=subject,
+        action="file.exported",
+        now=now,
+        subject_id=subject.id,
+        purpose=SELF_ACCESS_PURPOSE,
+        resource_type="export",
+        resource_id=subject.id,
+    )
+    log: list[AccessLogEntry] = []
+    after: int | None = None
+    while True:
+        page = audit.list_events(session, subject_id=subject.id, after_id=after, limit=1000)
+        log.extend(AccessLogEntry.model_validate(e) for e in page)
+        if len(page) < 1000:
+            break
+        after = page[-1].id
+    return Export(exported_at=now, report=report, access_log=log)

@@ -1,0 +1,45 @@
+"""create_app(settings): the FastAPI application, its routers and its error handlers."""
+
+from fastapi import FastAPI
+
+from service.core.config import Settings, get_settings
+from service.core.db import make_engine, make_sessionmaker
+from service.core.problems import install_problem_handlers
+
+API_DESCRIPTION = """\
+Clearfile is a consented, financial-only credit-reporting sandbox: a small credit bureau
+with fictional people in it. Every request authenticates with `Authorization: Bearer <key>`.
+Errors are RFC 9457 problem documents. Money is in integer cents; dates are `YYYY-MM-DD`.
+"""
+
+TAGS = [
+    {"name": "sandbox", "description": "The sandbox operator: principals, clock, reset."},
+    {"name": "furnisher", "description": "Lenders and servicers reporting their accounts."},
+    {"name": "subject", "description": "The person the file is about: access to it."},
+    {"name": "audit", "description": "The hash-chained log of every read and write."},
+    {"name": "public", "description": "Health and published material."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    from service.access.routes import router as access_router
+    from service.audit.routes import router as audit_router
+    from service.furnishing.routes import router as furnishing_router
+    from service.health import router as health_router
+    from service.sandbox.routes import router as sandbox_router
+
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Clearfile",
+        version="1.0.0",
+        summary="A consented, financial-only credit-reporting sandbox",
+        description=API_DESCRIPTION,
+        openapi_tags=TAGS,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    install_problem_handlers(app)
+    for router in (health_router, sandbox_router, furnishing_router, access_router, audit_router):
+        app.include_router(router)
+    return app

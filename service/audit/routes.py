@@ -1,0 +1,50 @@
+"""Auditor endpoints: read the log, verify the chain."""
+
+from fastapi import APIRouter
+
+from schemas.audit import AuditEventRead, VerifyResult
+from schemas.common import Page
+from service.audit import service
+from service.core.deps import AuditorDep, SessionDep
+from service.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    decode_int_cursor,
+    encode_cursor,
+)
+from service.core.responses import problems
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=problems(403))
+
+
+@router.get(
+    "/events",
+    summary="List audit events, oldest first",
+    operation_id="listAuditEvents",
+    response_model=Page[AuditEventRead],
+    responses=problems(422),
+)
+def list_events(
+    session: SessionDep,
+    _auditor: AuditorDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    subject_id: str | None = None,
+) -> Page[AuditEventRead]:
+    events = service.list_events(
+        session, subject_id=subject_id, after_id=decode_int_cursor(cursor), limit=limit
+    )
+    items = [AuditEventRead.model_validate(e) for e in events]
+    nxt = encode_cursor(items[-1].id) if len(items) == limit else None
+    return Page[AuditEventRead](items=items, next_cursor=nxt)
+
+
+@router.get(
+    "/verify",
+    summary="Recompute the hash chains and report the first bad event",
+    operation_id="verifyAuditLog",
+    response_model=VerifyResult,
+)
+def verify(session: SessionDep, _auditor: AuditorDep) -> VerifyResult:
+    return VerifyResult.model_validate(service.verify(session))

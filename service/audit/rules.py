@@ -1,0 +1,142 @@
+"""The hash chain: pure functions, no database."""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+#: prev_hash of the first event of every chain.
+GENESIS_HASH = "0" * 64
+
+
+class ChainedEvent(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def chain(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def subject_id(self) -> str | None: ...
+    @property
+    def actor_id(self) -> str: ...
+    @property
+    def actor_role(self) -> str: ...
+    @property
+    def actor_name(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def purpose(self) -> str | None: ...
+    @property
+    def resource_type(self) -> str | None: ...
+    @property
+    def resource_id(self) -> str | None: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+
+def event_hash(
+    *,
+    prev_hash: str,
+    chain: str,
+    seq: int,
+    subject_id: str | None,
+    actor_id: str,
+    actor_role: str,
+    actor_name: str,
+    action: str,
+    purpose: str | None,
+    resource_type: str | None,
+    resource_id: str | None,
+    at: datetime,
+) -> str:
+    """SHA-256 over the canonical JSON of the event and the hash before it."""
+    payload = json.dumps(
+        [
+            prev_hash,
+            chain,
+            seq,
+            subject_id,
+            actor_id,
+            actor_role,
+            actor_name,
+            action,
+            purpose,
+            resource_type,
+            resource_id,
+            at.isoformat(timespec="microseconds"),
+        ],
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def hash_of(event: ChainedEvent) -> str:
+    return event_hash(
+        prev_hash=event.prev_hash,
+        chain=event.chain,
+        seq=event.seq,
+        subject_id=event.subject_id,
+        actor_id=event.actor_id,
+        actor_role=event.actor_role,
+        actor_name=event.actor_name,
+        action=event.action,
+        purpose=event.purpose,
+        resource_type=event.resource_type,
+        resource_id=event.resource_id,
+        at=event.at,
+    )
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    valid: bool
+    events_checked: int
+    first_bad_event: int | None = None
+    reason: str | None = None
+
+
+def check_chain(events: Iterable[ChainedEvent], heads: dict[str, tuple[int, str]]) -> ChainCheck:
+    """Check events ordered by (chain, seq) against the recorded chain heads.
+
+    Detects an edited event (its hash no longer matches), a deleted event (a gap in seq or
+    a broken prev_hash link), and a deleted tail (the head names a later event).
+    """
+    checked = 0
+    current: str | None = None
+    expected_seq = 1
+    prev = GENESIS_HASH
+    seen: set[str] = set()
+
+    def head_mismatch(chain: str, seq: int, last_hash: str) -> bool:
+        head = heads.get(chain)
+        return head is not None and head != (seq, last_hash)
+
+    for event in events:
+        if event.chain != current:
+            if current is not None and head_mismatch(current, expected_seq - 1, prev):
+                return ChainCheck(False, checked, None, f"chain {current} is missing its tail")
+            current = event.chain
+            seen.add(current)
+            expected_seq, prev = 1, GENESIS_HASH
+        checked += 1
+        if event.seq != expected_seq or event.prev_hash != prev:
+            return ChainCheck(False, checked, event.id, "an event before this one is missing")
+        if hash_of(event) != event.hash:
+            return ChainCheck(False, checked, event.id, "this event was altered")
+        prev = event.hash
+        expected_seq += 1
+    if current is not None and head_mismatch(current, expected_seq - 1, prev):
+        return ChainCheck(False, checked, None, f"chain {current} is missing its tail")
+    for chain, (seq, _hash) in heads.items():
+        if chain not in seen and seq > 0:
+            return ChainCheck(False, checked, None, f"chain {chain} lost all its events")
+    return ChainCheck(True, checked)

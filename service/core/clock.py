@@ -1,0 +1,64 @@
+"""The one clock. Every rule that depends on time reads it (DESIGN.md, "Time").
+
+The sandbox clock is the wall clock plus an offset kept in the database, so that several
+server processes on one PostgreSQL agree, and so that time keeps moving between requests.
+The admin sets the offset by naming a moment or by advancing it by a number of days.
+This module is the only place that reads the wall clock (ruff TID251 bans it elsewhere).
+"""
+
+import datetime as _dt
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import BigInteger, Integer
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from service.core.db import Base
+
+_CLOCK_ROW = 1
+
+
+class SandboxClock(Base):
+    __tablename__ = "sandbox_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offset_microseconds: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def wall_now() -> datetime:
+    return _dt.datetime.now(UTC)  # noqa: TID251 - the one permitted read
+
+
+def _row(session: Session, *, for_update: bool = False) -> SandboxClock:
+    row = session.get(SandboxClock, _CLOCK_ROW, with_for_update=for_update)
+    if row is None:
+        row = SandboxClock(id=_CLOCK_ROW, offset_microseconds=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def now(session: Session) -> datetime:
+    """The sandbox's current moment, timezone-aware UTC."""
+    row = session.get(SandboxClock, _CLOCK_ROW)
+    offset = row.offset_microseconds if row is not None else 0
+    return wall_now() + timedelta(microseconds=offset)
+
+
+def set_now(session: Session, moment: datetime) -> datetime:
+    row = _row(session, for_update=True)
+    delta = moment.astimezone(UTC) - wall_now()
+    row.offset_microseconds = delta // timedelta(microseconds=1)
+    session.flush()
+    return now(session)
+
+
+def advance(session: Session, *, days: int) -> datetime:
+    row = _row(session, for_update=True)
+    row.offset_microseconds += timedelta(days=days) // timedelta(microseconds=1)
+    session.flush()
+    return now(session)
+
+
+def reset(session: Session) -> None:
+    _row(session, for_update=True).offset_microseconds = 0
+    session.flush()

@@ -1,0 +1,75 @@
+"""FastAPI dependencies: the request's transaction, its clock reading, and its caller."""
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from schemas.common import Role
+from service.core import clock
+from service.core.config import Settings
+from service.core.db import transaction
+from service.core.errors import RoleNotPermitted
+from service.core.security import Principal
+from service.principals.service import authenticate
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request; committed before the response is sent."""
+    yield from transaction(request.app.state.sessionmaker)
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_now(session: SessionDep) -> datetime:
+    return clock.now(session)
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key issued by the sandbox admin")
+
+
+def get_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return authenticate(session, settings, credentials.credentials if credentials else None)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets only the given roles through (403 role-not-permitted)."""
+
+    allowed = ", ".join(r.value for r in roles)
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise RoleNotPermitted(
+                detail=f"The {principal.role.value} role may not do this; it is for: {allowed}."
+            )
+        return principal
+
+    return _check
+
+
+AdminDep = Annotated[Principal, Depends(require(Role.admin))]
+SubjectDep = Annotated[Principal, Depends(require(Role.subject))]
+FurnisherDep = Annotated[Principal, Depends(require(Role.furnisher))]
+LenderDep = Annotated[Principal, Depends(require(Role.lender))]
+AuditorDep = Annotated[Principal, Depends(require(Role.auditor))]

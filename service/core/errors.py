@@ -1,0 +1,97 @@
+"""The DomainError family. Services raise these; one handler renders RFC 9457.
+
+Each error kind has a stable ``type`` slug; the full URI is ``PROBLEM_BASE + slug``.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+PROBLEM_BASE = "https://clearfile.example/problems/"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        pointer = "#/" + self.field.replace(".", "/") if self.field else "#"
+        return {"field": self.field, "pointer": pointer, "detail": self.detail}
+
+
+@dataclass
+class DomainError(Exception):
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    slug = "unauthenticated"
+    title = "A valid API key is required"
+
+
+class Forbidden(DomainError):
+    status = 403
+    slug = "forbidden"
+    title = "The action is refused"
+
+
+class RoleNotPermitted(Forbidden):
+    slug = "role-not-permitted"
+    title = "This role may not perform this action"
+
+
+class NotFound(DomainError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    slug = "conflict"
+    title = "The request conflicts with the current state"
+
+
+class IdempotencyKeyReused(Conflict):
+    slug = "idempotency-key-reused"
+    title = "The Idempotency-Key was already used with another request"
+
+
+class StaleUpdate(Conflict):
+    slug = "stale-update"
+    title = "The update is older than what the file holds"
+
+
+class InvalidInput(DomainError):
+    status = 422
+    slug = "validation-error"
+    title = "The request is not valid"
+
+
+class ProhibitedDataCategory(InvalidInput):
+    slug = "prohibited-data-category"
+    title = "The request carries data Clearfile may not hold"
+
+
+#: Every problem type the API can answer with, for the OpenAPI description.
+ALL_ERRORS: tuple[type[DomainError], ...] = (
+    Unauthenticated,
+    Forbidden,
+    RoleNotPermitted,
+    NotFound,
+    Conflict,
+    IdempotencyKeyReused,
+    StaleUpdate,
+    InvalidInput,
+    ProhibitedDataCategory,
+)

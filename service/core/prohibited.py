@@ -1,0 +1,111 @@
+"""Data categories Clearfile may never hold (DESIGN.md, "Data the file may hold").
+
+A field name that names one of these categories is rejected wherever data enters, with
+the ``prohibited-data-category`` problem naming the field and the category. Request
+models forbid unknown fields anyway; this table makes the refusal say *why*.
+"""
+
+import re
+
+#: category -> words that, as a whole field-name token sequence, name it.
+PROHIBITED_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "location or movement": (
+        "location",
+        "gps",
+        "latitude",
+        "longitude",
+        "lat",
+        "lng",
+        "geolocation",
+        "coordinates",
+        "movement",
+        "movements",
+        "travel_history",
+        "whereabouts",
+        "cell_tower",
+        "check_ins",
+    ),
+    "online activity": (
+        "browsing_history",
+        "search_history",
+        "online_activity",
+        "ip_address",
+        "clicks",
+        "web_history",
+        "app_usage",
+        "device_id",
+        "cookies",
+    ),
+    "social connections": (
+        "social_connections",
+        "friends",
+        "contacts",
+        "followers",
+        "social_graph",
+        "social_media",
+        "relatives",
+        "associates",
+    ),
+    "speech or opinions": ("speech", "opinions", "posts", "messages", "comments", "views"),
+    "political affiliation": ("political_affiliation", "politics", "party", "vote", "voting"),
+    "religious affiliation": ("religion", "religious_affiliation", "faith", "church"),
+    "health": (
+        "health",
+        "medical",
+        "medical_history",
+        "diagnosis",
+        "disability",
+        "pregnancy",
+        "health_status",
+        "medications",
+    ),
+    "biometrics": (
+        "biometrics",
+        "biometric",
+        "fingerprint",
+        "face",
+        "face_image",
+        "voiceprint",
+        "retina",
+        "dna",
+    ),
+    "criminal records": (
+        "criminal_record",
+        "criminal_records",
+        "arrests",
+        "convictions",
+        "police_record",
+    ),
+    "race or colour": ("race", "ethnicity", "colour", "color", "skin_colour", "skin_color"),
+    "national origin": (
+        "national_origin",
+        "nationality",
+        "citizenship",
+        "immigration_status",
+        "country_of_birth",
+    ),
+    "sex": ("sex", "gender", "sexual_orientation"),
+    "marital status": ("marital_status", "married", "spouse", "partner"),
+    "age": ("age", "age_years"),
+    "receipt of public assistance": (
+        "public_assistance",
+        "welfare",
+        "benefits",
+        "food_stamps",
+        "social_security_income",
+    ),
+}
+
+_LOOKUP: dict[str, str] = {
+    word: category for category, words in PROHIBITED_CATEGORIES.items() for word in words
+}
+
+
+def _normalise(name: str) -> str:
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
+    return re.sub(r"[^a-z0-9]+", "_", snake.lower()).strip("_")
+
+
+def prohibited_category(field_name: str) -> str | None:
+    """The prohibited category a field name names, or None."""
+    return _LOOKUP.get(_normalise(field_name))

@@ -1,0 +1,72 @@
+"""Obsolescence: when an item leaves the file (FCRA 605; DESIGN.md "Rules with their figures").
+
+Pure functions of the item and ``today``; no database, no clock.
+"""
+
+from datetime import date, datetime, timedelta
+
+#: FCRA 605(a)(4)-(5): adverse items are reported for 7 years.
+ADVERSE_ITEM_YEARS = 7
+#: FCRA 605(c)(1): for collections and charge-offs the 7 years run from the end of the
+#: 180-day period that begins on the date of first delinquency.
+COLLECTION_CHARGE_OFF_DELAY = timedelta(days=180)
+#: FCRA 605(a)(1): a bankruptcy is reported for 10 years from the order for relief.
+BANKRUPTCY_YEARS = 10
+#: Industry practice (not statute): a completed (discharged) Chapter 13 leaves after 7 years.
+COMPLETED_CHAPTER_13_YEARS = 7
+#: DESIGN.md: inquiries are shown for 24 months.
+INQUIRY_SHOWN_MONTHS = 24
+
+#: Metro 2 status codes of a collection or a charge-off.
+COLLECTION_OR_CHARGE_OFF_STATUSES = frozenset({"93", "97"})
+
+
+def add_years(day: date, years: int) -> date:
+    """``day`` plus whole years; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def account_obsolete_on(
+    *, status: str, account_type: str, date_of_first_delinquency: date | None
+) -> date | None:
+    """The day an adverse account leaves the file, or None if it carries no adverse item."""
+    if date_of_first_delinquency is None:
+        return None
+    if status in COLLECTION_OR_CHARGE_OFF_STATUSES or account_type == "collection":
+        start = date_of_first_delinquency + COLLECTION_CHARGE_OFF_DELAY
+    else:
+        start = date_of_first_delinquency
+    return add_years(start, ADVERSE_ITEM_YEARS)
+
+
+def bankruptcy_obsolete_on(*, chapter: int, status: str, filed_on: date) -> date:
+    if chapter == 13 and status == "discharged":
+        return add_years(filed_on, COMPLETED_CHAPTER_13_YEARS)
+    return add_years(filed_on, BANKRUPTCY_YEARS)
+
+
+def inquiry_obsolete_on(at: datetime) -> date:
+    return add_months(at.date(), INQUIRY_SHOWN_MONTHS)
+
+
+def is_obsolete(obsolete_on: date | None, today: date) -> bool:
+    return obsolete_on is not None and today >= obsolete_on
+
+
+def earliest_possible_obsolete_cutoff(today: date) -> date:
+    """Any adverse item dated after this day cannot be obsolete yet (a SQL pre-filter)."""
+    return add_years(today, -ADVERSE_ITEM_YEARS)

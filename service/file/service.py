@@ -1,0 +1,153 @@
+"""The credit file: assemble it for its subject, and purge what has aged off."""
+
+from datetime import UTC, datetime, time
+
+from sqlalchemy.orm import Session
+
+from schemas.common import Role
+from schemas.file import Identity, InquiryRead, PublicRecordRead, Report, Source
+from service.audit import service as audit
+from service.core.errors import NotFound
+from service.core.security import Principal
+from service.file import queries
+from service.file.rules import (
+    INQUIRY_SHOWN_MONTHS,
+    add_months,
+    bankruptcy_obsolete_on,
+    earliest_possible_obsolete_cutoff,
+    inquiry_obsolete_on,
+    is_obsolete,
+)
+from service.furnishing import service as furnishing
+from service.principals import service as principals
+
+#: The actor named in the audit log for work done by a time rule.
+RULE_ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (scheduled rule)")
+
+
+def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
+    """The whole current file; items past their obsolescence date are left out."""
+    subject = principals.get_subject(session, subject_id)
+    if subject is None:
+        raise NotFound(detail="No such subject.")
+    today = now.date()
+    sources: dict[str, Source] = {}
+    accounts = []
+    for account, furnisher_name in furnishing.accounts_of_subject(session, subject_id):
+        if account.status == "DA" or is_obsolete(furnishing.obsolete_on(account), today):
+            continue
+        accounts.append(furnishing.account_view(account, furnisher_name))
+        src = sources.setdefault(
+            account.furnisher_id,
+            Source(id=account.furnisher_id, name=furnisher_name, role=Role.furnisher, supplied=[]),
+        )
+        if "accounts" not in src.supplied:
+            src.supplied.append("accounts")
+    inquiries = []
+    for inquiry, lender_name in queries.inquiries_of_subject(session, subject_id):
+        shown_until = inquiry_obsolete_on(inquiry.at)
+        if is_obsolete(shown_until, today):
+            continue
+        inquiries.append(
+            InquiryRead(
+                id=inquiry.id,
+                lender_id=inquiry.lender_id,
+                lender_name=lender_name,
+                purpose=inquiry.purpose,
+                kind=inquiry.kind,
+                at=inquiry.at,
+                obsolete_on=shown_until,
+            )
+        )
+        src = sources.setdefault(
+            inquiry.lender_id,
+            Source(id=inquiry.lender_id, name=lender_name, role=Role.lender, supplied=[]),
+        )
+        if "inquiries" not in src.supplied:
+            src.supplied.append("inquiries")
+    records = []
+    for record in queries.public_records_of_subject(session, subject_id):
+        leaves = bankruptcy_obsolete_on(
+            chapter=record.chapter, status=record.status, filed_on=record.filed_on
+        )
+        if is_obsolete(leaves, today):
+            continue
+        records.append(
+            PublicRecordRead(
+                id=record.id,
+                kind="bankruptcy",
+                chapter=record.chapter,
+                status=record.status,
+                filed_on=record.filed_on,
+                resolved_on=record.resolved_on,
+                court=record.court,
+                reference=record.reference,
+                obsolete_on=leaves,
+            )
+        )
+    return Report(
+        subject=Identity.model_validate(subject),
+        generated_at=now,
+        accounts=accounts,
+        inquiries=inquiries,
+        public_records=records,
+        sources=list(sources.values()),
+    )
+
+
+def purge_obsolete(session: Session, *, now: datetime) -> int:
+    """Delete every item past its obsolescence date (FCRA 605), auditing each purge.
+
+    Returns how many items were purged.
+    """
+    today = now.date()
+    purged = 0
+    cutoff = earliest_possible_obsolete_cutoff(today)
+    for account in furnishing.adverse_accounts_dated_before(session, cutoff):
+        if is_obsolete(furnishing.obsolete_on(account), today):
+            audit.record(
+                session,
+                actor=RULE_ACTOR,
+                action="account.purged_obsolete",
+                now=now,
+                subject_id=account.subject_id,
+                purpose="fcra_605",
+                resource_type="account",
+                resource_id=account.id,
+            )
+            furnishing.delete_account(session, account)
+            purged += 1
+    for record in queries.public_records_filed_before(session, cutoff):
+        leaves = bankruptcy_obsolete_on(
+            chapter=record.chapter, status=record.status, filed_on=record.filed_on
+        )
+        if is_obsolete(leaves, today):
+            audit.record(
+                session,
+                actor=RULE_ACTOR,
+                action="public_record.purged_obsolete",
+                now=now,
+                subject_id=record.subject_id,
+                purpose="fcra_605",
+                resource_type="public_record",
+                resource_id=record.id,
+            )
+            session.delete(record)
+            purged += 1
+    shown_since = datetime.combine(add_months(today, -INQUIRY_SHOWN_MONTHS), time.min, tzinfo=UTC)
+    for inquiry in queries.inquiries_before(session, shown_since):
+        if is_obsolete(inquiry_obsolete_on(inquiry.at), today):
+            audit.record(
+                session,
+                actor=RULE_ACTOR,
+                action="inquiry.purged_obsolete",
+                now=now,
+                subject_id=inquiry.subject_id,
+                purpose="fcra_605",
+                resource_type="inquiry",
+                resource_id=inquiry.id,
+            )
+            session.delete(inquiry)
+            purged += 1
+    session.flush()
+    return purged

@@ -1,0 +1,147 @@
+"""Principals: authenticate a key; create subjects and organisations with a key shown once."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from schemas.common import Role
+from service.audit import service as audit
+from service.core.config import Settings
+from service.core.errors import Conflict, FieldError, Unauthenticated
+from service.core.security import (
+    ADMIN,
+    Principal,
+    hash_key,
+    key_prefix,
+    new_id,
+    new_key,
+    same_key,
+)
+from service.principals import queries
+from service.principals.models import ApiKey, Subject
+from service.principals.models import Principal as PrincipalRow
+
+_ID_PREFIX = {Role.subject: "sub", Role.furnisher: "fur", Role.lender: "len", Role.auditor: "aud"}
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A created principal and its API key (the only time the key is shown)."""
+
+    id: str
+    role: Role
+    name: str
+    api_key: str
+    created_at: datetime
+
+
+def authenticate(session: Session, settings: Settings, key: str | None) -> Principal:
+    if not key:
+        raise Unauthenticated(detail="Send 'Authorization: Bearer <api key>'.")
+    if same_key(key, settings.admin_key):
+        return ADMIN
+    row = queries.principal_by_key_hash(session, hash_key(key))
+    if row is None:
+        raise Unauthenticated(detail="The API key is not valid.")
+    return Principal(id=row.id, role=Role(row.role), name=row.name)
+
+
+def _issue(
+    session: Session,
+    *,
+    role: Role,
+    name: str,
+    now: datetime,
+    principal_id: str | None,
+    api_key: str | None,
+) -> Issued:
+    pid = principal_id or new_id(_ID_PREFIX[role])
+    key = api_key or new_key(role)
+    session.add(PrincipalRow(id=pid, role=role.value, name=name, created_at=now))
+    session.flush()
+    session.add(
+        ApiKey(key_hash=hash_key(key), principal_id=pid, prefix=key_prefix(key), created_at=now)
+    )
+    return Issued(id=pid, role=role, name=name, api_key=key, created_at=now)
+
+
+def create_organisation(
+    session: Session,
+    *,
+    actor: Principal,
+    role: Role,
+    name: str,
+    now: datetime,
+    principal_id: str | None = None,
+    api_key: str | None = None,
+) -> Issued:
+    """Create a furnisher, lender or auditor and its key."""
+    issued = _issue(
+        session, role=role, name=name, now=now, principal_id=principal_id, api_key=api_key
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"{role.value}.created",
+        now=now,
+        resource_type=role.value,
+        resource_id=issued.id,
+    )
+    return issued
+
+
+def create_subject(
+    session: Session,
+    *,
+    actor: Principal,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date,
+    national_id: str | None,
+    address: dict[str, Any] | None,
+    now: datetime,
+    principal_id: str | None = None,
+    api_key: str | None = None,
+) -> tuple[Issued, Subject]:
+    """Open a file for a (fictional) person and give them their key."""
+    if national_id is not None and queries.subject_by_national_id(session, national_id):
+        raise Conflict(
+            detail="A subject with this national_id already has a file.",
+            errors=[FieldError("national_id", "already in use")],
+        )
+    name = f"{given_name} {family_name}"
+    issued = _issue(
+        session, role=Role.subject, name=name, now=now, principal_id=principal_id, api_key=api_key
+    )
+    subject = Subject(
+        id=issued.id,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+        national_id=national_id,
+        addresses=[address] if address else [],
+        created_at=now,
+    )
+    session.add(subject)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="file.opened",
+        now=now,
+        subject_id=subject.id,
+        resource_type="subject",
+        resource_id=subject.id,
+    )
+    return issued, subject
+
+
+def get_subject(session: Session, subject_id: str) -> Subject | None:
+    return queries.subject_by_id(session, subject_id)
+
+
+def get_principal(session: Session, principal_id: str) -> PrincipalRow | None:
+    return queries.principal_by_id(session, principal_id)
