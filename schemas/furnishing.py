@@ -148,3 +148,68 @@ class AccountRead(ResponseModel):
     version: int
     updated_at: AwareDatetime
     versions: list[AccountVersionRead]
+
+
+#: Request examples for the OpenAPI description of ``PUT /v1/furnisher/accounts/{ref}``
+#: (fictional subject id; each passes the furnishing rules on or after its ``as_of``).
+ACCOUNT_PUT_EXAMPLES: dict[str, dict[str, Any]] = {
+    "revolving_current": {
+        "summary": "A credit card, current",
+        "value": {
+            "subject_id": "sub_0000000000000000demo",
+            "account_type": "revolving",
+            "opened_on": "2019-03-01",
+            "credit_limit_cents": 500000,
+            "balance_cents": 125000,
+            "past_due_cents": 0,
+            "status": "11",
+            "payment_history": "000000000000000000000000",
+            "as_of": "2026-10-31",
+        },
+    },
+    "installment_30_days_late": {
+        "summary": "A car loan, 30-59 days late, with its date of first delinquency",
+        "value": {
+            "subject_id": "sub_0000000000000000demo",
+            "account_type": "installment",
+            "opened_on": "2025-06-15",
+            "original_amount_cents": 1800000,
+            "balance_cents": 1320000,
+            "past_due_cents": 41000,
+            "status": "71",
+            "payment_history": "100000000000000BBBBBBBBB",
+            "date_of_first_delinquency": "2026-09-15",
+            "as_of": "2026-10-31",
+        },
+    },
+    "collection": {
+        "summary": "A collection agency's account; the delinquency predates its opening",
+        "value": {
+            "subject_id": "sub_0000000000000000demo",
+            "account_type": "collection",
+            "opened_on": "2026-04-01",
+            "original_amount_cents": 86000,
+            "balance_cents": 86000,
+            "past_due_cents": 86000,
+            "status": "93",
+            "payment_history": "GGGGGGGBBBBBBBBBBBBBBBBB",
+            "date_of_first_delinquency": "2025-10-01",
+            "as_of": "2026-10-31",
+        },
+    },
+    "paid_closed": {
+        "summary": "A mortgage paid off and closed",
+        "value": {
+            "subject_id": "sub_0000000000000000demo",
+            "account_type": "mortgage",
+            "opened_on": "2006-05-20",
+            "original_amount_cents": 21000000,
+            "balance_cents": 0,
+            "past_due_cents": 0,
+            "status": "13",
+            "payment_history": "E00000000000000000000000",
+            "closed_on": "2026-09-30",
+            "as_of": "2026-10-31",
+        },
+    },
+}

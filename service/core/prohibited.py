@@ -107,5 +107,15 @@ def _normalise(name: str) -> str:
 
 
 def prohibited_category(field_name: str) -> str | None:
-    """The prohibited category a field name names, or None."""
-    return _LOOKUP.get(_normalise(field_name))
+    """The prohibited category a field name names, or None.
+
+    Matches the whole name or any run of its words, so ``gps_location`` and
+    ``customerEthnicity`` are recognised. Only names outside a request's schema are checked.
+    """
+    tokens = _normalise(field_name).split("_")
+    for size in range(len(tokens), 0, -1):
+        for start in range(len(tokens) - size + 1):
+            category = _LOOKUP.get("_".join(tokens[start : start + size]))
+            if category is not None:
+                return category
+    return None

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
@@ -32,14 +33,58 @@ def delete_account(session: Session, account: Account) -> None:
     session.delete(account)
 
 
-def account_by_ref(session: Session, furnisher_id: str, account_ref: str) -> Account | None:
+def account_by_ref(
+    session: Session, furnisher_id: str, account_ref: str, *, for_update: bool = False
+) -> Account | None:
+    """The furnisher's account ``account_ref`` with its versions; ``for_update`` locks the
+    row (PostgreSQL) so that concurrent updates of one account queue."""
     stmt = (
         select(Account)
         .where(Account.furnisher_id == furnisher_id, Account.account_ref == account_ref)
         .options(selectinload(Account.versions))
     )
+    if for_update:
+        stmt = stmt.with_for_update(of=Account)
     return session.scalars(stmt).first()
+
+
+def accounts_of_furnisher(
+    session: Session, furnisher_id: str, *, after_ref: str | None, limit: int
+) -> Sequence[Account]:
+    """One page of the furnisher's accounts ordered by account_ref (keyset on the unique
+    (furnisher_id, account_ref) index), with their versions."""
+    stmt = select(Account).where(Account.furnisher_id == furnisher_id)
+    if after_ref is not None:
+        stmt = stmt.where(Account.account_ref > after_ref)
+    stmt = stmt.order_by(Account.account_ref).limit(limit).options(selectinload(Account.versions))
+    return session.scalars(stmt).all()
 
 
 def idempotency_record(session: Session, principal_id: str, key: str) -> IdempotencyRecord | None:
     return session.get(IdempotencyRecord, (principal_id, key))
+
+
+def insert_account(session: Session, account: Account) -> bool:
+    """Insert a new account (and its first version) at once, in a savepoint; False when the
+    furnisher's account_ref was taken meanwhile by a concurrent request (PostgreSQL: this
+    insert waits for that transaction, then fails on the unique constraint)."""
+    try:
+        with session.begin_nested():
+            session.add(account)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def claim_idempotency_key(session: Session, record: IdempotencyRecord) -> bool:
+    """Insert the key's record at once, in a savepoint; False when the key is taken. A
+    concurrent request with the same key waits on the primary key until this transaction
+    ends, then finds the key taken and replays what this one committed."""
+    try:
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

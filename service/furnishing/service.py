@@ -1,23 +1,46 @@
 """Furnishing use cases: accounts as furnishers report them, and their versions."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from enum import Enum
+from http import HTTPStatus
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from schemas.common import Page
 from schemas.furnishing import (
     STATUS_TEXT,
+    AccountPut,
     AccountRead,
     AccountStatus,
     AccountVersionRead,
     FurnisherRef,
 )
+from service.audit import service as audit
+from service.core.errors import (
+    Conflict,
+    FieldError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotFound,
+    StaleUpdate,
+)
+from service.core.pagination import decode_cursor, encode_cursor
+from service.core.security import Principal, new_id
 from service.file.rules import account_obsolete_on
-from service.furnishing import queries
-from service.furnishing.models import Account
+from service.furnishing import queries, rules
+from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
+from service.principals import service as principals
 
 #: Metro 2 compliance condition codes that mark an item as disputed (GDPR 18 restriction).
 DISPUTED_CONDITION_CODES = frozenset({"XB", "XC"})
+
+#: The purpose the audit log records for a furnisher's reads and writes of its accounts.
+FURNISHING_PURPOSE = "furnishing"
+#: The HTTP status an idempotent retry replays: 201 for a creation, 200 for an update.
+CREATED_STATUS = HTTPStatus.CREATED.value
+UPDATED_STATUS = HTTPStatus.OK.value
 
 
 def obsolete_on(account: Account) -> date | None:
@@ -68,3 +91,261 @@ def adverse_accounts_dated_before(session: Session, cutoff: date) -> Sequence[Ac
 
 def delete_account(session: Session, account: Account) -> None:
     queries.delete_account(session, account)
+
+
+# --- furnishing: create or update an account ------------------------------------------------
+
+
+def snapshot(account: Account) -> dict[str, Any]:
+    """The account's furnished fields as a JSON-safe dict (what a version stores)."""
+    return {name: rules.json_safe(getattr(account, name)) for name in rules.FURNISHED_FIELDS}
+
+
+def furnish(
+    session: Session,
+    *,
+    furnisher: Principal,
+    account_ref: str,
+    data: AccountPut,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> tuple[AccountRead, bool]:
+    """Create or update the furnisher's account ``account_ref``; True when it was created.
+
+    With an ``idempotency_key``, a retry of the same request (same account_ref and body)
+    returns the first answer and writes nothing; the key with another request is
+    ``IdempotencyKeyReused``. The key is kept per furnisher, in this same transaction, so it
+    is stored exactly when the write is (a rejected request stores nothing).
+    """
+    claim: IdempotencyRecord | None = None
+    if idempotency_key is not None:
+        digest = rules.request_hash(account_ref, data.model_dump(mode="json"))
+        replayed, claim = _replay_or_claim(
+            session, furnisher=furnisher, key=idempotency_key, digest=digest, now=now
+        )
+        if replayed is not None:
+            return replayed
+    view, created = _write_account(
+        session, furnisher=furnisher, account_ref=account_ref, data=data, now=now
+    )
+    if claim is not None:
+        claim.status_code = CREATED_STATUS if created else UPDATED_STATUS
+        claim.response = view.model_dump(mode="json")
+        session.flush()
+    return view, created
+
+
+def _replay_or_claim(
+    session: Session, *, furnisher: Principal, key: str, digest: str, now: datetime
+) -> tuple[tuple[AccountRead, bool] | None, IdempotencyRecord | None]:
+    """The stored answer to replay, or the newly claimed record to fill in."""
+    record = queries.idempotency_record(session, furnisher.id, key)
+    if record is None:
+        claim = IdempotencyRecord(
+            principal_id=furnisher.id,
+            key=key,
+            request_hash=digest,
+            status_code=0,
+            response={},
+            created_at=now,
+        )
+        if queries.claim_idempotency_key(session, claim):
+            return None, claim
+        record = queries.idempotency_record(session, furnisher.id, key)
+        if record is None:  # pragma: no cover - the key was taken, so it exists
+            raise Conflict(detail="The Idempotency-Key is in use by another request; retry.")
+    if record.request_hash != digest:
+        raise IdempotencyKeyReused(
+            detail="This Idempotency-Key was already used with another account_ref or body. "
+            "Use a new key for a new request."
+        )
+    replayed = AccountRead.model_validate(record.response)
+    return (replayed, record.status_code == CREATED_STATUS), None
+
+
+def _write_account(
+    session: Session, *, furnisher: Principal, account_ref: str, data: AccountPut, now: datetime
+) -> tuple[AccountRead, bool]:
+    errors = [*rules.check_account_ref(account_ref), *rules.validate_account(data, now.date())]
+    account = queries.account_by_ref(session, furnisher.id, account_ref, for_update=True)
+    if principals.get_subject(session, data.subject_id) is None:
+        errors.append(FieldError("subject_id", "no subject has this id"))
+    elif account is not None and account.subject_id != data.subject_id:
+        errors.append(
+            FieldError(
+                "subject_id",
+                f"account '{account_ref}' is reported for another subject; an account never "
+                "moves to another subject",
+            )
+        )
+    if errors:
+        named = ", ".join(dict.fromkeys(e.field for e in errors))
+        raise InvalidInput(detail=f"The account was not accepted: {named}.", errors=errors)
+    if account is None:
+        return _create(
+            session, furnisher=furnisher, account_ref=account_ref, data=data, now=now
+        ), True
+    if data.as_of < account.as_of:
+        raise StaleUpdate(
+            detail=f"as_of {data.as_of} is older than the account's as_of {account.as_of}; "
+            "the file keeps the newer data.",
+            errors=[FieldError("as_of", f"older than the stored as_of ({account.as_of})")],
+        )
+    return _update(session, furnisher=furnisher, account=account, data=data, now=now), False
+
+
+def _furnished_values(data: AccountPut) -> dict[str, Any]:
+    """The body's furnished fields as the columns store them (enums by value)."""
+    values = data.model_dump(include=set(rules.FURNISHED_FIELDS))
+    return {name: v.value if isinstance(v, Enum) else v for name, v in values.items()}
+
+
+def _version(
+    account: Account,
+    *,
+    furnisher: Principal,
+    fields: dict[str, Any],
+    changed: list[str],
+    now: datetime,
+) -> AccountVersion:
+    return AccountVersion(
+        subject_id=account.subject_id,
+        version=account.version,
+        fields=fields,
+        changed=changed,
+        actor_id=furnisher.id,
+        actor_role=furnisher.role.value,
+        actor_name=furnisher.name,
+        at=now,
+    )
+
+
+def _create(
+    session: Session, *, furnisher: Principal, account_ref: str, data: AccountPut, now: datetime
+) -> AccountRead:
+    account = Account(
+        id=new_id("acc"),
+        subject_id=data.subject_id,
+        furnisher_id=furnisher.id,
+        account_ref=account_ref,
+        compliance_condition_code=None,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        **_furnished_values(data),
+    )
+    first = _version(
+        account,
+        furnisher=furnisher,
+        fields=snapshot(account),
+        changed=list(rules.FURNISHED_FIELDS),
+        now=now,
+    )
+    account.versions = [first]
+    if not queries.insert_account(session, account):
+        raise Conflict(
+            detail=f"Another request created account '{account_ref}' at the same moment; "
+            "retry to update it."
+        )
+    audit.record(
+        session,
+        actor=furnisher,
+        action="account.created",
+        now=now,
+        subject_id=account.subject_id,
+        purpose=FURNISHING_PURPOSE,
+        resource_type="account",
+        resource_id=account.id,
+    )
+    return account_view(account, furnisher.name)
+
+
+def _update(
+    session: Session, *, furnisher: Principal, account: Account, data: AccountPut, now: datetime
+) -> AccountRead:
+    """Apply a full replacement of the furnished fields. Nothing is overwritten silently:
+    each change writes a version holding the whole new state, and the earlier versions
+    keep every earlier state. An identical update writes nothing."""
+    values = _furnished_values(data)
+    changed = rules.changed_fields(
+        snapshot(account), {name: rules.json_safe(v) for name, v in values.items()}
+    )
+    if not changed:
+        return account_view(account, furnisher.name)
+    for name in changed:
+        setattr(account, name, values[name])
+    account.version += 1
+    account.updated_at = now
+    account.versions.append(
+        _version(account, furnisher=furnisher, fields=snapshot(account), changed=changed, now=now)
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=furnisher,
+        action="account.updated",
+        now=now,
+        subject_id=account.subject_id,
+        purpose=FURNISHING_PURPOSE,
+        resource_type="account",
+        resource_id=account.id,
+    )
+    return account_view(account, furnisher.name)
+
+
+# --- the furnisher's reads of its own accounts ----------------------------------------------
+
+
+def get_account(
+    session: Session, *, furnisher: Principal, account_ref: str, now: datetime
+) -> AccountRead:
+    """The furnisher's own account ``account_ref``; another furnisher's is NotFound."""
+    account = queries.account_by_ref(session, furnisher.id, account_ref)
+    if account is None:
+        raise NotFound(detail=f"You have furnished no account '{account_ref}'.")
+    _record_read(session, furnisher=furnisher, account=account, now=now)
+    return account_view(account, furnisher.name)
+
+
+def list_accounts(
+    session: Session, *, furnisher: Principal, now: datetime, cursor: str | None, limit: int
+) -> Page[AccountRead]:
+    """One page of the furnisher's accounts, ordered by account_ref. Each account on the
+    page is a read of its subject's data, so each is recorded on that subject's chain."""
+    after_ref = _ref_cursor(cursor)
+    rows = queries.accounts_of_furnisher(
+        session, furnisher.id, after_ref=after_ref, limit=limit + 1
+    )
+    page = rows[:limit]
+    for account in page:
+        _record_read(session, furnisher=furnisher, account=account, now=now)
+    items = [account_view(a, furnisher.name) for a in page]
+    more = len(rows) > limit
+    return Page[AccountRead](
+        items=items, next_cursor=encode_cursor(page[-1].account_ref) if more else None
+    )
+
+
+def _ref_cursor(cursor: str | None) -> str | None:
+    value = decode_cursor(cursor)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(
+            detail="The cursor is not one this API issued.",
+            errors=[FieldError("query.cursor", "not a valid cursor")],
+        )
+    return value
+
+
+def _record_read(
+    session: Session, *, furnisher: Principal, account: Account, now: datetime
+) -> None:
+    audit.record(
+        session,
+        actor=furnisher,
+        action="account.read",
+        now=now,
+        subject_id=account.subject_id,
+        purpose=FURNISHING_PURPOSE,
+        resource_type="account",
+        resource_id=account.id,
+    )

@@ -1,0 +1,110 @@
+"""Audit log through HTTP: every read and write is recorded; tampering is detected."""
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from service.audit.models import AuditEvent
+from tests.conftest import Actor
+
+
+def test_verify_is_valid_after_normal_use(
+    client: TestClient, make_subject: Callable[..., Actor], make_auditor: Callable[..., Actor]
+) -> None:
+    subject = make_subject()
+    client.get("/v1/me/report", headers=subject.headers)
+    auditor = make_auditor()
+    body = client.get("/v1/audit/verify", headers=auditor.headers).json()
+    assert body["valid"] is True
+    assert body["events_checked"] >= 3
+    assert body["first_bad_event"] is None
+
+
+def _subject_events(session: Session, subject_id: str) -> list[AuditEvent]:
+    stmt = select(AuditEvent).where(AuditEvent.subject_id == subject_id).order_by(AuditEvent.seq)
+    return list(session.scalars(stmt))
+
+
+def test_edited_event_is_detected(
+    client: TestClient,
+    session: Session,
+    make_subject: Callable[..., Actor],
+    make_auditor: Callable[..., Actor],
+) -> None:
+    subject = make_subject()
+    client.get("/v1/me/report", headers=subject.headers)
+    auditor = make_auditor()
+    first = _subject_events(session, subject.id)[0]
+    session.execute(
+        update(AuditEvent).where(AuditEvent.id == first.id).values(actor_name="Somebody Else")
+    )
+    session.flush()
+    body = client.get("/v1/audit/verify", headers=auditor.headers).json()
+    assert body["valid"] is False
+    assert body["first_bad_event"] == first.id
+
+
+def test_deleted_event_is_detected(
+    client: TestClient,
+    session: Session,
+    make_subject: Callable[..., Actor],
+    make_auditor: Callable[..., Actor],
+) -> None:
+    subject = make_subject()
+    client.get("/v1/me/report", headers=subject.headers)
+    client.get("/v1/me/report", headers=subject.headers)
+    auditor = make_auditor()
+    events = _subject_events(session, subject.id)
+    session.execute(delete(AuditEvent).where(AuditEvent.id == events[1].id))
+    session.flush()
+    body = client.get("/v1/audit/verify", headers=auditor.headers).json()
+    assert body["valid"] is False
+    assert body["first_bad_event"] == events[2].id
+
+
+def test_deleted_newest_event_is_detected(
+    client: TestClient,
+    session: Session,
+    make_subject: Callable[..., Actor],
+    make_auditor: Callable[..., Actor],
+) -> None:
+    subject = make_subject()
+    client.get("/v1/me/report", headers=subject.headers)
+    auditor = make_auditor()
+    events = _subject_events(session, subject.id)
+    session.execute(delete(AuditEvent).where(AuditEvent.id == events[-1].id))
+    session.flush()
+    body = client.get("/v1/audit/verify", headers=auditor.headers).json()
+    assert body["valid"] is False
+
+
+def test_auditor_lists_events_in_pages(
+    client: TestClient, make_subject: Callable[..., Actor], make_auditor: Callable[..., Actor]
+) -> None:
+    subject = make_subject()
+    for _ in range(3):
+        client.get("/v1/me/report", headers=subject.headers)
+    auditor = make_auditor()
+    first = client.get(
+        "/v1/audit/events",
+        params={"subject_id": subject.id, "limit": 2},
+        headers=auditor.headers,
+    ).json()
+    assert [e["seq"] for e in first["items"]] == [1, 2]
+    second = client.get(
+        "/v1/audit/events",
+        params={"subject_id": subject.id, "limit": 2, "cursor": first["next_cursor"]},
+        headers=auditor.headers,
+    ).json()
+    assert [e["seq"] for e in second["items"]] == [3, 4]
+    assert all(e["subject_id"] == subject.id for e in first["items"] + second["items"])
+
+
+def test_bad_cursor_is_a_problem(client: TestClient, make_auditor: Callable[..., Actor]) -> None:
+    auditor = make_auditor()
+    resp = client.get("/v1/audit/events", params={"cursor": "!!"}, headers=auditor.headers)
+    assert resp.status_code == 422
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert resp.json()["errors"][0]["field"] == "query.cursor"

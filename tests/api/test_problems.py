@@ -1,0 +1,160 @@
+"""RFC 9457 problems: clear, typed, and nothing written."""
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.audit.models import AuditEvent
+from service.core.errors import PROBLEM_BASE
+from service.principals.models import Principal
+from tests.conftest import Actor
+
+SUBJECT = {"given_name": "Nova", "family_name": "Placeholder", "date_of_birth": "1990-01-01"}
+
+
+def _counts(session: Session) -> tuple[int, int]:
+    principals = session.scalar(select(func.count()).select_from(Principal)) or 0
+    events = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    return principals, events
+
+
+def _assert_problem(resp: object, status: int, slug: str) -> dict[str, object]:
+    assert resp.status_code == status, resp.text  # type: ignore[attr-defined]
+    assert resp.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
+    body: dict[str, object] = resp.json()  # type: ignore[attr-defined]
+    assert body["type"] == PROBLEM_BASE + slug
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+def test_missing_key_is_401(client: TestClient) -> None:
+    resp = client.get("/v1/me/report")
+    _assert_problem(resp, 401, "unauthenticated")
+    assert resp.headers["www-authenticate"] == "Bearer"
+
+
+def test_wrong_key_is_401(client: TestClient) -> None:
+    resp = client.get("/v1/me/report", headers={"Authorization": "Bearer cf_subject_nope"})
+    _assert_problem(resp, 401, "unauthenticated")
+
+
+def test_wrong_role_is_403(client: TestClient, make_lender: Callable[..., Actor]) -> None:
+    lender = make_lender()
+    body = _assert_problem(
+        client.get("/v1/me/report", headers=lender.headers), 403, "role-not-permitted"
+    )
+    assert "lender" in str(body["detail"])
+
+
+def test_unknown_path_is_a_404_problem(client: TestClient) -> None:
+    _assert_problem(client.get("/v1/nothing-here"), 404, "not-found")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "category"),
+    [
+        ("race", "x", "race or colour"),
+        ("religion", "x", "religious affiliation"),
+        ("gps_location", "51.5,0.1", "location or movement"),
+        ("browsingHistory", ["a"], "online activity"),
+        ("health", "x", "health"),
+        ("marital_status", "x", "marital status"),
+        ("criminal_record", "x", "criminal records"),
+    ],
+)
+def test_prohibited_data_is_refused_by_category(
+    client: TestClient,
+    session: Session,
+    admin_headers: dict[str, str],
+    field: str,
+    value: object,
+    category: str,
+) -> None:
+    before = _counts(session)
+    resp = client.post(
+        "/v1/sandbox/subjects", json={**SUBJECT, field: value}, headers=admin_headers
+    )
+    body = _assert_problem(resp, 422, "prohibited-data-category")
+    assert body["categories"] == [category]
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert errors[0]["field"] == field
+    assert category in errors[0]["detail"]
+    assert _counts(session) == before
+
+
+def test_unknown_field_is_a_validation_error(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    before = _counts(session)
+    resp = client.post(
+        "/v1/sandbox/subjects", json={**SUBJECT, "nickname": "x"}, headers=admin_headers
+    )
+    body = _assert_problem(resp, 422, "validation-error")
+    assert body["errors"][0]["field"] == "nickname"  # type: ignore[index]
+    assert _counts(session) == before
+
+
+def test_every_bad_field_is_named(client: TestClient, admin_headers: dict[str, str]) -> None:
+    resp = client.post(
+        "/v1/sandbox/subjects",
+        json={
+            "given_name": "",
+            "family_name": "X",
+            "date_of_birth": "not-a-date",
+            "national_id": "123-45-6789",
+        },
+        headers=admin_headers,
+    )
+    body = _assert_problem(resp, 422, "validation-error")
+    named = {e["field"] for e in body["errors"]}  # type: ignore[attr-defined]
+    assert named == {"given_name", "date_of_birth", "national_id"}
+
+
+def test_real_looking_national_id_is_refused(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    resp = client.post(
+        "/v1/sandbox/subjects",
+        json={**SUBJECT, "national_id": "123-45-6789"},
+        headers=admin_headers,
+    )
+    body = _assert_problem(resp, 422, "validation-error")
+    assert body["errors"][0]["field"] == "national_id"  # type: ignore[index]
+
+
+def test_duplicate_national_id_is_409_and_writes_nothing(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    first = client.post(
+        "/v1/sandbox/subjects",
+        json={**SUBJECT, "national_id": "000-99-0001"},
+        headers=admin_headers,
+    )
+    assert first.status_code == 201
+    before = _counts(session)
+    resp = client.post(
+        "/v1/sandbox/subjects",
+        json={**SUBJECT, "national_id": "000-99-0001"},
+        headers=admin_headers,
+    )
+    _assert_problem(resp, 409, "conflict")
+    assert _counts(session) == before
+
+
+def test_keys_are_stored_hashed(
+    client: TestClient, session: Session, make_subject: Callable[..., Actor]
+) -> None:
+    from service.principals.models import ApiKey
+
+    subject = make_subject()
+    stored = session.scalars(select(ApiKey.key_hash).where(ApiKey.principal_id == subject.id))
+    hashes = list(stored)
+    assert len(hashes) == 1
+    assert subject.api_key not in hashes[0]
+    assert len(hashes[0]) == 64
