@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine, make_sessionmaker
 from service.core.problems import install_problem_handlers
+from service.core.responses import install_openapi
 
 API_DESCRIPTION = """\
 Clearfile is a consented, financial-only credit-reporting sandbox: a small credit bureau
@@ -42,4 +43,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     for router in (health_router, sandbox_router, furnishing_router, access_router, audit_router):
         app.include_router(router)
+    install_openapi(app)
     return app

@@ -7,13 +7,7 @@ from schemas.common import Page
 from schemas.file import Export, Report
 from service.access import service
 from service.core.deps import NowDep, SessionDep, SubjectDep
-from service.core.pagination import (
-    DEFAULT_LIMIT,
-    CursorQuery,
-    LimitQuery,
-    decode_int_cursor,
-    encode_cursor,
-)
+from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import problems
 
 router = APIRouter(prefix="/v1/me", tags=["subject"], responses=problems(403))
@@ -43,12 +37,11 @@ def get_access_log(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[AccessLogEntry]:
-    events = service.read_access_log(
-        session, subject=me, now=now, after_id=decode_int_cursor(cursor), limit=limit
+    events, next_cursor = service.read_access_log(
+        session, subject=me, now=now, cursor=cursor, limit=limit
     )
     items = [AccessLogEntry.model_validate(e) for e in events]
-    nxt = encode_cursor(items[-1].id) if len(items) == limit else None
-    return Page[AccessLogEntry](items=items, next_cursor=nxt)
+    return Page[AccessLogEntry](items=items, next_cursor=next_cursor)
 
 
 @router.get(

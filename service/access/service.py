@@ -35,12 +35,12 @@ def read_report(session: Session, *, subject: Principal, now: datetime) -> Repor
 
 
 def read_access_log(
-    session: Session, *, subject: Principal, now: datetime, after_id: int | None, limit: int
-) -> Sequence[AuditEvent]:
+    session: Session, *, subject: Principal, now: datetime, cursor: str | None, limit: int
+) -> tuple[Sequence[AuditEvent], str | None]:
     """The subject's view of the audit log, newest first. Reading it is itself logged,
     after the page is read, so the page shows every access before this one."""
-    events = audit.list_events(
-        session, subject_id=subject.id, after_id=after_id, limit=limit, newest_first=True
+    page = audit.events_page(
+        session, subject_id=subject.id, cursor=cursor, limit=limit, newest_first=True
     )
     audit.record(
         session,
@@ -52,7 +52,7 @@ def read_access_log(
         resource_type="access_log",
         resource_id=subject.id,
     )
-    return events
+    return page
 
 
 def export(session: Session, *, subject: Principal, now: datetime) -> Export:

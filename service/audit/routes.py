@@ -6,13 +6,7 @@ from schemas.audit import AuditEventRead, VerifyResult
 from schemas.common import Page
 from service.audit import service
 from service.core.deps import AuditorDep, SessionDep
-from service.core.pagination import (
-    DEFAULT_LIMIT,
-    CursorQuery,
-    LimitQuery,
-    decode_int_cursor,
-    encode_cursor,
-)
+from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import problems
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=problems(403))
@@ -32,12 +26,11 @@ def list_events(
     cursor: CursorQuery = None,
     subject_id: str | None = None,
 ) -> Page[AuditEventRead]:
-    events = service.list_events(
-        session, subject_id=subject_id, after_id=decode_int_cursor(cursor), limit=limit
+    events, next_cursor = service.events_page(
+        session, subject_id=subject_id, cursor=cursor, limit=limit
     )
     items = [AuditEventRead.model_validate(e) for e in events]
-    nxt = encode_cursor(items[-1].id) if len(items) == limit else None
-    return Page[AuditEventRead](items=items, next_cursor=nxt)
+    return Page[AuditEventRead](items=items, next_cursor=next_cursor)
 
 
 @router.get(

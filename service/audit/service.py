@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from service.audit import queries
 from service.audit.models import SYSTEM_CHAIN, AuditChainHead, AuditEvent
 from service.audit.rules import GENESIS_HASH, ChainCheck, check_chain, event_hash
+from service.core.pagination import decode_int_cursor, encode_cursor
 from service.core.security import Principal
 
 
@@ -70,3 +71,23 @@ def list_events(
     return queries.events_page(
         session, subject_id=subject_id, after_id=after_id, limit=limit, newest_first=newest_first
     )
+
+
+def events_page(
+    session: Session,
+    *,
+    subject_id: str | None,
+    cursor: str | None,
+    limit: int,
+    newest_first: bool = False,
+) -> tuple[Sequence[AuditEvent], str | None]:
+    """One page of events and the cursor of the next (None on the last page)."""
+    rows = list_events(
+        session,
+        subject_id=subject_id,
+        after_id=decode_int_cursor(cursor),
+        limit=limit + 1,
+        newest_first=newest_first,
+    )
+    page = rows[:limit]
+    return page, encode_cursor(page[-1].id) if len(rows) > limit else None

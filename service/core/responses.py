@@ -2,8 +2,13 @@
 
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
 from schemas.common import Problem
 from service.core.errors import PROBLEM_BASE
+
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 
 _DESCRIPTIONS = {
     401: ("unauthenticated", "No valid API key"),
@@ -20,17 +25,55 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     for status in sorted({401, *statuses}):
         slug, description = _DESCRIPTIONS[status]
         out[status] = {
-            "model": Problem,
             "description": description,
             "content": {
                 "application/problem+json": {
+                    "schema": {"$ref": PROBLEM_SCHEMA_REF},
                     "example": {
                         "type": PROBLEM_BASE + slug,
                         "title": description,
                         "status": status,
                         "detail": description + ".",
-                    }
+                    },
                 }
             },
         }
     return out
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Generate the schema once, with the Problem schema the error responses refer to."""
+
+    def _openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in problem.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components["Problem"] = problem
+            _replace_default_validation_responses(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = _openapi  # type: ignore[method-assign]
+
+
+def _replace_default_validation_responses(schema: dict[str, Any]) -> None:
+    """FastAPI documents its own 422 body; ours is an RFC 9457 problem, so say so."""
+    ours = problems(422)[422]
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if "422" in responses and "application/json" in responses["422"].get("content", {}):
+                responses["422"] = ours
+    components = schema.get("components", {}).get("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
