@@ -1,11 +1,14 @@
 """Audit log and access log schemas."""
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from schemas.common import ResponseModel, Role
+from schemas.examples import ACCESS_LOG_ENTRY, AUDIT_EVENT, examples
 
 
 class AuditEventRead(ResponseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(AUDIT_EVENT))
+
     id: int
     chain: str = Field(description="The hash chain: the subject id, or 'system'")
     seq: int
@@ -25,6 +28,8 @@ class AuditEventRead(ResponseModel):
 class AccessLogEntry(ResponseModel):
     """One read or write of the subject's file, as the subject sees it."""
 
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(ACCESS_LOG_ENTRY))
+
     id: int
     actor_id: str
     actor_role: Role
@@ -37,6 +42,13 @@ class AccessLogEntry(ResponseModel):
 
 
 class VerifyResult(ResponseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra=examples(
+            {"valid": True, "events_checked": 1234, "first_bad_event": None}
+        ),
+    )
+
     valid: bool
     events_checked: int
     first_bad_event: int | None = Field(

@@ -1,9 +1,10 @@
 """Shared pieces of the HTTP contract: roles, problems, pages."""
 
+import datetime as dt
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 
 class Role(StrEnum):
@@ -12,6 +13,20 @@ class Role(StrEnum):
     furnisher = "furnisher"
     lender = "lender"
     auditor = "auditor"
+
+
+def _iso_text(value: Any) -> Any:
+    """JSON carries dates and times as ISO 8601 text; a number is not a date."""
+    if isinstance(value, str | dt.date):
+        return value
+    raise ValueError("must be an ISO 8601 string")
+
+
+#: Request field types that do not coerce: FastAPI validates parsed JSON in Python mode,
+#: where pydantic would otherwise take 0 for 1970-01-01, "12" for 12, or true for 1.
+StrictInt = Annotated[int, Strict()]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_text)]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 
 
 class RequestModel(BaseModel):

@@ -4,10 +4,11 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from schemas.audit import AccessLogEntry
 from schemas.common import ResponseModel, Role
+from schemas.examples import EXPORT, REPORT, examples
 from schemas.furnishing import AccountRead
 
 #: The version of the export document's schema (GDPR 20 portability).
@@ -73,6 +74,8 @@ class Source(ResponseModel):
 class Report(ResponseModel):
     """The whole file (FCRA 609, GDPR 15): identity, items, their sources."""
 
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(REPORT))
+
     subject: Identity
     generated_at: AwareDatetime
     accounts: list[AccountRead]
@@ -88,6 +91,8 @@ class Report(ResponseModel):
 
 class Export(ResponseModel):
     """Everything held about the subject, machine-readable (GDPR 20)."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(EXPORT))
 
     schema_version: str = EXPORT_SCHEMA_VERSION
     exported_at: AwareDatetime

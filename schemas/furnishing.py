@@ -4,9 +4,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
-from schemas.common import RequestModel, ResponseModel
+from schemas.common import IsoDate, RequestModel, ResponseModel, StrictInt
+from schemas.examples import ACCOUNT, examples
 
 
 class AccountType(StrEnum):
@@ -51,14 +52,14 @@ STATUS_TEXT: dict[AccountStatus, str] = {
 #: D no data, E zero balance and current, G collection, L charge-off.
 PAYMENT_HISTORY_PATTERN = r"^[0-6BDEGL]{24}$"
 
-Cents = Annotated[int, Field(ge=0, le=10**13)]
+Cents = Annotated[StrictInt, Field(ge=0, le=10**13)]
 
 
 class AccountFields(RequestModel):
     """The furnishing fields of an account (also the shape of dispute corrections)."""
 
     account_type: AccountType
-    opened_on: dt.date
+    opened_on: IsoDate
     credit_limit_cents: Cents | None = Field(
         default=None, description="Required for revolving accounts"
     )
@@ -71,11 +72,11 @@ class AccountFields(RequestModel):
     payment_history: Annotated[str, StringConstraints(pattern=PAYMENT_HISTORY_PATTERN)] = Field(
         description="24 months, newest first, of 0-6, B, D, E, G, L (Metro 2)"
     )
-    date_of_first_delinquency: dt.date | None = Field(
+    date_of_first_delinquency: IsoDate | None = Field(
         default=None, description="Required when the status or history shows a delinquency"
     )
-    closed_on: dt.date | None = None
-    as_of: dt.date = Field(description="The date the furnished data is as of")
+    closed_on: IsoDate | None = None
+    as_of: IsoDate = Field(description="The date the furnished data is as of")
 
 
 class AccountPut(AccountFields):
@@ -121,6 +122,8 @@ class FurnisherRef(ResponseModel):
 
 
 class AccountRead(ResponseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(ACCOUNT))
+
     id: str
     account_ref: str
     subject_id: str

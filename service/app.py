@@ -1,9 +1,10 @@
 """create_app(settings): the FastAPI application, its routers and its error handlers."""
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine, make_sessionmaker
+from service.core.deps import reject_unknown_query
 from service.core.problems import install_problem_handlers
 from service.core.responses import install_openapi
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A consented, financial-only credit-reporting sandbox",
         description=API_DESCRIPTION,
         openapi_tags=TAGS,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)

@@ -5,6 +5,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -12,7 +14,7 @@ from schemas.common import Role
 from service.core import clock
 from service.core.config import Settings
 from service.core.db import transaction
-from service.core.errors import RoleNotPermitted
+from service.core.errors import FieldError, InvalidInput, RoleNotPermitted
 from service.core.security import Principal
 from service.principals.service import authenticate
 
@@ -73,3 +75,31 @@ SubjectDep = Annotated[Principal, Depends(require(Role.subject))]
 FurnisherDep = Annotated[Principal, Depends(require(Role.furnisher))]
 LenderDep = Annotated[Principal, Depends(require(Role.lender))]
 AuditorDep = Annotated[Principal, Depends(require(Role.auditor))]
+
+
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+def _declared_params(route: APIRoute) -> frozenset[str]:
+    declared = _DECLARED.get(id(route))
+    if declared is None:
+        declared = frozenset(p.alias for p in get_flat_params(route.dependant))
+        _DECLARED[id(route)] = declared
+    return declared
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """No field outside the schema is accepted: that holds for query parameters too."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _declared_params(route))
+    if unknown:
+        raise InvalidInput(
+            detail="Unknown query parameter(s): " + ", ".join(unknown) + ".",
+            errors=[
+                FieldError(f"query.{name}", "not a parameter of this operation") for name in unknown
+            ],
+        )

@@ -19,7 +19,12 @@ from service.core.prohibited import prohibited_category
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-_HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}
+_HTTP_SLUGS = {
+    400: "malformed-body",
+    401: "unauthenticated",
+    404: "not-found",
+    405: "method-not-allowed",
+}
 
 
 def problem_body(

@@ -11,6 +11,7 @@ from service.core.errors import PROBLEM_BASE
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 
 _DESCRIPTIONS = {
+    400: ("malformed-body", "The request body is not parseable JSON"),
     401: ("unauthenticated", "No valid API key"),
     403: ("role-not-permitted", "The action is refused for this caller"),
     404: ("not-found", "No such resource for this caller"),
@@ -67,11 +68,15 @@ def install_openapi(app: FastAPI) -> None:
 
 
 def _replace_default_validation_responses(schema: dict[str, Any]) -> None:
-    """FastAPI documents its own 422 body; ours is an RFC 9457 problem, so say so."""
-    ours = problems(422)[422]
+    """FastAPI documents its own 422 body; ours is an RFC 9457 problem, so say so. A body
+    that is not JSON at all is a 400 problem."""
+    declared = problems(400, 422)
+    ours = declared[422]
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", declared[400])
             if "422" in responses and "application/json" in responses["422"].get("content", {}):
                 responses["422"] = ours
     components = schema.get("components", {}).get("schemas", {})

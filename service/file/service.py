@@ -1,15 +1,25 @@
 """The credit file: assemble it for its subject, and purge what has aged off."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from schemas.common import Role
-from schemas.file import Identity, InquiryRead, PublicRecordRead, Report, Source
+from schemas.file import (
+    Identity,
+    InquiryKind,
+    InquiryRead,
+    PublicRecordRead,
+    Purpose,
+    Report,
+    Source,
+)
 from service.audit import service as audit
 from service.core.errors import NotFound
-from service.core.security import Principal
+from service.core.security import Principal, new_id
 from service.file import queries
+from service.file.models import Inquiry, PublicRecord
 from service.file.rules import (
     INQUIRY_SHOWN_MONTHS,
     add_months,
@@ -151,3 +161,79 @@ def purge_obsolete(session: Session, *, now: datetime) -> int:
             purged += 1
     session.flush()
     return purged
+
+
+def add_public_record(
+    session: Session,
+    *,
+    actor: Principal,
+    subject_id: str,
+    chapter: Literal[7, 13],
+    status: Literal["filed", "discharged", "dismissed"],
+    filed_on: date,
+    resolved_on: date | None,
+    court: str,
+    reference: str,
+    now: datetime,
+) -> PublicRecord:
+    """Add a bankruptcy to a subject's file (the only public record Clearfile holds)."""
+    record = PublicRecord(
+        id=new_id("pr"),
+        subject_id=subject_id,
+        kind="bankruptcy",
+        chapter=chapter,
+        status=status,
+        filed_on=filed_on,
+        resolved_on=resolved_on,
+        court=court,
+        reference=reference,
+        created_at=now,
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="public_record.added",
+        now=now,
+        subject_id=subject_id,
+        purpose="furnishing",
+        resource_type="public_record",
+        resource_id=record.id,
+    )
+    return record
+
+
+def add_inquiry(
+    session: Session,
+    *,
+    actor: Principal,
+    subject_id: str,
+    lender_id: str,
+    purpose: Purpose,
+    kind: InquiryKind,
+    at: datetime,
+    now: datetime,
+) -> Inquiry:
+    """Record that ``lender_id`` read the subject's file at ``at`` for ``purpose``."""
+    inquiry = Inquiry(
+        id=new_id("inq"),
+        subject_id=subject_id,
+        lender_id=lender_id,
+        purpose=purpose.value,
+        kind=kind.value,
+        at=at,
+    )
+    session.add(inquiry)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="inquiry.recorded",
+        now=now,
+        subject_id=subject_id,
+        purpose=purpose.value,
+        resource_type="inquiry",
+        resource_id=inquiry.id,
+    )
+    return inquiry

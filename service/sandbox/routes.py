@@ -2,16 +2,25 @@
 
 from fastapi import APIRouter, status
 
-from schemas.common import Role
+from schemas.common import Page, Role
 from schemas.sandbox import (
     ClockRead,
     ClockSet,
     OrganisationCreate,
+    PersonaRead,
     PrincipalIssued,
+    SandboxReset,
     SubjectCreate,
     SubjectIssued,
 )
 from service.core.deps import AdminDep, NowDep, SessionDep
+from service.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    decode_int_cursor,
+    encode_cursor,
+)
 from service.core.responses import problems
 from service.sandbox import service
 
@@ -96,3 +105,34 @@ def move_clock(body: ClockSet, session: SessionDep, admin: AdminDep) -> ClockRea
     return ClockRead(
         now=service.move_clock(session, actor=admin, to=body.now, advance_days=body.advance_days)
     )
+
+
+@router.post(
+    "/reset",
+    summary="Empty the sandbox, put the clock back at wall time and reload the personas",
+    operation_id="resetSandbox",
+    response_model=SandboxReset,
+    responses=problems(),
+)
+def reset(session: SessionDep, admin: AdminDep) -> SandboxReset:
+    return service.reset(session, actor=admin)
+
+
+@router.get(
+    "/personas",
+    summary="List the fixture personas with their fixed keys and what each demonstrates",
+    operation_id="listPersonas",
+    response_model=Page[PersonaRead],
+    responses=problems(422),
+)
+def list_personas(
+    _admin: AdminDep,
+    role: Role | None = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[PersonaRead]:
+    items, after = service.list_personas(
+        role=role, offset=decode_int_cursor(cursor) or 0, limit=limit
+    )
+    nxt = None if after is None else encode_cursor(after)
+    return Page[PersonaRead](items=items, next_cursor=nxt)

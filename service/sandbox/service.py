@@ -1,4 +1,5 @@
-"""Sandbox operator use cases: principals, the clock and what falls due when it moves."""
+"""Sandbox operator use cases: principals, the clock and what falls due when it moves,
+reset to the fixture personas."""
 
 from datetime import date, datetime
 from typing import Any
@@ -6,13 +7,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from schemas.common import Role
+from schemas.sandbox import PersonaRead, SandboxReset
 from service.audit import service as audit
 from service.core import clock
-from service.core.errors import Conflict, FieldError
+from service.core.errors import Conflict, FieldError, InvalidInput
 from service.core.security import Principal
 from service.principals import service as principals
 from service.principals.models import Subject
 from service.principals.service import Issued
+from service.sandbox import queries
 
 
 def create_subject(
@@ -77,3 +80,44 @@ def move_clock(
     )
     run_due_work(session, now=moved)
     return moved
+
+
+def is_empty(session: Session) -> bool:
+    """True while the database holds no principal (a fresh or just-reset sandbox)."""
+    return not queries.has_principals(session)
+
+
+def reset(session: Session, *, actor: Principal) -> SandboxReset:
+    """Empty every table, put the clock back at wall time, and load the fixture personas.
+
+    The ``sandbox.reset`` event opens the new, empty system chain, so the audit log of the
+    fresh sandbox starts by saying where it came from.
+    """
+    from fixtures.loader import load_fixtures  # here: the loader itself uses is_empty()
+
+    queries.delete_every_row(session)
+    clock.reset(session)
+    now = clock.now(session)
+    audit.record(session, actor=actor, action="sandbox.reset", now=now, resource_type="sandbox")
+    loaded = load_fixtures(session, now=now)
+    subjects = sum(1 for p in loaded if p.role is Role.subject)
+    return SandboxReset(
+        now=now, personas=len(loaded), subjects=subjects, organisations=len(loaded) - subjects
+    )
+
+
+def list_personas(
+    *, role: Role | None, offset: int, limit: int
+) -> tuple[list[PersonaRead], int | None]:
+    """One page of the documented personas, and the offset of the next page (None at the end)."""
+    from fixtures.loader import personas  # here: the loader itself uses is_empty()
+
+    if offset < 0:
+        raise InvalidInput(
+            detail="The cursor is not one this API issued.",
+            errors=[FieldError("query.cursor", "not a valid cursor")],
+        )
+    chosen = [p for p in personas() if role is None or p.role is role]
+    page = chosen[offset : offset + limit]
+    after = offset + len(page)
+    return [PersonaRead.model_validate(p) for p in page], after if after < len(chosen) else None

@@ -1,0 +1,165 @@
+"""The authorisation matrix: every endpoint x every role x own vs another's resource.
+
+Each cell asserts the exact status. A route missing from the matrix fails the suite, so a new
+endpoint cannot ship without saying who may call it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.conftest import ADMIN_HEADERS, Actor
+from tests.factories import account_body
+
+ROLES = ("anonymous", "admin", "subject", "furnisher", "lender", "auditor")
+NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    """Two of each principal, and a resource owned by the first furnisher."""
+
+    actors: dict[str, Actor]
+    others: dict[str, Actor]
+    subject: Actor
+    own_ref: str = "acct-own"
+    other_ref: str = "acct-other"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def headers(self, role: str) -> dict[str, str]:
+        if role == "anonymous":
+            return {}
+        if role == "admin":
+            return dict(ADMIN_HEADERS)
+        return self.actors[role].headers
+
+
+@dataclass(frozen=True)
+class Cell:
+    method: str
+    path: str
+    allowed: tuple[str, ...]
+    ok: int = 200
+    body: Callable[[World], Any] | None = None
+
+
+def _put_body(w: World) -> dict[str, Any]:
+    return account_body(w.subject.id, as_of="2026-11-01")
+
+
+def _subject_body(_: World) -> dict[str, Any]:
+    return {"given_name": "Matrix", "family_name": "Cellworth", "date_of_birth": "1991-02-03"}
+
+
+def _org_body(_: World) -> dict[str, Any]:
+    return {"name": "Fictional Matrix Org"}
+
+
+MATRIX: list[Cell] = [
+    Cell("GET", "/healthz", ROLES),
+    Cell("POST", "/v1/sandbox/subjects", ("admin",), 201, _subject_body),
+    Cell("POST", "/v1/sandbox/furnishers", ("admin",), 201, _org_body),
+    Cell("POST", "/v1/sandbox/lenders", ("admin",), 201, _org_body),
+    Cell("POST", "/v1/sandbox/auditors", ("admin",), 201, _org_body),
+    Cell("GET", "/v1/sandbox/clock", ("admin",)),
+    Cell("POST", "/v1/sandbox/clock", ("admin",), 200, lambda w: {"advance_days": 1}),
+    Cell("GET", "/v1/sandbox/personas", ("admin",)),
+    Cell("POST", "/v1/sandbox/reset", ("admin",)),
+    Cell("PUT", "/v1/furnisher/accounts/{account_ref}", ("furnisher",), 201, _put_body),
+    Cell("GET", "/v1/furnisher/accounts", ("furnisher",)),
+    Cell("GET", "/v1/furnisher/accounts/{account_ref}", ("furnisher",)),
+    Cell("GET", "/v1/me/report", ("subject",)),
+    Cell("GET", "/v1/me/access-log", ("subject",)),
+    Cell("GET", "/v1/me/export", ("subject",)),
+    Cell("GET", "/v1/audit/events", ("auditor",)),
+    Cell("GET", "/v1/audit/verify", ("auditor",)),
+]
+
+#: Endpoints whose path names a resource that belongs to someone: another's is 404.
+OWNED: dict[tuple[str, str], str] = {
+    ("GET", "/v1/furnisher/accounts/{account_ref}"): "furnisher",
+}
+
+
+def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    routes = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert routes == {(c.method, c.path) for c in MATRIX}
+
+
+@pytest.fixture
+def world(
+    client: TestClient,
+    set_clock: Callable[[datetime], datetime],
+    make_subject: Callable[..., Actor],
+    make_furnisher: Callable[..., Actor],
+    make_lender: Callable[..., Actor],
+    make_auditor: Callable[..., Actor],
+) -> World:
+    set_clock(NOW)
+    subject, other_subject = make_subject(), make_subject()
+    furnisher, other_furnisher = make_furnisher(), make_furnisher()
+    w = World(
+        actors={
+            "subject": subject,
+            "furnisher": furnisher,
+            "lender": make_lender(),
+            "auditor": make_auditor(),
+        },
+        others={"subject": other_subject, "furnisher": other_furnisher},
+        subject=subject,
+    )
+    for owner, ref in ((furnisher, w.own_ref), (other_furnisher, w.other_ref)):
+        resp = client.put(
+            f"/v1/furnisher/accounts/{ref}",
+            json=account_body(subject.id),
+            headers=owner.headers,
+        )
+        assert resp.status_code == 201, resp.text
+    return w
+
+
+def _url(cell: Cell, w: World, *, own: bool = True) -> str:
+    ref = w.own_ref if own else w.other_ref
+    if cell.method == "PUT":
+        ref = "acct-new"
+    return cell.path.replace("{account_ref}", ref)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("cell", MATRIX, ids=lambda c: f"{c.method} {c.path}")
+def test_matrix_cell(client: TestClient, world: World, cell: Cell, role: str) -> None:
+    body = cell.body(world) if cell.body else None
+    resp = client.request(cell.method, _url(cell, world), json=body, headers=world.headers(role))
+    if role in cell.allowed:
+        expected = cell.ok
+    elif role == "anonymous":
+        expected = 401
+    else:
+        expected = 403
+    assert resp.status_code == expected, f"{role} {cell.method} {cell.path}: {resp.text}"
+    if expected >= 400:
+        assert resp.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(OWNED))
+def test_anothers_resource_is_404_never_403(
+    client: TestClient, world: World, method: str, path: str
+) -> None:
+    role = OWNED[(method, path)]
+    cell = next(c for c in MATRIX if (c.method, c.path) == (method, path))
+    resp = client.request(method, _url(cell, world, own=False), headers=world.headers(role))
+    assert resp.status_code == 404, resp.text
+    unknown = client.request(
+        method, cell.path.replace("{account_ref}", "no-such-ref"), headers=world.headers(role)
+    )
+    assert unknown.status_code == 404
+    assert resp.json()["type"] == unknown.json()["type"]
