@@ -8,7 +8,7 @@ from schemas.file import Export, Report
 from service.access import service
 from service.core.deps import NowDep, SessionDep, SubjectDep
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from service.core.responses import problems
+from service.core.responses import ModelResponse, problems
 
 router = APIRouter(prefix="/v1/me", tags=["subject"], responses=problems(403))
 
@@ -19,8 +19,8 @@ router = APIRouter(prefix="/v1/me", tags=["subject"], responses=problems(403))
     operation_id="getMyReport",
     response_model=Report,
 )
-def get_report(session: SessionDep, me: SubjectDep, now: NowDep) -> Report:
-    return service.read_report(session, subject=me, now=now)
+def get_report(session: SessionDep, me: SubjectDep, now: NowDep) -> ModelResponse:
+    return ModelResponse(service.read_report(session, subject=me, now=now))
 
 
 @router.get(
@@ -50,5 +50,5 @@ def get_access_log(
     operation_id="exportMyFile",
     response_model=Export,
 )
-def get_export(session: SessionDep, me: SubjectDep, now: NowDep) -> Export:
-    return service.export(session, subject=me, now=now)
+def get_export(session: SessionDep, me: SubjectDep, now: NowDep) -> ModelResponse:
+    return ModelResponse(service.export(session, subject=me, now=now))

@@ -1,15 +1,46 @@
 """The audit domain's SQL."""
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
 
+_HEAD_FOR_UPDATE = (
+    select(AuditChainHead.seq, AuditChainHead.hash)
+    .where(AuditChainHead.chain == bindparam("chain"))
+    .with_for_update()
+)
+_INSERT_EVENT = insert(AuditEvent)
+_INSERT_HEAD = insert(AuditChainHead)
+_MOVE_HEAD = (
+    update(AuditChainHead)
+    .where(AuditChainHead.chain == bindparam("b_chain"))
+    .values(seq=bindparam("seq"), hash=bindparam("hash"))
+)
 
-def chain_head_for_update(session: Session, chain: str) -> AuditChainHead | None:
-    return session.get(AuditChainHead, chain, with_for_update=True)
+
+def chain_head_for_update(session: Session, chain: str) -> tuple[int, str] | None:
+    """(seq, hash) of the chain's last event, locking the head row until commit."""
+    row = session.connection().execute(_HEAD_FOR_UPDATE, {"chain": chain}).first()
+    return None if row is None else (row.seq, row.hash)
+
+
+def append_event(session: Session, *, event: dict[str, Any], head_exists: bool) -> None:
+    """Insert the event and move its chain's head to it (Core statements: the hot path
+    of every request)."""
+    conn = session.connection()
+    conn.execute(_INSERT_EVENT, event)
+    if head_exists:
+        conn.execute(
+            _MOVE_HEAD, {"b_chain": event["chain"], "seq": event["seq"], "hash": event["hash"]}
+        )
+    else:
+        conn.execute(
+            _INSERT_HEAD, {"chain": event["chain"], "seq": event["seq"], "hash": event["hash"]}
+        )
 
 
 def all_heads(session: Session) -> dict[str, tuple[int, str]]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from service.audit import queries
-from service.audit.models import SYSTEM_CHAIN, AuditChainHead, AuditEvent
+from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.audit.rules import GENESIS_HASH, ChainCheck, check_chain, event_hash
 from service.core.pagination import decode_int_cursor, encode_cursor
 from service.core.security import Principal
@@ -22,22 +22,20 @@ def record(
     purpose: str | None = None,
     resource_type: str | None = None,
     resource_id: str | None = None,
-) -> AuditEvent:
+) -> None:
     """Append an event to its chain (the subject's, or the system chain).
 
     Runs in the caller's transaction, so the event exists exactly when the action does.
     The chain head row is locked, so concurrent appends to one chain queue, while appends
     about different subjects never wait on each other.
     """
+    session.flush()  # the caller's pending writes go first, in order
     chain = subject_id or SYSTEM_CHAIN
     head = queries.chain_head_for_update(session, chain)
-    if head is None:
-        head = AuditChainHead(chain=chain, seq=0, hash=GENESIS_HASH)
-        session.add(head)
-    seq = head.seq + 1
+    last_seq, last_hash = head if head is not None else (0, GENESIS_HASH)
     fields = {
         "chain": chain,
-        "seq": seq,
+        "seq": last_seq + 1,
         "subject_id": subject_id,
         "actor_id": actor.id,
         "actor_role": actor.role.value,
@@ -48,12 +46,12 @@ def record(
         "resource_id": resource_id,
         "at": now,
     }
-    digest = event_hash(prev_hash=head.hash, **fields)  # type: ignore[arg-type]
-    event = AuditEvent(prev_hash=head.hash, hash=digest, **fields)
-    session.add(event)
-    head.seq, head.hash = seq, digest
-    session.flush()
-    return event
+    digest = event_hash(prev_hash=last_hash, **fields)  # type: ignore[arg-type]
+    queries.append_event(
+        session,
+        event={**fields, "prev_hash": last_hash, "hash": digest},
+        head_exists=head is not None,
+    )
 
 
 def verify(session: Session) -> ChainCheck:

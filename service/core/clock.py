@@ -9,7 +9,7 @@ This module is the only place that reads the wall clock (ruff TID251 bans it els
 import datetime as _dt
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, Integer
+from sqlalchemy import BigInteger, Integer, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.core.db import Base
@@ -37,11 +37,14 @@ def _row(session: Session, *, for_update: bool = False) -> SandboxClock:
     return row
 
 
+_OFFSET = select(SandboxClock.offset_microseconds).where(SandboxClock.id == _CLOCK_ROW)
+
+
 def now(session: Session) -> datetime:
     """The sandbox's current moment, timezone-aware UTC."""
-    row = session.get(SandboxClock, _CLOCK_ROW)
-    offset = row.offset_microseconds if row is not None else 0
-    return wall_now() + timedelta(microseconds=offset)
+    session.flush()
+    offset = session.connection().execute(_OFFSET).scalar()
+    return wall_now() + timedelta(microseconds=offset or 0)
 
 
 def set_now(session: Session, moment: datetime) -> datetime:

@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
 from schemas.common import Problem
 from service.core.errors import PROBLEM_BASE
@@ -82,3 +83,17 @@ def _replace_default_validation_responses(schema: dict[str, Any]) -> None:
     components = schema.get("components", {}).get("schemas", {})
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+
+
+class ModelResponse(Response):
+    """A response whose body is a pydantic model already built by the service.
+
+    FastAPI would otherwise validate the returned model against ``response_model`` a second
+    time; for a large document (a 20-account report) that is most of the request's cost. The
+    route still declares ``response_model`` so the schema documents it.
+    """
+
+    media_type = "application/json"
+
+    def __init__(self, model: BaseModel, status_code: int = 200) -> None:
+        super().__init__(content=model.model_dump_json(), status_code=status_code)

@@ -2,31 +2,36 @@
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.file.models import Inquiry, PublicRecord
 from service.principals.models import Principal
 
+_INQUIRIES = (
+    select(*Inquiry.__table__.c, Principal.name.label("lender_name"))
+    .join(Principal, Principal.id == Inquiry.lender_id)
+    .where(Inquiry.subject_id == bindparam("subject_id"))
+    .order_by(Inquiry.at.desc(), Inquiry.id)
+)
+_PUBLIC_RECORDS = (
+    select(PublicRecord.__table__)
+    .where(PublicRecord.subject_id == bindparam("subject_id"))
+    .order_by(PublicRecord.filed_on.desc(), PublicRecord.id)
+)
 
-def inquiries_of_subject(session: Session, subject_id: str) -> Sequence[tuple[Inquiry, str]]:
-    stmt = (
-        select(Inquiry, Principal.name)
-        .join(Principal, Principal.id == Inquiry.lender_id)
-        .where(Inquiry.subject_id == subject_id)
-        .order_by(Inquiry.at.desc(), Inquiry.id)
-    )
-    return [(i, n) for i, n in session.execute(stmt).all()]
+
+def inquiries_of_subject(session: Session, subject_id: str) -> Sequence[tuple[Any, str]]:
+    """The subject's inquiries, newest first, as (row, lender name)."""
+    rows = session.connection().execute(_INQUIRIES, {"subject_id": subject_id}).all()
+    return [(row, row.lender_name) for row in rows]
 
 
-def public_records_of_subject(session: Session, subject_id: str) -> Sequence[PublicRecord]:
-    stmt = (
-        select(PublicRecord)
-        .where(PublicRecord.subject_id == subject_id)
-        .order_by(PublicRecord.filed_on.desc(), PublicRecord.id)
-    )
-    return session.scalars(stmt).all()
+def public_records_of_subject(session: Session, subject_id: str) -> Sequence[Any]:
+    """The subject's public records as rows, newest first."""
+    return session.connection().execute(_PUBLIC_RECORDS, {"subject_id": subject_id}).all()
 
 
 def inquiries_before(session: Session, moment: datetime) -> Sequence[Inquiry]:

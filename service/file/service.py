@@ -1,5 +1,6 @@
 """The credit file: assemble it for its subject, and purge what has aged off."""
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal
 
@@ -7,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from schemas.common import Role
 from schemas.file import (
-    Identity,
     InquiryKind,
     InquiryRead,
     PublicRecordRead,
@@ -15,6 +15,7 @@ from schemas.file import (
     Report,
     Source,
 )
+from schemas.furnishing import AccountStatus
 from service.audit import service as audit
 from service.core.errors import NotFound
 from service.core.security import Principal, new_id
@@ -30,6 +31,7 @@ from service.file.rules import (
 )
 from service.furnishing import service as furnishing
 from service.principals import service as principals
+from service.scoring.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 
 #: The actor named in the audit log for work done by a time rule.
 RULE_ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (scheduled rule)")
@@ -37,22 +39,21 @@ RULE_ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (schedul
 
 def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
     """The whole current file; items past their obsolescence date are left out."""
-    subject = principals.get_subject(session, subject_id)
-    if subject is None:
+    identity = principals.identity_of(session, subject_id)
+    if identity is None:
         raise NotFound(detail="No such subject.")
     today = now.date()
     sources: dict[str, Source] = {}
     accounts = []
-    for account, furnisher_name in furnishing.accounts_of_subject(session, subject_id):
-        if account.status == "DA" or is_obsolete(furnishing.obsolete_on(account), today):
+    for account in furnishing.account_views_of_subject(session, subject_id):
+        if account.status == AccountStatus.delete or is_obsolete(account.obsolete_on, today):
             continue
-        accounts.append(furnishing.account_view(account, furnisher_name))
-        src = sources.setdefault(
-            account.furnisher_id,
-            Source(id=account.furnisher_id, name=furnisher_name, role=Role.furnisher, supplied=[]),
-        )
-        if "accounts" not in src.supplied:
-            src.supplied.append("accounts")
+        accounts.append(account)
+        furnisher = account.furnisher
+        if furnisher.id not in sources:
+            sources[furnisher.id] = Source(
+                id=furnisher.id, name=furnisher.name, role=Role.furnisher, supplied=["accounts"]
+            )
     inquiries = []
     for inquiry, lender_name in queries.inquiries_of_subject(session, subject_id):
         shown_until = inquiry_obsolete_on(inquiry.at)
@@ -96,7 +97,7 @@ def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
             )
         )
     return Report(
-        subject=Identity.model_validate(subject),
+        subject=identity,
         generated_at=now,
         accounts=accounts,
         inquiries=inquiries,
@@ -237,3 +238,61 @@ def add_inquiry(
         resource_id=inquiry.id,
     )
     return inquiry
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringFile:
+    """The current file as a score sees it, with each account's API id (``acc_...``) and a
+    label naming it, in the order of ``file.accounts``."""
+
+    file: FileInput
+    account_ids: tuple[str, ...]
+    account_labels: tuple[str, ...]
+
+
+def file_input(session: Session, *, subject_id: str, now: datetime) -> ScoringFile:
+    """The subject's current file as scoring inputs: the items ``build_report`` shows
+    (nothing deleted by its furnisher, nothing obsolete), financial fields only."""
+    if principals.get_subject(session, subject_id) is None:
+        raise NotFound(detail="No such subject.")
+    today = now.date()
+    accounts: list[AccountInput] = []
+    ids: list[str] = []
+    labels: list[str] = []
+    for account, furnisher_name in furnishing.accounts_of_subject(session, subject_id):
+        if account.status == "DA" or is_obsolete(furnishing.obsolete_on(account), today):
+            continue
+        accounts.append(
+            AccountInput(
+                account_type=account.account_type,
+                opened_on=account.opened_on,
+                credit_limit_cents=account.credit_limit_cents,
+                original_amount_cents=account.original_amount_cents,
+                balance_cents=account.balance_cents,
+                past_due_cents=account.past_due_cents,
+                status=account.status,
+                payment_history=account.payment_history,
+                date_of_first_delinquency=account.date_of_first_delinquency,
+                closed_on=account.closed_on,
+                as_of=account.as_of,
+            )
+        )
+        ids.append(account.id)
+        labels.append(f"{account.account_ref} at {furnisher_name}")
+    inquiries = tuple(
+        InquiryInput(at=inquiry.at.astimezone(UTC).date(), kind=inquiry.kind)
+        for inquiry, _ in queries.inquiries_of_subject(session, subject_id)
+        if not is_obsolete(inquiry_obsolete_on(inquiry.at), today)
+    )
+    records = tuple(
+        PublicRecordInput(chapter=r.chapter, status=r.status, filed_on=r.filed_on)
+        for r in queries.public_records_of_subject(session, subject_id)
+        if not is_obsolete(
+            bankruptcy_obsolete_on(chapter=r.chapter, status=r.status, filed_on=r.filed_on), today
+        )
+    )
+    return ScoringFile(
+        file=FileInput(accounts=tuple(accounts), inquiries=inquiries, public_records=records),
+        account_ids=tuple(ids),
+        account_labels=tuple(labels),
+    )

@@ -2,8 +2,9 @@
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -21,6 +22,32 @@ def accounts_of_subject(session: Session, subject_id: str) -> Sequence[tuple[Acc
         .order_by(Account.opened_on, Account.id)
     )
     return [(a, n) for a, n in session.execute(stmt).all()]
+
+
+_ACCOUNT_ROWS = (
+    select(*Account.__table__.c, Principal.name.label("furnisher_name"))
+    .join(Principal, Principal.id == Account.furnisher_id)
+    .where(Account.subject_id == bindparam("subject_id"))
+    .order_by(Account.opened_on, Account.id)
+)
+_VERSION_ROWS = (
+    select(AccountVersion.__table__)
+    .where(AccountVersion.account_id.in_(bindparam("account_ids", expanding=True)))
+    .order_by(AccountVersion.account_id, AccountVersion.version)
+)
+
+
+def account_rows_of_subject(session: Session, subject_id: str) -> Sequence[Any]:
+    """Every account of a subject as plain Core rows, with its furnisher's name.
+
+    The statement is built once and run on the session's connection (no ORM layer): this is
+    the report's hot path."""
+    return session.connection().execute(_ACCOUNT_ROWS, {"subject_id": subject_id}).all()
+
+
+def version_rows_of_accounts(session: Session, account_ids: list[str]) -> Sequence[Any]:
+    """Every version of the given accounts, oldest first within each account."""
+    return session.connection().execute(_VERSION_ROWS, {"account_ids": account_ids}).all()
 
 
 def adverse_accounts_dated_before(session: Session, cutoff: date) -> Sequence[Account]:

@@ -1,10 +1,11 @@
 """Furnishing use cases: accounts as furnishers report them, and their versions."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from schemas.furnishing import (
     AccountPut,
     AccountRead,
     AccountStatus,
+    AccountType,
     AccountVersionRead,
     FurnisherRef,
 )
@@ -51,15 +53,39 @@ def obsolete_on(account: Account) -> date | None:
     )
 
 
-def account_view(account: Account, furnisher_name: str) -> AccountRead:
-    """The account as the file shows it (versions must be loaded)."""
+class _AccountFields(Protocol):
+    """An Account as an ORM object or as a Core row: the same attribute names."""
+
+    id: str
+    account_ref: str
+    subject_id: str
+    furnisher_id: str
+    account_type: str
+    opened_on: date
+    credit_limit_cents: int | None
+    original_amount_cents: int | None
+    balance_cents: int
+    past_due_cents: int
+    status: str
+    payment_history: str
+    date_of_first_delinquency: date | None
+    closed_on: date | None
+    as_of: date
+    compliance_condition_code: str | None
+    version: int
+    updated_at: datetime
+
+
+def _account_read(
+    account: _AccountFields, furnisher_name: str, versions: list[AccountVersionRead]
+) -> AccountRead:
     status = AccountStatus(account.status)
     return AccountRead(
         id=account.id,
         account_ref=account.account_ref,
         subject_id=account.subject_id,
         furnisher=FurnisherRef(id=account.furnisher_id, name=furnisher_name),
-        account_type=account.account_type,
+        account_type=AccountType(account.account_type),
         opened_on=account.opened_on,
         credit_limit_cents=account.credit_limit_cents,
         original_amount_cents=account.original_amount_cents,
@@ -73,11 +99,64 @@ def account_view(account: Account, furnisher_name: str) -> AccountRead:
         as_of=account.as_of,
         compliance_condition_code=account.compliance_condition_code,
         disputed=account.compliance_condition_code in DISPUTED_CONDITION_CODES,
-        obsolete_on=obsolete_on(account),
+        obsolete_on=account_obsolete_on(
+            status=account.status,
+            account_type=account.account_type,
+            date_of_first_delinquency=account.date_of_first_delinquency,
+        ),
         version=account.version,
         updated_at=account.updated_at,
-        versions=[AccountVersionRead.model_validate(v) for v in account.versions],
+        versions=versions,
     )
+
+
+def _version_read(version: Any) -> AccountVersionRead:
+    return AccountVersionRead(
+        version=version.version,
+        at=version.at,
+        actor_id=version.actor_id,
+        actor_role=version.actor_role,
+        actor_name=version.actor_name,
+        changed=version.changed,
+        fields=version.fields,
+    )
+
+
+def account_view(account: Account, furnisher_name: str) -> AccountRead:
+    """The account as the file shows it (versions must be loaded)."""
+    return _account_read(account, furnisher_name, [_version_read(v) for v in account.versions])
+
+
+#: Views of accounts keyed by their whole stored row (every column, and the furnisher's
+#: name). Any change to an account (a new version, a dispute's compliance code) changes its
+#: row and so its key, so an entry can never be stale; versions are append-only and move
+#: with the row's ``version``. Bounded: cleared when it grows past the limit.
+_VIEW_CACHE: dict[tuple[Any, ...], AccountRead] = {}
+VIEW_CACHE_LIMIT = 50_000
+
+
+def account_views_of_subject(session: Session, subject_id: str) -> list[AccountRead]:
+    """Every account of the subject as the file shows it, with all its versions.
+
+    One query for the accounts, and one more for the versions of any account whose view is
+    not cached: a fixed number whatever the number of accounts (the report's hot path)."""
+    rows = queries.account_rows_of_subject(session, subject_id)
+    keys = [tuple(row) for row in rows]
+    missing = [row.id for row, key in zip(rows, keys, strict=True) if key not in _VIEW_CACHE]
+    versions: dict[str, list[AccountVersionRead]] = defaultdict(list)
+    if missing:
+        for version in queries.version_rows_of_accounts(session, missing):
+            versions[version.account_id].append(_version_read(version))
+    views = []
+    for row, key in zip(rows, keys, strict=True):
+        view = _VIEW_CACHE.get(key)
+        if view is None:
+            view = _account_read(row, row.furnisher_name, versions[row.id])
+            if len(_VIEW_CACHE) >= VIEW_CACHE_LIMIT:
+                _VIEW_CACHE.clear()
+            _VIEW_CACHE[key] = view
+        views.append(view)
+    return views
 
 
 def accounts_of_subject(session: Session, subject_id: str) -> Sequence[tuple[Account, str]]:

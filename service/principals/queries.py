@@ -1,18 +1,22 @@
 """The principals domain's SQL."""
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.principals.models import ApiKey, Principal, Subject
 
+_PRINCIPAL_BY_KEY = (
+    select(Principal.id, Principal.role, Principal.name)
+    .join(ApiKey, ApiKey.principal_id == Principal.id)
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)
 
-def principal_by_key_hash(session: Session, key_hash: str) -> Principal | None:
-    stmt = (
-        select(Principal)
-        .join(ApiKey, ApiKey.principal_id == Principal.id)
-        .where(ApiKey.key_hash == key_hash)
-    )
-    return session.scalars(stmt).first()
+
+def principal_by_key_hash(session: Session, key_hash: str) -> Any | None:
+    """The key's principal as a row (id, role, name): every request's first query."""
+    return session.connection().execute(_PRINCIPAL_BY_KEY, {"key_hash": key_hash}).first()
 
 
 def subject_by_id(session: Session, subject_id: str) -> Subject | None:
@@ -25,3 +29,11 @@ def principal_by_id(session: Session, principal_id: str) -> Principal | None:
 
 def subject_by_national_id(session: Session, national_id: str) -> Subject | None:
     return session.scalars(select(Subject).where(Subject.national_id == national_id)).first()
+
+
+_SUBJECT_ROW = select(Subject.__table__).where(Subject.id == bindparam("subject_id"))
+
+
+def subject_row(session: Session, subject_id: str) -> Any | None:
+    """The subject's identity as a plain row (the report's hot path)."""
+    return session.connection().execute(_SUBJECT_ROW, {"subject_id": subject_id}).first()

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from schemas.common import Role
+from schemas.file import Identity
 from service.audit import service as audit
 from service.core.config import Settings
 from service.core.errors import Conflict, FieldError, Unauthenticated
@@ -137,6 +138,12 @@ def create_subject(
         resource_id=subject.id,
     )
     return issued, subject
+
+
+def identity_of(session: Session, subject_id: str) -> Identity | None:
+    """The identity the file is kept under, or None for an unknown subject."""
+    row = queries.subject_row(session, subject_id)
+    return None if row is None else Identity.model_validate(row)
 
 
 def get_subject(session: Session, subject_id: str) -> Subject | None:

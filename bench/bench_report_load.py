@@ -1,0 +1,108 @@
+"""Load benchmark: GET /v1/me/report for a 20-account subject versus a bare endpoint.
+
+Starts the server exactly as `clearfile serve` does (migrations, fixtures into an empty
+SQLite database, uvicorn) on a free loopback port, then drives each endpoint with 32
+keep-alive connections for a fixed time, and prints requests per second, p50 and p99 for
+both and the ratio. Audit events are written for every report read, as in production.
+
+    python -m bench.bench_report_load [--seconds 15] [--connections 32]
+
+Targets (issue 2): the report at >= 15 % of the bare endpoint's rate, p99 <= 100 ms.
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.loadgen import LoadResult, run_load
+
+#: The fixture persona with exactly 20 accounts (fixtures/personas.yaml).
+TWENTY_ACCOUNT_KEY = "cf_subject_sandbox_tessa_twentyfold"
+HOST = "127.0.0.1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_until_up(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not come up")
+
+
+def _row(name: str, r: LoadResult) -> str:
+    return (
+        f"{name:<28} {r.rps:>10.0f} req/s   p50 {r.p50:>7.2f} ms   p99 {r.p99:>7.2f} ms"
+        f"   ({r.requests} ok, {r.errors} errors)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        env = dict(os.environ)
+        env["CLEARFILE_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        env.pop("CLEARFILE_ADMIN_KEY", None)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--host", HOST, "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_until_up(port)
+            auth = {"Authorization": f"Bearer {TWENTY_ACCOUNT_KEY}"}
+            with urllib.request.urlopen(
+                urllib.request.Request(f"http://{HOST}:{port}/v1/me/report", headers=auth)
+            ) as resp:
+                body = resp.read()
+            accounts = body.count(b'"account_ref"')
+            print(f"report of the 20-account persona: {len(body)} bytes, {accounts} accounts")
+            run_load(host=HOST, port=port, path="/healthz", seconds=args.warmup)
+            run_load(host=HOST, port=port, path="/v1/me/report", headers=auth,
+                     seconds=args.warmup)
+            bare = run_load(
+                host=HOST, port=port, path="/healthz", connections=args.connections,
+                seconds=args.seconds,
+            )
+            report = run_load(
+                host=HOST, port=port, path="/v1/me/report", headers=auth,
+                connections=args.connections, seconds=args.seconds,
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    print(f"{args.connections} connections, {args.seconds:.0f} s each, SQLite, one server process")
+    print(_row("GET /healthz (bare)", bare))
+    print(_row("GET /v1/me/report (20 acc.)", report))
+    ratio = report.rps / bare.rps if bare.rps else 0.0
+    print(f"report / bare rate: {ratio:.1%}  (target >= 15 %);  report p99 {report.p99:.1f} ms "
+          "(target <= 100 ms)")
+    return 0 if report.errors == 0 and bare.errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
