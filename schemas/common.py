@@ -4,7 +4,17 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
 class Role(StrEnum):
@@ -29,10 +39,42 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_text)]
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 
 
+NUL_MESSAGE = "must not contain NUL (\\x00) characters"
+
+
+def _has_nul(value: Any) -> bool:
+    """Text may not carry NUL characters (PostgreSQL cannot store them; nothing needs them)."""
+    return isinstance(value, str) and "\x00" in value
+
+
 class RequestModel(BaseModel):
-    """Base of every request body: unknown fields are refused."""
+    """Base of every request body: unknown fields are refused, text carries no NUL."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        bad = [
+            key
+            for key, value in data.items()
+            if _has_nul(value) or (isinstance(value, list) and any(map(_has_nul, value)))
+        ]
+        if bad:
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("nul_character", NUL_MESSAGE),
+                        loc=(key,),
+                        input=data[key],
+                    )
+                    for key in bad
+                ],
+            )
+        return data
 
 
 class ResponseModel(BaseModel):

@@ -93,12 +93,19 @@ def _declared_params(route: APIRoute) -> frozenset[str]:
 
 
 async def reject_unknown_query(request: Request) -> None:
-    """No field outside the schema is accepted: that holds for query parameters too."""
+    """No field outside the schema is accepted: that holds for query parameters too; and
+    no text carries NUL characters."""
     if not request.query_params:
         return
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
+    with_nul = sorted(k for k, v in request.query_params.multi_items() if "\x00" in k + v)
+    if with_nul:
+        raise InvalidInput(
+            detail="Query parameters may not contain NUL characters.",
+            errors=[FieldError(f"query.{k}", "contains a NUL character") for k in with_nul],
+        )
     unknown = sorted(set(request.query_params) - _declared_params(route))
     if unknown:
         raise InvalidInput(

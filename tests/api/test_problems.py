@@ -158,3 +158,31 @@ def test_keys_are_stored_hashed(
     assert len(hashes) == 1
     assert subject.api_key not in hashes[0]
     assert len(hashes[0]) == 64
+
+
+def test_nul_characters_are_refused_in_bodies_and_queries(
+    client: TestClient,
+    session: Session,
+    admin_headers: dict[str, str],
+    make_auditor: Callable[..., Actor],
+) -> None:
+    before = _counts(session)
+    resp = client.post(
+        "/v1/sandbox/subjects", json={**SUBJECT, "given_name": "A\x00B"}, headers=admin_headers
+    )
+    body = _assert_problem(resp, 422, "validation-error")
+    assert body["errors"][0]["field"] == "given_name"  # type: ignore[index]
+    assert _counts(session) == before
+    auditor = make_auditor()
+    resp = client.get("/v1/audit/events", params={"subject_id": "sub\x00"}, headers=auditor.headers)
+    body = _assert_problem(resp, 422, "validation-error")
+    assert body["errors"][0]["field"] == "query.subject_id"  # type: ignore[index]
+
+
+def test_unknown_query_parameter_is_refused(
+    client: TestClient, make_auditor: Callable[..., Actor]
+) -> None:
+    auditor = make_auditor()
+    resp = client.get("/v1/audit/verify", params={"fast": "yes"}, headers=auditor.headers)
+    body = _assert_problem(resp, 422, "validation-error")
+    assert body["errors"][0]["field"] == "query.fast"  # type: ignore[index]
