@@ -17,6 +17,7 @@ from rich.table import Table
 
 from service.core.config import Settings
 from service.core.errors import Conflict
+from service.scoring.cli import model_app, population_command
 
 app = typer.Typer(
     name="clearfile",
@@ -28,6 +29,8 @@ db_app = typer.Typer(help="Apply or revert the database migrations.", no_args_is
 fixtures_app = typer.Typer(help="The fictional fixture personas.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(fixtures_app, name="fixtures")
+app.add_typer(model_app, name="model")
+app.command("population")(population_command)
 
 console = Console()
 errors = Console(stderr=True)

@@ -1,0 +1,223 @@
+"""``clearfile model fit`` and ``clearfile population``: the commands that earn the points.
+
+``model_app`` (a Typer sub-app) and ``population_command`` are registered by service/cli.py.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.scoring import fit as fitting
+from service.scoring import population as pop
+
+model_app = typer.Typer(help="Fit and inspect scoring models.", no_args_is_help=True)
+
+
+@model_app.command("fit")
+def fit_command(
+    data: Annotated[Path, typer.Option("--data", help="CSV of characteristics and a target")],
+    target: Annotated[str, typer.Option("--target", help="The target column (0/1 or 2 labels)")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the model JSON")],
+    bad: Annotated[
+        str | None, typer.Option("--bad", help="The bad label, when the target has two labels")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the held-out split")] = 7,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", help="Write the validation report here")
+    ] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Model version (default: the --out file name)")
+    ] = None,
+    name: Annotated[str, typer.Option("--name")] = "Clearfile generic risk score",
+    description: Annotated[str, typer.Option("--description")] = "",
+    target_description: Annotated[
+        str, typer.Option("--target-description", help="What the bad outcome means")
+    ] = "",
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="CSV with the true P(bad) per row (column p_bad), to judge"),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="A column that is not a characteristic")
+    ] = None,
+    test_share: Annotated[float, typer.Option("--test-share")] = fitting.TEST_SHARE,
+    min_bin_share: Annotated[float, typer.Option("--min-bin-share")] = fitting.MIN_BIN_SHARE,
+    min_iv: Annotated[float, typer.Option("--min-iv")] = fitting.MIN_INFORMATION_VALUE,
+    base_score: Annotated[
+        float, typer.Option("--base-score", help="Score at the base odds")
+    ] = fitting.BASE_SCORE,
+    base_odds: Annotated[
+        float, typer.Option("--base-odds", help="Odds (good:bad) of the base score")
+    ] = fitting.BASE_ODDS,
+    pdo: Annotated[float, typer.Option("--pdo", help="Points to double the odds")] = fitting.PDO,
+) -> None:
+    """Fit a points scorecard from a CSV: WoE binning, logistic regression, PDO scaling,
+    validation on a held-out split."""
+    try:
+        dataset = fitting.read_csv(data, target=target, bad=bad, ignore=ignore or ())
+        truth_values = fitting.read_truth(truth, dataset.rows) if truth else None
+        options = fitting.FitOptions(
+            seed=seed,
+            test_share=test_share,
+            min_bin_share=min_bin_share,
+            min_information_value=min_iv,
+            base_score=base_score,
+            base_odds=base_odds,
+            pdo=pdo,
+            version=version or out.stem,
+            name=name,
+            description=description,
+            target_description=target_description,
+        )
+        result = fitting.fit(dataset, options, truth=truth_values)
+    except fitting.FitError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    result.model["fit"]["command"] = _fit_command_line(
+        data=data,
+        target=target,
+        out=out,
+        bad=bad,
+        seed=seed,
+        options=options,
+        truth=truth,
+        ignore=ignore or [],
+    )
+    fitting.write_model(result, out)
+    metrics = result.model["fit"]["metrics"]
+    typer.echo(
+        f"{out}: {len(result.model['characteristics'])} characteristics, "
+        f"AUC {metrics['auc']:.4f}, KS {metrics['ks']:.4f}, Gini {metrics['gini']:.4f} "
+        f"on {result.model['fit']['n_test']} held-out rows"
+    )
+    for dropped, why in result.model["fit"]["dropped"].items():
+        typer.echo(f"  left out {dropped}: {why}")
+    if report_dir is not None:
+        for path in fitting.write_report(result, report_dir):
+            typer.echo(f"  wrote {path}")
+
+
+def _fit_command_line(
+    *,
+    data: Path,
+    target: str,
+    out: Path,
+    bad: str | None,
+    seed: int,
+    options: fitting.FitOptions,
+    truth: Path | None,
+    ignore: list[str],
+) -> str:
+    """The command that reproduces this model (file paths by name only)."""
+    args = ["clearfile", "model", "fit", "--data", data.name, "--target", target]
+    if bad is not None:
+        args += ["--bad", bad]
+    args += ["--out", out.name, "--seed", str(seed)]
+    defaults = fitting.FitOptions()
+    if options.version != out.stem:
+        args += ["--version", options.version]
+    for flag, value, default in (
+        ("--name", options.name, defaults.name),
+        ("--description", options.description, defaults.description),
+        ("--target-description", options.target_description, defaults.target_description),
+        ("--test-share", options.test_share, defaults.test_share),
+        ("--min-bin-share", options.min_bin_share, defaults.min_bin_share),
+        ("--min-iv", options.min_information_value, defaults.min_information_value),
+        ("--base-score", options.base_score, defaults.base_score),
+        ("--base-odds", options.base_odds, defaults.base_odds),
+        ("--pdo", options.pdo, defaults.pdo),
+    ):
+        if value != default:
+            args += [flag, str(value)]
+    for column in ignore:
+        args += ["--ignore", column]
+    if truth is not None:
+        args += ["--truth", truth.name]
+    return shlex.join(args)
+
+
+def population_command(
+    n: Annotated[int, typer.Option("--n", min=1, help="How many people")],
+    seed: Annotated[int, typer.Option("--seed")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="CSV of characteristics and the target 'bad'")
+    ] = None,
+    load: Annotated[
+        bool, typer.Option("--load", help="Also load the people into CLEARFILE_DATABASE_URL")
+    ] = False,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            help="The day the files are as of (default: the sandbox clock's day with --load, "
+            f"else {pop.REFERENCE_DAY.isoformat()})",
+        ),
+    ] = None,
+    truth_out: Annotated[
+        Path | None,
+        typer.Option("--truth-out", help="Also write each row's latent risk and true P(bad)"),
+    ] = None,
+) -> None:
+    """Generate a seeded synthetic population whose defaults come from a known process."""
+    if out is None and not load:
+        typer.echo("error: give --out, --load or both", err=True)
+        raise typer.Exit(2)
+    day = date.fromisoformat(today) if today else None
+    if load:
+        _generate_and_load(n=n, seed=seed, day=day, out=out, truth_out=truth_out)
+        return
+    _generate(n=n, seed=seed, day=day or pop.REFERENCE_DAY, out=out, truth_out=truth_out)
+
+
+def _generate(
+    *, n: int, seed: int, day: date, out: Path | None, truth_out: Path | None
+) -> pop.Population:
+    started = time.perf_counter()
+    people = pop.generate(n, seed=seed, today=day)
+    typer.echo(
+        f"generated {n} people as of {day} in {time.perf_counter() - started:.1f}s "
+        f"(bad rate {float(people.bad.mean()):.2%})"
+    )
+    if out is not None:
+        rows = pop.write_csv(pop.characteristic_rows(people), out)
+        typer.echo(f"wrote {rows} rows to {out}")
+    if truth_out is not None:
+        pop.write_truth_csv(people, truth_out)
+        typer.echo(f"wrote the truth to {truth_out}")
+    return people
+
+
+def _generate_and_load(
+    *, n: int, seed: int, day: date | None, out: Path | None, truth_out: Path | None
+) -> None:
+    from service.core import clock
+    from service.core.config import get_settings
+    from service.core.db import make_engine, make_sessionmaker
+    from service.core.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        factory = make_sessionmaker(engine)
+        with factory() as session, session.begin():
+            now = clock.now(session)
+            if day is not None and day > now.date():
+                typer.echo(f"error: --today {day} is after the sandbox clock's day", err=True)
+                raise typer.Exit(2)
+            people = _generate(n=n, seed=seed, day=day or now.date(), out=out, truth_out=truth_out)
+            started = time.perf_counter()
+            loaded = pop.load_population(session, people, now)
+        typer.echo(
+            f"loaded {loaded.subjects} subjects, {loaded.accounts} accounts, "
+            f"{loaded.inquiries} inquiries, {loaded.public_records} bankruptcies in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
+    finally:
+        engine.dispose()
