@@ -6,25 +6,6 @@ from schemas.common import ResponseModel, Role
 from schemas.examples import ACCESS_LOG_ENTRY, AUDIT_EVENT, examples
 
 
-class AuditEventRead(ResponseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(AUDIT_EVENT))
-
-    id: int
-    chain: str = Field(description="The hash chain: the subject id, or 'system'")
-    seq: int
-    subject_id: str | None
-    actor_id: str
-    actor_role: Role
-    actor_name: str
-    action: str
-    purpose: str | None
-    resource_type: str | None
-    resource_id: str | None
-    at: AwareDatetime
-    prev_hash: str
-    hash: str
-
-
 class AccessLogEntry(ResponseModel):
     """One read or write of the subject's file, as the subject sees it."""
 
@@ -39,6 +20,19 @@ class AccessLogEntry(ResponseModel):
     resource_type: str | None
     resource_id: str | None
     at: AwareDatetime
+
+
+class AuditEventRead(AccessLogEntry):
+    """An audit event as the auditor sees it: the access log entry and its place in the
+    hash chain."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(AUDIT_EVENT))
+
+    chain: str = Field(description="The hash chain: the subject id, or 'system'")
+    seq: int
+    subject_id: str | None
+    prev_hash: str
+    hash: str
 
 
 class VerifyResult(ResponseModel):

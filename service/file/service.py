@@ -106,6 +106,25 @@ def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
     )
 
 
+#: The purpose named in the audit log when an item ages off.
+OBSOLESCENCE_PURPOSE = "fcra_605"
+
+
+def _record_purge(
+    session: Session, *, now: datetime, subject_id: str, kind: str, item_id: str
+) -> None:
+    audit.record(
+        session,
+        actor=RULE_ACTOR,
+        action=f"{kind}.purged_obsolete",
+        now=now,
+        subject_id=subject_id,
+        purpose=OBSOLESCENCE_PURPOSE,
+        resource_type=kind,
+        resource_id=item_id,
+    )
+
+
 def purge_obsolete(session: Session, *, now: datetime) -> int:
     """Delete every item past its obsolescence date (FCRA 605), auditing each purge.
 
@@ -116,15 +135,8 @@ def purge_obsolete(session: Session, *, now: datetime) -> int:
     cutoff = earliest_possible_obsolete_cutoff(today)
     for account in furnishing.adverse_accounts_dated_before(session, cutoff):
         if is_obsolete(furnishing.obsolete_on(account), today):
-            audit.record(
-                session,
-                actor=RULE_ACTOR,
-                action="account.purged_obsolete",
-                now=now,
-                subject_id=account.subject_id,
-                purpose="fcra_605",
-                resource_type="account",
-                resource_id=account.id,
+            _record_purge(
+                session, now=now, subject_id=account.subject_id, kind="account", item_id=account.id
             )
             furnishing.delete_account(session, account)
             purged += 1
@@ -133,30 +145,20 @@ def purge_obsolete(session: Session, *, now: datetime) -> int:
             chapter=record.chapter, status=record.status, filed_on=record.filed_on
         )
         if is_obsolete(leaves, today):
-            audit.record(
+            _record_purge(
                 session,
-                actor=RULE_ACTOR,
-                action="public_record.purged_obsolete",
                 now=now,
                 subject_id=record.subject_id,
-                purpose="fcra_605",
-                resource_type="public_record",
-                resource_id=record.id,
+                kind="public_record",
+                item_id=record.id,
             )
             session.delete(record)
             purged += 1
     shown_since = datetime.combine(add_months(today, -INQUIRY_SHOWN_MONTHS), time.min, tzinfo=UTC)
     for inquiry in queries.inquiries_before(session, shown_since):
         if is_obsolete(inquiry_obsolete_on(inquiry.at), today):
-            audit.record(
-                session,
-                actor=RULE_ACTOR,
-                action="inquiry.purged_obsolete",
-                now=now,
-                subject_id=inquiry.subject_id,
-                purpose="fcra_605",
-                resource_type="inquiry",
-                resource_id=inquiry.id,
+            _record_purge(
+                session, now=now, subject_id=inquiry.subject_id, kind="inquiry", item_id=inquiry.id
             )
             session.delete(inquiry)
             purged += 1

@@ -14,6 +14,7 @@ from service.core.pagination import encode_cursor
 from service.furnishing.models import AccountVersion, IdempotencyRecord
 from service.furnishing.rules import FURNISHED_FIELDS
 from tests.conftest import Actor
+from tests.factories import account_body
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 TODAY = "2026-11-15"
@@ -25,21 +26,7 @@ def problem(slug: str) -> str:
     return PROBLEM_BASE + slug
 
 
-def card(subject_id: str, **overrides: Any) -> dict[str, Any]:
-    """A valid current credit card; an override of None removes the field."""
-    body: dict[str, Any] = {
-        "subject_id": subject_id,
-        "account_type": "revolving",
-        "opened_on": "2019-03-01",
-        "credit_limit_cents": 500_000,
-        "balance_cents": 125_000,
-        "past_due_cents": 0,
-        "status": "11",
-        "payment_history": "0" * 24,
-        "as_of": "2026-10-31",
-    }
-    body.update(overrides)
-    return {k: v for k, v in body.items() if v is not None}
+card = account_body
 
 
 @pytest.fixture(autouse=True)
