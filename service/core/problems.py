@@ -91,9 +91,10 @@ def validation_error_from(exc: RequestValidationError) -> DomainError:
         field_errors.append(FieldError(label, message))
     if prohibited:
         named = ", ".join(f"'{p}' ({c})" for p, c in prohibited)
+        prohibited_fields = {p for p, _ in prohibited}
         return ProhibitedDataCategory(
             detail=f"Prohibited data category: {named}. Clearfile holds financial data only.",
-            errors=field_errors,
+            errors=sorted(field_errors, key=lambda e: e.field not in prohibited_fields),
             extra={"categories": sorted({c for _, c in prohibited})},
         )
     fields = ", ".join(sorted({e.field for e in field_errors}))
