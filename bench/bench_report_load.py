@@ -81,15 +81,21 @@ def main() -> int:
             accounts = body.count(b'"account_ref"')
             print(f"report of the 20-account persona: {len(body)} bytes, {accounts} accounts")
             run_load(host=HOST, port=port, path="/healthz", seconds=args.warmup)
-            run_load(host=HOST, port=port, path="/v1/me/report", headers=auth,
-                     seconds=args.warmup)
+            run_load(host=HOST, port=port, path="/v1/me/report", headers=auth, seconds=args.warmup)
             bare = run_load(
-                host=HOST, port=port, path="/healthz", connections=args.connections,
+                host=HOST,
+                port=port,
+                path="/healthz",
+                connections=args.connections,
                 seconds=args.seconds,
             )
             report = run_load(
-                host=HOST, port=port, path="/v1/me/report", headers=auth,
-                connections=args.connections, seconds=args.seconds,
+                host=HOST,
+                port=port,
+                path="/v1/me/report",
+                headers=auth,
+                connections=args.connections,
+                seconds=args.seconds,
             )
         finally:
             server.terminate()
@@ -99,8 +105,10 @@ def main() -> int:
     print(_row("GET /healthz (bare)", bare))
     print(_row("GET /v1/me/report (20 acc.)", report))
     ratio = report.rps / bare.rps if bare.rps else 0.0
-    print(f"report / bare rate: {ratio:.1%}  (target >= 15 %);  report p99 {report.p99:.1f} ms "
-          "(target <= 100 ms)")
+    print(
+        f"report / bare rate: {ratio:.1%}  (target >= 15 %);  report p99 {report.p99:.1f} ms "
+        "(target <= 100 ms)"
+    )
     return 0 if report.errors == 0 and bare.errors == 0 else 1
 
 

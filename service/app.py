@@ -19,6 +19,10 @@ TAGS = [
     {"name": "furnisher", "description": "Lenders and servicers reporting their accounts."},
     {"name": "subject", "description": "The person the file is about: access to it."},
     {"name": "audit", "description": "The hash-chained log of every read and write."},
+    {
+        "name": "scoring",
+        "description": "My score: how it was made, why, what would raise it, its receipts.",
+    },
     {"name": "public", "description": "Health and published material."},
 ]
 
@@ -29,6 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.furnishing.routes import router as furnishing_router
     from service.health import router as health_router
     from service.sandbox.routes import router as sandbox_router
+    from service.scoring.routes import models_router as scoring_models_router
+    from service.scoring.routes import router as scoring_router
 
     settings = settings or get_settings()
     app = FastAPI(
@@ -43,7 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     install_problem_handlers(app)
-    for router in (health_router, sandbox_router, furnishing_router, access_router, audit_router):
+    for router in (
+        health_router,
+        sandbox_router,
+        furnishing_router,
+        access_router,
+        audit_router,
+        scoring_router,
+        scoring_models_router,
+    ):
         app.include_router(router)
     install_openapi(app)
     return app

@@ -18,6 +18,7 @@ from rich.table import Table
 from service.core.config import Settings
 from service.core.errors import Conflict
 from service.scoring.cli import model_app, population_command
+from service.scoring.score_cli import score_command
 
 app = typer.Typer(
     name="clearfile",
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(fixtures_app, name="fixtures")
 app.add_typer(model_app, name="model")
 app.command("population")(population_command)
+app.command("score")(score_command)
 
 console = Console()
 errors = Console(stderr=True)

@@ -6,6 +6,7 @@ from service.core.db import Base
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
 from service.principals.models import ApiKey, Principal, Subject
+from service.scoring.models import ScoreReceipt
 
 __all__ = [
     "Account",
@@ -19,5 +20,6 @@ __all__ = [
     "Principal",
     "PublicRecord",
     "SandboxClock",
+    "ScoreReceipt",
     "Subject",
 ]

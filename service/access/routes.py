@@ -1,16 +1,14 @@
 """Subject endpoints for the right of access."""
 
-from fastapi import APIRouter
-
 from schemas.audit import AccessLogEntry
 from schemas.common import Page
 from schemas.file import Export, Report
 from service.access import service
-from service.core.deps import NowDep, SessionDep, SubjectDep
+from service.core.deps import NowDep, SessionDep, SubjectDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import ModelResponse, problems
 
-router = APIRouter(prefix="/v1/me", tags=["subject"], responses=problems(403))
+router = domain_router(prefix="/v1/me", tags=["subject"], responses=problems(403))
 
 
 @router.get(

@@ -1,15 +1,13 @@
 """Auditor endpoints: read the log, verify the chain."""
 
-from fastapi import APIRouter
-
 from schemas.audit import AuditEventRead, VerifyResult
 from schemas.common import Page
 from service.audit import service
-from service.core.deps import AuditorDep, SessionDep
+from service.core.deps import AuditorDep, SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import problems
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=problems(403))
+router = domain_router(prefix="/v1/audit", tags=["audit"], responses=problems(403))
 
 
 @router.get(

@@ -1,10 +1,13 @@
-"""FastAPI dependencies: the request's transaction, its clock reading, and its caller."""
+"""FastAPI dependencies: the request's session and unit of work, its clock reading, and its
+caller."""
 
+import functools
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,14 +21,20 @@ from service.core.security import Principal
 from service.principals.service import authenticate
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request; committed before the response is sent.
-
-    Async on purpose: opening a session does no I/O (it connects on first use, in a worker
-    thread), and the commit is one short statement; this saves two thread-pool hops."""
+def _factory(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session, session.begin():
+    return factory
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session. It connects on first use, inside the route's worker thread,
+    and the route's unit of work commits it there (see ``UnitOfWorkRoute``): a connection
+    is never held across a hop between the event loop and a worker thread."""
+    session = _factory(request)()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -39,8 +48,10 @@ async def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_now(session: SessionDep) -> datetime:
-    return clock.now(session)
+def get_now(request: Request) -> datetime:
+    """The sandbox clock, read once per request in a short transaction of its own."""
+    with _factory(request)() as session:
+        return clock.now(session)
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
@@ -49,11 +60,13 @@ _bearer = HTTPBearer(auto_error=False, description="An API key issued by the san
 
 
 def get_principal(
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return authenticate(session, settings, credentials.credentials if credentials else None)
+    """Who is asking, looked up in a short transaction of its own."""
+    with _factory(request)() as session:
+        return authenticate(session, settings, credentials.credentials if credentials else None)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -114,3 +127,40 @@ async def reject_unknown_query(request: Request) -> None:
                 FieldError(f"query.{name}", "not a parameter of this operation") for name in unknown
             ],
         )
+
+
+def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a sync endpoint as one unit of work: whatever it wrote is committed (or rolled
+    back on any error) before it returns, in the same worker thread. So a database
+    connection, or a row lock, is never held while the request waits for the event loop or
+    for a free thread: under load that wait would stretch every lock, and with more
+    requests than threads it could never end."""
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        sessions = [v for v in kwargs.values() if isinstance(v, Session)]
+        try:
+            result = endpoint(*args, **kwargs)
+        except BaseException:
+            for session in sessions:
+                session.rollback()
+            raise
+        for session in sessions:
+            session.commit()
+        return result
+
+    return run
+
+
+class UnitOfWorkRoute(APIRoute):
+    """An APIRoute whose sync endpoint commits its session in its own worker thread."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _unit_of_work(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def domain_router(**kwargs: Any) -> APIRouter:
+    """The APIRouter every domain uses: its routes run as units of work."""
+    return APIRouter(route_class=UnitOfWorkRoute, **kwargs)

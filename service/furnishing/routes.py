@@ -2,17 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Response, status
+from fastapi import Body, Header, Path, Response, status
 
 from schemas.common import Page
 from schemas.furnishing import ACCOUNT_PUT_EXAMPLES, AccountPut, AccountRead
-from service.core.deps import FurnisherDep, NowDep, SessionDep
+from service.core.deps import FurnisherDep, NowDep, SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import problems
 from service.furnishing import service
 from service.furnishing.rules import ACCOUNT_REF_MAX_LENGTH, ACCOUNT_REF_PATTERN
 
-router = APIRouter(prefix="/v1/furnisher", tags=["furnisher"], responses=problems(403))
+router = domain_router(prefix="/v1/furnisher", tags=["furnisher"], responses=problems(403))
 
 AccountRefPath = Annotated[
     str,

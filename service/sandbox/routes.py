@@ -1,6 +1,6 @@
 """Sandbox operator endpoints (admin only)."""
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from schemas.common import Page, Role
 from schemas.sandbox import (
@@ -13,7 +13,7 @@ from schemas.sandbox import (
     SubjectCreate,
     SubjectIssued,
 )
-from service.core.deps import AdminDep, NowDep, SessionDep
+from service.core.deps import AdminDep, NowDep, SessionDep, domain_router
 from service.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -24,7 +24,7 @@ from service.core.pagination import (
 from service.core.responses import problems
 from service.sandbox import service
 
-router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"], responses=problems(403))
+router = domain_router(prefix="/v1/sandbox", tags=["sandbox"], responses=problems(403))
 
 
 @router.post(

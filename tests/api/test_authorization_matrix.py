@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from service.scoring.scorecard import CURRENT_VERSION
 from tests.conftest import ADMIN_HEADERS, Actor
 from tests.factories import account_body
 
@@ -60,6 +61,10 @@ def _org_body(_: World) -> dict[str, Any]:
     return {"name": "Fictional Matrix Org"}
 
 
+def _simulation_body(_: World) -> dict[str, Any]:
+    return {"changes": [{"kind": "months_pass", "months": 1}]}
+
+
 MATRIX: list[Cell] = [
     Cell("GET", "/healthz", ROLES),
     Cell("POST", "/v1/sandbox/subjects", ("admin",), 201, _subject_body),
@@ -76,6 +81,12 @@ MATRIX: list[Cell] = [
     Cell("GET", "/v1/me/report", ("subject",)),
     Cell("GET", "/v1/me/access-log", ("subject",)),
     Cell("GET", "/v1/me/export", ("subject",)),
+    Cell("GET", "/v1/me/score", ("subject",)),
+    Cell("POST", "/v1/me/score/simulate", ("subject",), 200, _simulation_body),
+    Cell("GET", "/v1/me/score/history", ("subject",)),
+    Cell("GET", "/v1/me/score/receipts/{receipt_id}", ("subject",)),
+    Cell("GET", "/v1/models", ROLES),
+    Cell("GET", "/v1/models/{version}", ROLES),
     Cell("GET", "/v1/audit/events", ("auditor",)),
     Cell("GET", "/v1/audit/verify", ("auditor",)),
 ]
@@ -83,7 +94,10 @@ MATRIX: list[Cell] = [
 #: Endpoints whose path names a resource that belongs to someone: another's is 404.
 OWNED: dict[tuple[str, str], str] = {
     ("GET", "/v1/furnisher/accounts/{account_ref}"): "furnisher",
+    ("GET", "/v1/me/score/receipts/{receipt_id}"): "subject",
 }
+#: What an unknown id looks like in each kind of path.
+UNKNOWN = {"{account_ref}": "no-such-ref", "{receipt_id}": "rcp_00000000000000000000"}
 
 
 def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
@@ -127,18 +141,40 @@ def world(
     return w
 
 
-def _url(cell: Cell, w: World, *, own: bool = True) -> str:
+def _receipt(client: TestClient, w: World, owner: Actor) -> str:
+    """A score receipt of ``owner`` (made once per test, by scoring the owner's file)."""
+    receipts: dict[str, str] = w.extra.setdefault("receipts", {})
+    if owner.id not in receipts:
+        resp = client.get("/v1/me/score", headers=owner.headers)
+        assert resp.status_code == 200, resp.text
+        receipts[owner.id] = resp.json()["receipt_id"]
+    return receipts[owner.id]
+
+
+def _url(cell: Cell, w: World, client: TestClient, *, own: bool = True) -> str:
     ref = w.own_ref if own else w.other_ref
     if cell.method == "PUT":
         ref = "acct-new"
-    return cell.path.replace("{account_ref}", ref)
+    url = cell.path.replace("{account_ref}", ref).replace("{version}", CURRENT_VERSION)
+    if "{receipt_id}" in url:
+        owner = w.subject if own else w.others["subject"]
+        url = url.replace("{receipt_id}", _receipt(client, w, owner))
+    return url
+
+
+def _unknown_url(cell: Cell) -> str:
+    url = cell.path
+    for placeholder, unknown in UNKNOWN.items():
+        url = url.replace(placeholder, unknown)
+    return url
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("cell", MATRIX, ids=lambda c: f"{c.method} {c.path}")
 def test_matrix_cell(client: TestClient, world: World, cell: Cell, role: str) -> None:
     body = cell.body(world) if cell.body else None
-    resp = client.request(cell.method, _url(cell, world), json=body, headers=world.headers(role))
+    url = _url(cell, world, client)
+    resp = client.request(cell.method, url, json=body, headers=world.headers(role))
     if role in cell.allowed:
         expected = cell.ok
     elif role == "anonymous":
@@ -156,10 +192,8 @@ def test_anothers_resource_is_404_never_403(
 ) -> None:
     role = OWNED[(method, path)]
     cell = next(c for c in MATRIX if (c.method, c.path) == (method, path))
-    resp = client.request(method, _url(cell, world, own=False), headers=world.headers(role))
+    resp = client.request(method, _url(cell, world, client, own=False), headers=world.headers(role))
     assert resp.status_code == 404, resp.text
-    unknown = client.request(
-        method, cell.path.replace("{account_ref}", "no-such-ref"), headers=world.headers(role)
-    )
+    unknown = client.request(method, _unknown_url(cell), headers=world.headers(role))
     assert unknown.status_code == 404
     assert resp.json()["type"] == unknown.json()["type"]

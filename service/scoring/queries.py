@@ -1,0 +1,244 @@
+"""The scoring domain's SQL: receipts, and the batch scorer's chunked reads of the file.
+
+The batch reads (``*_rows_between``) are Core selects over the file's tables for a range of
+subjects, run on the session's connection: one statement per table and chunk, plain rows,
+dates as ISO text (``CAST(... AS VARCHAR)`` gives ``YYYY-MM-DD`` on SQLite and PostgreSQL
+alike) and each account's receipt record built by the database as JSON text, so that a chunk
+of thousands of subjects costs three queries, no ORM object and no JSON encoding in Python.
+They only read; which items are on the file (not obsolete) is decided by the file rules, in
+``service.scoring.batch``. Rows come grouped by subject in the order the index holds them
+(sorting each subject's records as well would cost the database more than anything else
+the batch asks of it, and the characteristics do not depend on the order).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+
+from service.file.models import Inquiry, PublicRecord
+from service.furnishing.models import Account
+from service.principals.models import Subject
+from service.scoring.models import ScoreReceipt
+
+# --- receipts ------------------------------------------------------------------------------
+
+
+def add_receipt(session: Session, receipt: ScoreReceipt) -> None:
+    session.add(receipt)
+    session.flush()
+
+
+def receipt_of_subject(session: Session, subject_id: str, receipt_id: str) -> ScoreReceipt | None:
+    stmt = select(ScoreReceipt).where(
+        ScoreReceipt.subject_id == subject_id, ScoreReceipt.id == receipt_id
+    )
+    return session.scalars(stmt).first()
+
+
+def receipts_of_subject(
+    session: Session, subject_id: str, *, before: tuple[datetime, str] | None, limit: int
+) -> Sequence[ScoreReceipt]:
+    """Newest first (computed_at, then id, both descending), after the keyset ``before``."""
+    stmt = select(ScoreReceipt).where(ScoreReceipt.subject_id == subject_id)
+    if before is not None:
+        at, rid = before
+        stmt = stmt.where(
+            or_(
+                ScoreReceipt.computed_at < at,
+                and_(ScoreReceipt.computed_at == at, ScoreReceipt.id < rid),
+            )
+        )
+    stmt = stmt.order_by(ScoreReceipt.computed_at.desc(), ScoreReceipt.id.desc()).limit(limit)
+    return session.scalars(stmt).all()
+
+
+# --- the batch scorer's reads --------------------------------------------------------------
+
+
+def count_subjects(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Subject)).scalar_one())
+
+
+def subject_ids_after(session: Session, after: str | None, limit: int) -> list[str]:
+    """The next ``limit`` subject ids in id order (keyset)."""
+    stmt = select(Subject.id).order_by(Subject.id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(Subject.id > after)
+    return [row[0] for row in _rows(session, stmt)]
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _text(session: Session, column: Any) -> Any:
+    """A DATE as ``YYYY-MM-DD`` text (what SQLite holds already; PostgreSQL casts it)."""
+    if _postgresql(session):
+        return cast(column, String)
+    return type_coerce(column, String)
+
+
+def _json_array(session: Session, *columns: Any) -> Any:
+    """The columns as one JSON array, as text, computed by the database (dates become
+    ``YYYY-MM-DD`` strings on both)."""
+    if _postgresql(session):
+        return cast(func.json_build_array(*columns), Text)
+    return func.json_array(*columns)
+
+
+def _utc_day(session: Session, column: Any) -> Any:
+    """The UTC day of a ``UTCDateTime`` as ``YYYY-MM-DD`` text (SQLite holds UTC text)."""
+    if _postgresql(session):
+        return cast(cast(func.timezone("UTC", column), Date), String)
+    return func.substr(column, 1, 10)
+
+
+def _rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
+    """The rows of a Core select as the driver returns them (plain tuples: no ORM layer, no
+    Row objects; the batch selects only text and integers, which need no conversion)."""
+    result = session.connection().execute(stmt)
+    try:
+        rows: list[tuple[Any, ...]] = list(result.cursor.fetchall())
+    finally:
+        result.close()
+    return rows
+
+
+#: An account's fixed-width scoring fields, joined by the database into one text (so that a
+#: chunk's accounts come back as a few values per row, and numpy reads these fields from the
+#: bytes of all of them at once): status, payment history, opened_on and as_of.
+PACKED_STATUS = slice(0, 2)
+PACKED_HISTORY = slice(2, 26)
+PACKED_OPENED = slice(26, 36)
+PACKED_AS_OF = slice(36, 46)
+PACKED_WIDTH = 46
+
+
+def account_rows_between(session: Session, first: str, last: str) -> list[tuple[Any, ...]]:
+    """Every account (but those deleted by their furnisher, DA) of the subjects whose id is
+    in ``[first, last]``, grouped by subject: ``(subject_id, inputs,
+    packed, account_type, credit_limit_cents, balance_cents, date_of_first_delinquency,
+    closed_on)``, ``inputs`` being the JSON array of ``receipts.ACCOUNT_FIELDS``, ``packed``
+    the ``PACKED_*`` fields, and the dates ``YYYY-MM-DD`` text."""
+    stmt = (
+        select(
+            Account.subject_id,
+            _json_array(
+                session,
+                Account.account_type,
+                Account.opened_on,
+                Account.credit_limit_cents,
+                Account.original_amount_cents,
+                Account.balance_cents,
+                Account.past_due_cents,
+                Account.status,
+                Account.payment_history,
+                Account.date_of_first_delinquency,
+                Account.closed_on,
+                Account.as_of,
+            ),
+            Account.status
+            + Account.payment_history
+            + _text(session, Account.opened_on)
+            + _text(session, Account.as_of),
+            Account.account_type,
+            Account.credit_limit_cents,
+            Account.balance_cents,
+            _text(session, Account.date_of_first_delinquency),
+            _text(session, Account.closed_on),
+        )
+        .where(
+            Account.subject_id >= first,
+            Account.subject_id <= last,
+            Account.status != "DA",
+        )
+        .order_by(Account.subject_id)
+    )
+    return _rows(session, stmt)
+
+
+def inquiry_rows_between(
+    session: Session, first: str, last: str, *, since: datetime
+) -> list[tuple[Any, ...]]:
+    """``(subject_id, day, kind)`` of the inquiries at or after ``since`` of the subjects in
+    ``[first, last]`` (``day`` the UTC day as text), grouped by subject."""
+    stmt = (
+        select(Inquiry.subject_id, _utc_day(session, Inquiry.at), Inquiry.kind)
+        .where(Inquiry.subject_id >= first, Inquiry.subject_id <= last, Inquiry.at >= since)
+        .order_by(Inquiry.subject_id)
+    )
+    return _rows(session, stmt)
+
+
+def public_record_rows_between(session: Session, first: str, last: str) -> list[tuple[Any, ...]]:
+    """``(subject_id, chapter, status, filed_on)`` of the bankruptcies of the subjects in
+    ``[first, last]``, grouped by subject (``filed_on`` as text)."""
+    stmt = (
+        select(
+            PublicRecord.subject_id,
+            PublicRecord.chapter,
+            PublicRecord.status,
+            _text(session, PublicRecord.filed_on),
+        )
+        .where(PublicRecord.subject_id >= first, PublicRecord.subject_id <= last)
+        .order_by(PublicRecord.subject_id)
+    )
+    return _rows(session, stmt)
+
+
+#: The receipt columns that hold JSON.
+JSON_COLUMNS = ("inputs", "characteristics", "factors", "reasons", "no_score_reasons")
+#: The receipt columns that differ from row to row in a batch, in the order of its rows.
+BATCH_COLUMNS = ("id", "subject_id", "score", *JSON_COLUMNS)
+
+
+def insert_encoded_receipts(
+    session: Session, rows: Sequence[Sequence[Any]], *, same: dict[str, Any]
+) -> None:
+    """Bulk insert receipts: ``rows`` hold the ``BATCH_COLUMNS`` (the JSON ones as JSON text
+    already, stored as it is), ``same`` the columns every row shares.
+
+    One executemany straight to the driver: the statement is compiled once, the shared
+    values go through their column types once, and the rows are passed as they are (no
+    per-row parameter processing: the batch inserts tens of thousands at a time).
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    table = ScoreReceipt.__table__
+    values: dict[str, Any] = {}
+    for name in (*BATCH_COLUMNS, *same):
+        param = bindparam(name, type_=Text if name in JSON_COLUMNS else table.c[name].type)
+        values[name] = cast(param, JSON) if name in JSON_COLUMNS and _postgresql(session) else param
+    compiled = insert(ScoreReceipt).values(values).compile(dialect=dialect)
+    constants: dict[str, Any] = {}
+    for name, value in same.items():
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        constants[name] = process(value) if process is not None else value
+    params: list[Any]
+    if compiled.positiontup is not None:  # e.g. SQLite's "?": tuples in the statement's order
+        names = [*BATCH_COLUMNS, *constants]
+        shared = tuple(constants.values())
+        pick = itemgetter(*(names.index(n) for n in compiled.positiontup))
+        params = [pick((*row, *shared)) for row in rows]
+    else:  # e.g. psycopg's "%(name)s": mappings
+        params = [dict(zip(BATCH_COLUMNS, row, strict=True), **constants) for row in rows]
+    connection.exec_driver_sql(str(compiled), params)

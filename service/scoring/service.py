@@ -1,0 +1,443 @@
+"""Scoring use cases: publish the scorecards, score a subject's own file, simulate, receipts.
+
+A score is computed from the file domain's current file (``file_input``: nothing deleted,
+nothing obsolete) with the current model, kept as a receipt (its inputs, day and model
+version, so it can be recomputed) and audited, all in the request's transaction.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from schemas.common import Page
+from schemas.scoring import (
+    ActionRead,
+    Change,
+    CloseAccountChange,
+    FactorRead,
+    ModelRead,
+    ModelSummary,
+    MonthsPassChange,
+    NoScoreReasonRead,
+    PayDownChange,
+    ReasonRead,
+    ReceiptInputs,
+    ReceiptRead,
+    ReceiptSummary,
+    ScoreRange,
+    ScoreRead,
+    SimulationRead,
+    SimulationRequest,
+)
+from service.audit import service as audit
+from service.core.errors import FieldError, InvalidInput, NotFound
+from service.core.pagination import decode_cursor, encode_cursor
+from service.core.security import Principal, new_id
+from service.file import service as file_service
+from service.file.service import ScoringFile
+from service.scoring import queries, receipts, recourse
+from service.scoring.characteristics import is_open
+from service.scoring.explain import Explanation, explain_file
+from service.scoring.inputs import FileInput
+from service.scoring.models import ScoreReceipt
+from service.scoring.scorecard import (
+    CURRENT_VERSION,
+    MODELS_DIR,
+    Scorecard,
+    get_model,
+    list_models,
+    to_json,
+)
+
+#: GDPR 15 / FCRA 609: the subject's own access to their file and score.
+SELF_ACCESS_PURPOSE = "subject_access"
+#: How many actions a score response lists.
+ACTIONS_SHOWN = 3
+
+#: Where the published models are, and which one scores files now (module settings, so that
+#: a test can point them elsewhere).
+MODEL_DIRECTORY: Path = MODELS_DIR
+CURRENT_MODEL: str = CURRENT_VERSION
+
+
+def current_model() -> Scorecard:
+    """The model that scores files now."""
+    return get_model(CURRENT_MODEL, MODEL_DIRECTORY)
+
+
+def model_version(version: str) -> Scorecard:
+    return get_model(version, MODEL_DIRECTORY)
+
+
+# --- the published models ------------------------------------------------------------------
+
+
+def _range(model: Scorecard) -> ScoreRange:
+    return ScoreRange(min=model.score_range.min, max=model.score_range.max)
+
+
+def _summary(model: Scorecard) -> ModelSummary:
+    return ModelSummary(
+        version=model.version,
+        name=model.name,
+        description=model.description,
+        score_range=_range(model),
+        current=model.version == CURRENT_MODEL,
+    )
+
+
+def published_models(*, cursor: str | None, limit: int) -> Page[ModelSummary]:
+    """The published models in version order, one page at a time."""
+    after = decode_cursor(cursor)
+    if after is not None and not isinstance(after, str):
+        raise InvalidInput(
+            detail="The cursor is not one this API issued.",
+            errors=[FieldError("query.cursor", "not a valid cursor")],
+        )
+    models = [m for m in list_models(MODEL_DIRECTORY) if after is None or m.version > after]
+    page = models[:limit]
+    next_cursor = encode_cursor(page[-1].version) if len(models) > limit else None
+    return Page[ModelSummary](items=[_summary(m) for m in page], next_cursor=next_cursor)
+
+
+def published_model(version: str) -> ModelRead:
+    """The whole scorecard ``version`` as published (the file, with each characteristic's
+    maximum points and whether it is the current model)."""
+    model = model_version(version)
+    data: dict[str, Any] = to_json(model)
+    data["current"] = model.version == CURRENT_MODEL
+    data.setdefault("description", model.description)
+    data.setdefault("target", model.target)
+    for published, characteristic in zip(
+        data["characteristics"], model.characteristics, strict=True
+    ):
+        published["max_points"] = characteristic.max_points
+    return ModelRead.model_validate(data)
+
+
+# --- explanations as the API shows them ----------------------------------------------------
+
+
+def _factors(explanation: Explanation) -> list[FactorRead]:
+    return [
+        FactorRead(
+            characteristic=f.characteristic,
+            title=f.title,
+            value=f.value,
+            bin=f.bin_label,
+            points=f.points,
+            max_points=f.max_points,
+            points_below_max=f.points_below_max,
+        )
+        for f in explanation.factors
+    ]
+
+
+def _reasons(explanation: Explanation) -> list[ReasonRead]:
+    return [
+        ReasonRead(
+            code=r.code,
+            text=r.text,
+            characteristic=r.characteristic,
+            points_below_max=r.points_below_max,
+        )
+        for r in explanation.reasons
+    ]
+
+
+def _no_score_reasons(explanation: Explanation) -> list[NoScoreReasonRead]:
+    return [NoScoreReasonRead(code=r.code, text=r.text) for r in explanation.no_score_reasons]
+
+
+def _api_change(change: recourse.Change, account_ids: Sequence[str]) -> Change:
+    if isinstance(change, recourse.PayDown):
+        return PayDownChange(
+            kind="pay_down",
+            account_id=account_ids[change.account],
+            balance_cents=change.balance_cents,
+        )
+    if isinstance(change, recourse.CloseAccount):
+        return CloseAccountChange(kind="close_account", account_id=account_ids[change.account])
+    return MonthsPassChange(kind="months_pass", months=change.months)
+
+
+def _actions(scoring: ScoringFile, now: datetime, model: Scorecard) -> list[ActionRead]:
+    actions = recourse.best_actions(
+        scoring.file,
+        now.date(),
+        model,
+        k=ACTIONS_SHOWN,
+        account_labels=scoring.account_labels,
+    )
+    return [
+        ActionRead(
+            kind=a.kind,
+            description=a.description,
+            score=a.score,
+            points_gain=a.gain,
+            pay_cents=a.pay_cents if a.kind == "pay_down" else None,
+            months=a.months if a.kind == "months_pass" else None,
+            changes=[_api_change(c, scoring.account_ids) for c in a.changes],
+        )
+        for a in actions
+    ]
+
+
+# --- my score ------------------------------------------------------------------------------
+
+
+def _store_receipt(
+    session: Session,
+    *,
+    subject_id: str,
+    explanation: Explanation,
+    file: FileInput,
+    now: datetime,
+    purpose: str,
+    requested_by: str,
+) -> ScoreReceipt:
+    content = receipts.content_of(explanation)
+    receipt = ScoreReceipt(
+        id=new_id("rcp"),
+        subject_id=subject_id,
+        model_version=explanation.model_version,
+        score=content.score,
+        computed_at=now,
+        scored_on=now.date(),
+        purpose=purpose,
+        requested_by=requested_by,
+        inputs=receipts.inputs_json(file),
+        characteristics=content.characteristics,
+        factors=content.factors,
+        reasons=content.reasons,
+        no_score_reasons=content.no_score_reasons,
+    )
+    queries.add_receipt(session, receipt)
+    return receipt
+
+
+def score_me(session: Session, *, subject: Principal, now: datetime) -> ScoreRead:
+    """Score the subject's current file with the current model, keep the receipt, audit the
+    disclosure, and explain: factors, ranked reasons, and the best actions."""
+    model = current_model()
+    scoring = file_service.file_input(session, subject_id=subject.id, now=now)
+    explanation = explain_file(scoring.file, now.date(), model)
+    receipt = _store_receipt(
+        session,
+        subject_id=subject.id,
+        explanation=explanation,
+        file=scoring.file,
+        now=now,
+        purpose=SELF_ACCESS_PURPOSE,
+        requested_by=subject.id,
+    )
+    audit.record(
+        session,
+        actor=subject,
+        action="score.computed",
+        now=now,
+        subject_id=subject.id,
+        purpose=SELF_ACCESS_PURPOSE,
+        resource_type="score_receipt",
+        resource_id=receipt.id,
+    )
+    return ScoreRead(
+        score=explanation.score,
+        model_version=model.version,
+        receipt_id=receipt.id,
+        computed_at=now,
+        scored_on=now.date(),
+        score_range=_range(model),
+        reasons=_reasons(explanation),
+        factors=_factors(explanation),
+        no_score_reasons=_no_score_reasons(explanation),
+        actions=_actions(scoring, now, model),
+    )
+
+
+def _invalid(field: str, detail: str) -> InvalidInput:
+    return InvalidInput(detail=detail, errors=[FieldError(field=field, detail=detail)])
+
+
+def _changes(request: SimulationRequest, scoring: ScoringFile) -> list[recourse.Change]:
+    """The requested changes on the file's account indexes. An account id that is not on
+    the subject's file (another's, an unknown one, one that has left the file) gets the same
+    answer, so ids cannot be probed."""
+    index = {account_id: i for i, account_id in enumerate(scoring.account_ids)}
+    balances = [a.balance_cents for a in scoring.file.accounts]
+    still_open = [is_open(a) for a in scoring.file.accounts]
+    out: list[recourse.Change] = []
+    for n, change in enumerate(request.changes):
+        where = f"changes.{n}"
+        if isinstance(change, MonthsPassChange):
+            out.append(recourse.MonthsPass(change.months))
+            continue
+        i = index.get(change.account_id)
+        if i is None:
+            raise _invalid(f"{where}.account_id", "There is no account with this id on your file.")
+        if isinstance(change, PayDownChange):
+            if change.balance_cents > balances[i]:
+                raise _invalid(
+                    f"{where}.balance_cents",
+                    f"Paying down cannot raise the balance (it is {balances[i]} cents).",
+                )
+            balances[i] = change.balance_cents
+            out.append(recourse.PayDown(i, change.balance_cents))
+        else:
+            if not still_open[i]:
+                raise _invalid(f"{where}.account_id", "The account is already closed.")
+            still_open[i] = False
+            out.append(recourse.CloseAccount(i))
+    return out
+
+
+def simulate(
+    session: Session, *, subject: Principal, now: datetime, request: SimulationRequest
+) -> SimulationRead:
+    """What the changes would do to the subject's score. No receipt (no score is issued),
+    but the read of the file is audited."""
+    model = current_model()
+    scoring = file_service.file_input(session, subject_id=subject.id, now=now)
+    changes = _changes(request, scoring)
+    try:
+        result = recourse.simulate(scoring.file, now.date(), model, changes)
+    except InvalidInput as exc:  # pragma: no cover - _changes checks what recourse checks
+        raise _invalid("changes", exc.detail) from exc
+    audit.record(
+        session,
+        actor=subject,
+        action="score.simulated",
+        now=now,
+        subject_id=subject.id,
+        purpose=SELF_ACCESS_PURPOSE,
+        resource_type="score_simulation",
+        resource_id=subject.id,
+    )
+    after = result.after
+    return SimulationRead(
+        score=after.score,
+        baseline_score=result.before.score,
+        difference=result.difference,
+        model_version=model.version,
+        scored_on=result.today,
+        reasons=_reasons(after),
+        factors=_factors(after),
+        no_score_reasons=_no_score_reasons(after),
+    )
+
+
+# --- receipts ------------------------------------------------------------------------------
+
+
+def _summary_of(receipt: ScoreReceipt) -> ReceiptSummary:
+    return ReceiptSummary(
+        id=receipt.id,
+        score=receipt.score,
+        model_version=receipt.model_version,
+        computed_at=receipt.computed_at,
+        scored_on=receipt.scored_on,
+        purpose=receipt.purpose,
+        requested_by=receipt.requested_by,
+        reason_codes=receipts.reason_codes(receipt.reasons),
+    )
+
+
+def _keyset(cursor: str | None) -> tuple[datetime, str] | None:
+    value = decode_cursor(cursor)
+    if value is None:
+        return None
+    try:
+        at, rid = value
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None or not isinstance(rid, str):
+            raise ValueError("not a cursor of this list")
+    except (TypeError, ValueError) as exc:
+        raise _invalid("query.cursor", "The cursor is not one this API issued.") from exc
+    return moment, rid
+
+
+def history(
+    session: Session, *, subject: Principal, now: datetime, cursor: str | None, limit: int
+) -> Page[ReceiptSummary]:
+    """The subject's receipts, newest first."""
+    rows = queries.receipts_of_subject(session, subject.id, before=_keyset(cursor), limit=limit + 1)
+    page = rows[:limit]
+    next_cursor = (
+        encode_cursor([page[-1].computed_at.isoformat(), page[-1].id])
+        if len(rows) > limit
+        else None
+    )
+    audit.record(
+        session,
+        actor=subject,
+        action="score_history.read",
+        now=now,
+        subject_id=subject.id,
+        purpose=SELF_ACCESS_PURPOSE,
+        resource_type="score_history",
+        resource_id=subject.id,
+    )
+    return Page[ReceiptSummary](items=[_summary_of(r) for r in page], next_cursor=next_cursor)
+
+
+def read_receipt(
+    session: Session, *, subject: Principal, now: datetime, receipt_id: str
+) -> ReceiptRead:
+    """One of the subject's receipts, recomputed from its stored inputs and model version."""
+    receipt = queries.receipt_of_subject(session, subject.id, receipt_id)
+    if receipt is None:
+        raise NotFound(detail="No such score receipt.")
+    model = model_version(receipt.model_version)
+    again = receipts.recompute(receipt.inputs, receipt.scored_on, model)
+    stored = (receipt.score, receipt.factors, receipt.reasons, receipt.no_score_reasons)
+    content = receipts.content_of(again)
+    recomputed = (content.score, content.factors, content.reasons, content.no_score_reasons)
+    by_code = {c.reason_code: c for c in model.characteristics}
+    audit.record(
+        session,
+        actor=subject,
+        action="score_receipt.read",
+        now=now,
+        subject_id=subject.id,
+        purpose=SELF_ACCESS_PURPOSE,
+        resource_type="score_receipt",
+        resource_id=receipt.id,
+    )
+    factors = []
+    for c, points in zip(model.characteristics, receipt.factors, strict=False):
+        value = receipt.characteristics.get(c.name)
+        factors.append(
+            FactorRead(
+                characteristic=c.name,
+                title=c.title,
+                value=value,
+                bin=c.bin_for(value).label,
+                points=points,
+                max_points=c.max_points,
+                points_below_max=c.max_points - points,
+            )
+        )
+    return ReceiptRead(
+        **_summary_of(receipt).model_dump(),
+        score_range=_range(model),
+        recomputed_score=again.score,
+        reproducible=stored == recomputed,
+        characteristics=receipt.characteristics,
+        factors=factors,
+        reasons=[
+            ReasonRead(
+                code=code,
+                text=by_code[code].reason_text,
+                characteristic=by_code[code].name,
+                points_below_max=below,
+            )
+            for code, below in receipt.reasons
+        ],
+        no_score_reasons=[
+            NoScoreReasonRead(code=code, text=text) for code, text in receipt.no_score_reasons
+        ],
+        inputs=ReceiptInputs(**receipts.as_records(receipt.inputs)),
+    )
