@@ -253,48 +253,37 @@ class ScoringFile:
 
 
 def file_input(session: Session, *, subject_id: str, now: datetime) -> ScoringFile:
-    """The subject's current file as scoring inputs: the items ``build_report`` shows
-    (nothing deleted by its furnisher, nothing obsolete), financial fields only."""
-    if principals.get_subject(session, subject_id) is None:
-        raise NotFound(detail="No such subject.")
-    today = now.date()
-    accounts: list[AccountInput] = []
-    ids: list[str] = []
-    labels: list[str] = []
-    for account, furnisher_name in furnishing.accounts_of_subject(session, subject_id):
-        if account.status == "DA" or is_obsolete(furnishing.obsolete_on(account), today):
-            continue
-        accounts.append(
-            AccountInput(
-                account_type=account.account_type,
-                opened_on=account.opened_on,
-                credit_limit_cents=account.credit_limit_cents,
-                original_amount_cents=account.original_amount_cents,
-                balance_cents=account.balance_cents,
-                past_due_cents=account.past_due_cents,
-                status=account.status,
-                payment_history=account.payment_history,
-                date_of_first_delinquency=account.date_of_first_delinquency,
-                closed_on=account.closed_on,
-                as_of=account.as_of,
-            )
-        )
-        ids.append(account.id)
-        labels.append(f"{account.account_ref} at {furnisher_name}")
-    inquiries = tuple(
-        InquiryInput(at=inquiry.at.astimezone(UTC).date(), kind=inquiry.kind)
-        for inquiry, _ in queries.inquiries_of_subject(session, subject_id)
-        if not is_obsolete(inquiry_obsolete_on(inquiry.at), today)
-    )
-    records = tuple(
-        PublicRecordInput(chapter=r.chapter, status=r.status, filed_on=r.filed_on)
-        for r in queries.public_records_of_subject(session, subject_id)
-        if not is_obsolete(
-            bankruptcy_obsolete_on(chapter=r.chapter, status=r.status, filed_on=r.filed_on), today
-        )
-    )
+    """The subject's current file as scoring inputs: exactly the items ``build_report``
+    shows (nothing deleted by its furnisher, nothing obsolete), financial fields only."""
+    report = build_report(session, subject_id=subject_id, now=now)
+    accounts = report.accounts
     return ScoringFile(
-        file=FileInput(accounts=tuple(accounts), inquiries=inquiries, public_records=records),
-        account_ids=tuple(ids),
-        account_labels=tuple(labels),
+        file=FileInput(
+            accounts=tuple(
+                AccountInput(
+                    account_type=a.account_type.value,
+                    opened_on=a.opened_on,
+                    credit_limit_cents=a.credit_limit_cents,
+                    original_amount_cents=a.original_amount_cents,
+                    balance_cents=a.balance_cents,
+                    past_due_cents=a.past_due_cents,
+                    status=a.status.value,
+                    payment_history=a.payment_history,
+                    date_of_first_delinquency=a.date_of_first_delinquency,
+                    closed_on=a.closed_on,
+                    as_of=a.as_of,
+                )
+                for a in accounts
+            ),
+            inquiries=tuple(
+                InquiryInput(at=i.at.astimezone(UTC).date(), kind=i.kind.value)
+                for i in report.inquiries
+            ),
+            public_records=tuple(
+                PublicRecordInput(chapter=r.chapter, status=r.status, filed_on=r.filed_on)
+                for r in report.public_records
+            ),
+        ),
+        account_ids=tuple(a.id for a in accounts),
+        account_labels=tuple(f"{a.account_ref} at {a.furnisher.name}" for a in accounts),
     )

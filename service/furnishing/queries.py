@@ -11,19 +11,6 @@ from sqlalchemy.orm import Session, selectinload
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
 from service.principals.models import Principal
 
-
-def accounts_of_subject(session: Session, subject_id: str) -> Sequence[tuple[Account, str]]:
-    """Every account of a subject with its versions and its furnisher's name."""
-    stmt = (
-        select(Account, Principal.name)
-        .join(Principal, Principal.id == Account.furnisher_id)
-        .where(Account.subject_id == subject_id)
-        .options(selectinload(Account.versions))
-        .order_by(Account.opened_on, Account.id)
-    )
-    return [(a, n) for a, n in session.execute(stmt).all()]
-
-
 _ACCOUNT_ROWS = (
     select(*Account.__table__.c, Principal.name.label("furnisher_name"))
     .join(Principal, Principal.id == Account.furnisher_id)

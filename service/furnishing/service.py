@@ -45,7 +45,7 @@ CREATED_STATUS = HTTPStatus.CREATED.value
 UPDATED_STATUS = HTTPStatus.OK.value
 
 
-def obsolete_on(account: Account) -> date | None:
+def obsolete_on(account: "_AccountFields") -> date | None:
     return account_obsolete_on(
         status=account.status,
         account_type=account.account_type,
@@ -99,11 +99,7 @@ def _account_read(
         as_of=account.as_of,
         compliance_condition_code=account.compliance_condition_code,
         disputed=account.compliance_condition_code in DISPUTED_CONDITION_CODES,
-        obsolete_on=account_obsolete_on(
-            status=account.status,
-            account_type=account.account_type,
-            date_of_first_delinquency=account.date_of_first_delinquency,
-        ),
+        obsolete_on=obsolete_on(account),
         version=account.version,
         updated_at=account.updated_at,
         versions=versions,
@@ -157,11 +153,6 @@ def account_views_of_subject(session: Session, subject_id: str) -> list[AccountR
             _VIEW_CACHE[key] = view
         views.append(view)
     return views
-
-
-def accounts_of_subject(session: Session, subject_id: str) -> Sequence[tuple[Account, str]]:
-    """Every account of the subject, with versions loaded, and its furnisher's name."""
-    return queries.accounts_of_subject(session, subject_id)
 
 
 def adverse_accounts_dated_before(session: Session, cutoff: date) -> Sequence[Account]:
