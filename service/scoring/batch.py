@@ -73,7 +73,7 @@ from service.scoring.characteristics import (
 from service.scoring.engine import engine_for
 from service.scoring.explain import check_scores_files
 from service.scoring.inputs import AccountInput, FileInput
-from service.scoring.receipts import INPUTS_FORMAT
+from service.scoring.receipts import INPUTS_FORMAT, account_json, public_record_json
 from service.scoring.rules import (
     HISTORY_MONTHS,
     INQUIRY_CHARACTERISTIC,
@@ -189,10 +189,6 @@ def _joined(n: int, texts: Sequence[str], owner: Owners) -> list[str]:
     ]
 
 
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
 def pack_account(account: AccountInput) -> str:
     """An account's fixed-width fields as the batch query joins them (``queries.PACKED_*``)."""
     return (
@@ -211,24 +207,7 @@ def chunk_of_files(files: Sequence[FileInput]) -> Chunk:
     return Chunk(
         n=len(files),
         account_owner=np.array([k for k, _ in accounts], dtype=np.intp),
-        account_inputs=[
-            _json_array(
-                [
-                    a.account_type,
-                    a.opened_on.isoformat(),
-                    a.credit_limit_cents,
-                    a.original_amount_cents,
-                    a.balance_cents,
-                    a.past_due_cents,
-                    a.status,
-                    a.payment_history,
-                    _iso(a.date_of_first_delinquency),
-                    _iso(a.closed_on),
-                    a.as_of.isoformat(),
-                ]
-            )
-            for _, a in accounts
-        ],
+        account_inputs=[_json_array(account_json(a)) for _, a in accounts],
         packed=[pack_account(a) for _, a in accounts],
         account_type=[a.account_type for _, a in accounts],
         credit_limit_cents=[a.credit_limit_cents for _, a in accounts],
@@ -238,9 +217,7 @@ def chunk_of_files(files: Sequence[FileInput]) -> Chunk:
         inquiry_at=[q.at.isoformat() for _, q in inquiries],
         inquiry_kind=[q.kind for _, q in inquiries],
         record_owner=np.array([k for k, _ in records], dtype=np.intp),
-        record_inputs=[
-            _json_array([r.chapter, r.status, r.filed_on.isoformat()]) for _, r in records
-        ],
+        record_inputs=[_json_array(public_record_json(r)) for _, r in records],
     )
 
 

@@ -61,30 +61,34 @@ def _required_day(text: str) -> date:
     return date.fromisoformat(text)
 
 
+def account_json(a: AccountInput) -> list[Any]:
+    """An account as a receipt stores it: its fields in ``AccountInput`` order."""
+    return [
+        a.account_type,
+        a.opened_on.isoformat(),
+        a.credit_limit_cents,
+        a.original_amount_cents,
+        a.balance_cents,
+        a.past_due_cents,
+        a.status,
+        a.payment_history,
+        _iso(a.date_of_first_delinquency),
+        _iso(a.closed_on),
+        a.as_of.isoformat(),
+    ]
+
+
+def public_record_json(r: PublicRecordInput) -> list[Any]:
+    return [r.chapter, r.status, r.filed_on.isoformat()]
+
+
 def inputs_json(file: FileInput) -> dict[str, Any]:
     """The file as a receipt stores it."""
     return {
         "format": INPUTS_FORMAT,
-        "accounts": [
-            [
-                a.account_type,
-                a.opened_on.isoformat(),
-                a.credit_limit_cents,
-                a.original_amount_cents,
-                a.balance_cents,
-                a.past_due_cents,
-                a.status,
-                a.payment_history,
-                _iso(a.date_of_first_delinquency),
-                _iso(a.closed_on),
-                a.as_of.isoformat(),
-            ]
-            for a in file.accounts
-        ],
+        "accounts": [account_json(a) for a in file.accounts],
         "inquiries": [[i.at.isoformat(), i.kind] for i in file.inquiries],
-        "public_records": [
-            [r.chapter, r.status, r.filed_on.isoformat()] for r in file.public_records
-        ],
+        "public_records": [public_record_json(r) for r in file.public_records],
     }
 
 
