@@ -4,6 +4,7 @@ caller."""
 import functools
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -48,25 +49,43 @@ async def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_now(request: Request) -> datetime:
-    """The sandbox clock, read once per request in a short transaction of its own."""
+_bearer = HTTPBearer(auto_error=False, description="An API key issued by the sandbox admin")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, and the sandbox clock's reading for this request."""
+
+    principal: Principal
+    now: datetime
+
+
+def get_caller(
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """Authenticate the key and read the clock, together, in one short transaction of their
+    own (one worker-thread hop; the route's own work is another)."""
     with _factory(request)() as session:
-        return clock.now(session)
+        principal = authenticate(
+            session, settings, credentials.credentials if credentials else None
+        )
+        return Caller(principal=principal, now=clock.now(session))
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_now(caller: CallerDep) -> datetime:
+    return caller.now
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
 
-_bearer = HTTPBearer(auto_error=False, description="An API key issued by the sandbox admin")
 
-
-def get_principal(
-    request: Request,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """Who is asking, looked up in a short transaction of its own."""
-    with _factory(request)() as session:
-        return authenticate(session, settings, credentials.credentials if credentials else None)
+async def get_principal(caller: CallerDep) -> Principal:
+    return caller.principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
