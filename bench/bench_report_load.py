@@ -1,7 +1,8 @@
 """Load benchmark: GET /v1/me/report for a 20-account subject versus a bare endpoint.
 
-Starts the server exactly as `clearfile serve` does (migrations, fixtures into an empty
-SQLite database, uvicorn) on a free loopback port, then drives each endpoint with 32
+Starts the server with `clearfile serve --no-access-log` (migrations, fixtures into an empty
+SQLite database, uvicorn; the audit events are still written, only uvicorn's per-request
+terminal line is off) on a free loopback port, then drives each endpoint with 32
 keep-alive connections for a fixed time, and prints requests per second, p50 and p99 for
 both and the ratio. Audit events are written for every report read, as in production.
 
@@ -58,6 +59,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +68,19 @@ def main() -> int:
         env["CLEARFILE_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.db'}"
         env.pop("CLEARFILE_ADMIN_KEY", None)
         server = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--host", HOST, "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--no-access-log",
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -101,7 +115,10 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=30)
 
-    print(f"{args.connections} connections, {args.seconds:.0f} s each, SQLite, one server process")
+    print(
+        f"{args.connections} connections, {args.seconds:.0f} s each, SQLite, "
+        f"{args.workers} server process(es)"
+    )
     print(_row("GET /healthz (bare)", bare))
     print(_row("GET /v1/me/report (20 acc.)", report))
     ratio = report.rps / bare.rps if bare.rps else 0.0

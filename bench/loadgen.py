@@ -112,4 +112,9 @@ def run_load(
 ) -> LoadResult:
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise ValueError("the load generator only targets a server on this machine")
-    return asyncio.run(_run(host, port, path, headers or {}, connections, seconds))
+    try:  # uvloop (installed with uvicorn[standard]) keeps the client's own cost low
+        import uvloop
+
+        return uvloop.run(_run(host, port, path, headers or {}, connections, seconds))
+    except ImportError:
+        return asyncio.run(_run(host, port, path, headers or {}, connections, seconds))

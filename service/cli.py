@@ -94,6 +94,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="Print a line per HTTP request (every read and write of a file is in the "
+            "audit log either way)"
+        ),
+    ] = True,
 ) -> None:
     """Migrate the database, load the personas into an empty one, and serve the API."""
     s = settings()
@@ -120,7 +127,14 @@ def serve(
 
     import uvicorn
 
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+    )
 
 
 @db_app.command("upgrade")

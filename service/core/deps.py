@@ -6,13 +6,14 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from schemas.common import Role
 from service.core import clock
@@ -20,6 +21,8 @@ from service.core.config import Settings
 from service.core.errors import FieldError, InvalidInput, RoleNotPermitted
 from service.core.security import Principal
 from service.principals.service import authenticate
+
+T = TypeVar("T")
 
 
 def _factory(request: Request) -> sessionmaker[Session]:
@@ -60,18 +63,37 @@ class Caller:
     now: datetime
 
 
-def get_caller(
+def _is_serial(bind: Any) -> bool:
+    """SQLite: one connection per process (``make_engine``), so database work is serial
+    whatever runs it. It then runs on the event loop: the hops to and from a worker thread
+    would only add latency (measured in bench/bench_report_load.py). Other databases serve
+    requests in parallel, from worker threads."""
+    return bool(bind.dialect.name == "sqlite")
+
+
+async def run_db_work(bind: Any, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking database work where it belongs for this database (see ``_is_serial``)."""
+    if _is_serial(bind):
+        return work(*args, **kwargs)
+    return await run_in_threadpool(work, *args, **kwargs)
+
+
+def _read_caller(factory: sessionmaker[Session], settings: Settings, key: str | None) -> Caller:
+    with factory() as session:
+        principal = authenticate(session, settings, key)
+        return Caller(principal=principal, now=clock.now(session))
+
+
+async def get_caller(
     request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """Authenticate the key and read the clock, together, in one short transaction of their
-    own (one worker-thread hop; the route's own work is another)."""
-    with _factory(request)() as session:
-        principal = authenticate(
-            session, settings, credentials.credentials if credentials else None
-        )
-        return Caller(principal=principal, now=clock.now(session))
+    own (the route's own work is another)."""
+    factory = _factory(request)
+    key = credentials.credentials if credentials else None
+    return await run_db_work(factory.kw["bind"], _read_caller, factory, settings, key)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -148,15 +170,14 @@ async def reject_unknown_query(request: Request) -> None:
         )
 
 
-def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """Run a sync endpoint as one unit of work: whatever it wrote is committed (or rolled
-    back on any error) before it returns, in the same worker thread. So a database
+    back on any error) before it returns, in the same thread as its work. So a database
     connection, or a row lock, is never held while the request waits for the event loop or
     for a free thread: under load that wait would stretch every lock, and with more
     requests than threads it could never end."""
 
-    @functools.wraps(endpoint)
-    def run(*args: Any, **kwargs: Any) -> Any:
+    def work(*args: Any, **kwargs: Any) -> Any:
         sessions = [v for v in kwargs.values() if isinstance(v, Session)]
         try:
             result = endpoint(*args, **kwargs)
@@ -168,11 +189,18 @@ def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             session.commit()
         return result
 
+    @functools.wraps(endpoint)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        session = next((v for v in kwargs.values() if isinstance(v, Session)), None)
+        if session is None:
+            return await run_in_threadpool(work, *args, **kwargs)
+        return await run_db_work(session.get_bind(), work, *args, **kwargs)
+
     return run
 
 
 class UnitOfWorkRoute(APIRoute):
-    """An APIRoute whose sync endpoint commits its session in its own worker thread."""
+    """An APIRoute whose sync endpoint runs as one unit of work (``_unit_of_work``)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):

@@ -104,6 +104,7 @@ def test_serve_on_loopback_migrates_loads_the_personas_and_prints_their_keys(
             "host": "127.0.0.1",
             "port": 8123,
             "workers": 1,
+            "access_log": True,
         }
     ]
     # A second start finds the personas there and loads nothing.
@@ -189,3 +190,11 @@ def test_no_command_shows_the_help() -> None:
     result = runner.invoke(cli.app, [])
     for command in ("serve", "db", "fixtures", "openapi"):
         assert command in result.output
+
+
+def test_serve_can_turn_the_access_log_off(
+    env: dict[str, str], served: list[dict[str, Any]]
+) -> None:
+    result = runner.invoke(cli.app, ["serve", "--no-access-log"], env=env)
+    assert result.exit_code == 0, result.output
+    assert served[0]["access_log"] is False
