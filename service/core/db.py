@@ -1,10 +1,10 @@
 """Engine, sessions and the declarative base.
 
-One transaction per request: the session dependency opens it, services only ``flush()``,
-and it commits when the route returns (or rolls back on any error).
+A route's work is one transaction: the session dependency provides the session, services
+only ``flush()``, and the route's unit of work (``service.core.deps.UnitOfWorkRoute``)
+commits when the route returns, or rolls back on any error.
 """
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,9 +92,3 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True, **kwargs)
-
-
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Yield a session inside one transaction: commit on success, roll back on error."""
-    with factory() as session, session.begin():
-        yield session
