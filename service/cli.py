@@ -101,6 +101,14 @@ def serve(
             "audit log either way)"
         ),
     ] = True,
+    loop: Annotated[
+        str,
+        typer.Option(
+            help="Event loop: asyncio (default; serves 32 concurrent clients fairly: p99 about "
+            "100 ms where uvloop's was over 400 ms in bench/bench_report_load.py), uvloop or "
+            "auto"
+        ),
+    ] = "asyncio",
 ) -> None:
     """Migrate the database, load the personas into an empty one, and serve the API."""
     s = settings()
@@ -134,6 +142,7 @@ def serve(
         port=port,
         workers=workers,
         access_log=access_log,
+        loop=loop,
     )
 
 

@@ -105,6 +105,7 @@ def test_serve_on_loopback_migrates_loads_the_personas_and_prints_their_keys(
             "port": 8123,
             "workers": 1,
             "access_log": True,
+            "loop": "asyncio",
         }
     ]
     # A second start finds the personas there and loads nothing.
