@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from service.audit import queries
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.audit.rules import GENESIS_HASH, ChainCheck, check_chain, event_hash
-from service.core.pagination import decode_int_cursor, encode_cursor
+from service.core.pagination import decode_int_cursor, split_page
 from service.core.security import Principal
 
 
@@ -87,5 +87,4 @@ def events_page(
         limit=limit + 1,
         newest_first=newest_first,
     )
-    page = rows[:limit]
-    return page, encode_cursor(page[-1].id) if len(rows) > limit else None
+    return split_page(rows, limit, lambda event: event.id)

@@ -28,7 +28,7 @@ from service.core.errors import (
     NotFound,
     StaleUpdate,
 )
-from service.core.pagination import decode_cursor, encode_cursor
+from service.core.pagination import decode_typed_cursor, split_page
 from service.core.security import Principal, new_id
 from service.file.rules import account_obsolete_on
 from service.furnishing import queries, rules
@@ -382,28 +382,14 @@ def list_accounts(
 ) -> Page[AccountRead]:
     """One page of the furnisher's accounts, ordered by account_ref. Each account on the
     page is a read of its subject's data, so each is recorded on that subject's chain."""
-    after_ref = _ref_cursor(cursor)
     rows = queries.accounts_of_furnisher(
-        session, furnisher.id, after_ref=after_ref, limit=limit + 1
+        session, furnisher.id, after_ref=decode_typed_cursor(cursor, str), limit=limit + 1
     )
-    page = rows[:limit]
+    page, next_cursor = split_page(rows, limit, lambda account: account.account_ref)
     for account in page:
         _record_read(session, furnisher=furnisher, account=account, now=now)
     items = [account_view(a, furnisher.name) for a in page]
-    more = len(rows) > limit
-    return Page[AccountRead](
-        items=items, next_cursor=encode_cursor(page[-1].account_ref) if more else None
-    )
-
-
-def _ref_cursor(cursor: str | None) -> str | None:
-    value = decode_cursor(cursor)
-    if value is not None and not isinstance(value, str):
-        raise InvalidInput(
-            detail="The cursor is not one this API issued.",
-            errors=[FieldError("query.cursor", "not a valid cursor")],
-        )
-    return value
+    return Page[AccountRead](items=items, next_cursor=next_cursor)
 
 
 def _record_read(

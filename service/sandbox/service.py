@@ -10,7 +10,8 @@ from schemas.common import Role
 from schemas.sandbox import PersonaRead, SandboxReset
 from service.audit import service as audit
 from service.core import clock
-from service.core.errors import Conflict, FieldError, InvalidInput
+from service.core.errors import Conflict, FieldError
+from service.core.pagination import invalid_cursor
 from service.core.security import Principal
 from service.principals import service as principals
 from service.principals.models import Subject
@@ -113,10 +114,7 @@ def list_personas(
     from fixtures.loader import personas  # here: the loader itself uses is_empty()
 
     if offset < 0:
-        raise InvalidInput(
-            detail="The cursor is not one this API issued.",
-            errors=[FieldError("query.cursor", "not a valid cursor")],
-        )
+        raise invalid_cursor()
     chosen = [p for p in personas() if role is None or p.role is role]
     page = chosen[offset : offset + limit]
     after = offset + len(page)

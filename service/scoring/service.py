@@ -34,7 +34,12 @@ from schemas.scoring import (
 )
 from service.audit import service as audit
 from service.core.errors import FieldError, InvalidInput, NotFound
-from service.core.pagination import decode_cursor, encode_cursor
+from service.core.pagination import (
+    decode_cursor,
+    decode_typed_cursor,
+    invalid_cursor,
+    split_page,
+)
 from service.core.security import Principal, new_id
 from service.file import service as file_service
 from service.file.service import ScoringFile
@@ -91,15 +96,9 @@ def _summary(model: Scorecard) -> ModelSummary:
 
 def published_models(*, cursor: str | None, limit: int) -> Page[ModelSummary]:
     """The published models in version order, one page at a time."""
-    after = decode_cursor(cursor)
-    if after is not None and not isinstance(after, str):
-        raise InvalidInput(
-            detail="The cursor is not one this API issued.",
-            errors=[FieldError("query.cursor", "not a valid cursor")],
-        )
+    after = decode_typed_cursor(cursor, str)
     models = [m for m in list_models(MODEL_DIRECTORY) if after is None or m.version > after]
-    page = models[:limit]
-    next_cursor = encode_cursor(page[-1].version) if len(models) > limit else None
+    page, next_cursor = split_page(models, limit, lambda model: model.version)
     return Page[ModelSummary](items=[_summary(m) for m in page], next_cursor=next_cursor)
 
 
@@ -355,7 +354,7 @@ def _keyset(cursor: str | None) -> tuple[datetime, str] | None:
         if moment.tzinfo is None or not isinstance(rid, str):
             raise ValueError("not a cursor of this list")
     except (TypeError, ValueError) as exc:
-        raise _invalid("query.cursor", "The cursor is not one this API issued.") from exc
+        raise invalid_cursor() from exc
     return moment, rid
 
 
@@ -364,12 +363,7 @@ def history(
 ) -> Page[ReceiptSummary]:
     """The subject's receipts, newest first."""
     rows = queries.receipts_of_subject(session, subject.id, before=_keyset(cursor), limit=limit + 1)
-    page = rows[:limit]
-    next_cursor = (
-        encode_cursor([page[-1].computed_at.isoformat(), page[-1].id])
-        if len(rows) > limit
-        else None
-    )
+    page, next_cursor = split_page(rows, limit, lambda r: [r.computed_at.isoformat(), r.id])
     audit.record(
         session,
         actor=subject,
