@@ -55,6 +55,20 @@ PAYMENT_HISTORY_PATTERN = r"^[0-6BDEGL]{24}$"
 Cents = Annotated[StrictInt, Field(ge=0, le=10**13)]
 
 
+#: A current credit card, the first example of a furnishing.
+CURRENT_CARD: dict[str, Any] = {
+    "subject_id": "sub_0000000000000000demo",
+    "account_type": "revolving",
+    "opened_on": "2019-03-01",
+    "credit_limit_cents": 500000,
+    "balance_cents": 125000,
+    "past_due_cents": 0,
+    "status": "11",
+    "payment_history": "000000000000000000000000",
+    "as_of": "2026-10-31",
+}
+
+
 class AccountFields(RequestModel):
     """The furnishing fields of an account (also the shape of dispute corrections)."""
 
@@ -87,19 +101,7 @@ class AccountPut(AccountFields):
     model_config = {
         "extra": "forbid",
         "json_schema_extra": {
-            "examples": [
-                {
-                    "subject_id": "sub_0000000000000000demo",
-                    "account_type": "revolving",
-                    "opened_on": "2019-03-01",
-                    "credit_limit_cents": 500000,
-                    "balance_cents": 125000,
-                    "past_due_cents": 0,
-                    "status": "11",
-                    "payment_history": "000000000000000000000000",
-                    "as_of": "2026-10-31",
-                }
-            ]
+            "examples": [CURRENT_CARD],
         },
     }
 
@@ -156,20 +158,7 @@ class AccountRead(ResponseModel):
 #: Request examples for the OpenAPI description of ``PUT /v1/furnisher/accounts/{ref}``
 #: (fictional subject id; each passes the furnishing rules on or after its ``as_of``).
 ACCOUNT_PUT_EXAMPLES: dict[str, dict[str, Any]] = {
-    "revolving_current": {
-        "summary": "A credit card, current",
-        "value": {
-            "subject_id": "sub_0000000000000000demo",
-            "account_type": "revolving",
-            "opened_on": "2019-03-01",
-            "credit_limit_cents": 500000,
-            "balance_cents": 125000,
-            "past_due_cents": 0,
-            "status": "11",
-            "payment_history": "000000000000000000000000",
-            "as_of": "2026-10-31",
-        },
-    },
+    "revolving_current": {"summary": "A credit card, current", "value": CURRENT_CARD},
     "installment_30_days_late": {
         "summary": "A car loan, 30-59 days late, with its date of first delinquency",
         "value": {
