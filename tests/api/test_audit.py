@@ -1,6 +1,7 @@
 """Audit log through HTTP: every read and write is recorded; tampering is detected."""
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
@@ -27,21 +28,38 @@ def _subject_events(session: Session, subject_id: str) -> list[AuditEvent]:
     return list(session.scalars(stmt))
 
 
+def _read_reports(
+    client: TestClient, session: Session, subject: Actor, times: int
+) -> list[AuditEvent]:
+    """Read the subject's report ``times`` times; the subject's events, oldest first."""
+    for _ in range(times):
+        client.get("/v1/me/report", headers=subject.headers)
+    return _subject_events(session, subject.id)
+
+
+def _tamper_and_verify(
+    client: TestClient, session: Session, auditor: Actor, statement: Any
+) -> dict[str, Any]:
+    """Change the log behind the API's back, then ask the auditor's verify endpoint."""
+    session.execute(statement)
+    session.flush()
+    body: dict[str, Any] = client.get("/v1/audit/verify", headers=auditor.headers).json()
+    return body
+
+
 def test_edited_event_is_detected(
     client: TestClient,
     session: Session,
     make_subject: Callable[..., Actor],
     make_auditor: Callable[..., Actor],
 ) -> None:
-    subject = make_subject()
-    client.get("/v1/me/report", headers=subject.headers)
-    auditor = make_auditor()
-    first = _subject_events(session, subject.id)[0]
-    session.execute(
-        update(AuditEvent).where(AuditEvent.id == first.id).values(actor_name="Somebody Else")
+    first = _read_reports(client, session, make_subject(), 1)[0]
+    body = _tamper_and_verify(
+        client,
+        session,
+        make_auditor(),
+        update(AuditEvent).where(AuditEvent.id == first.id).values(actor_name="Somebody Else"),
     )
-    session.flush()
-    body = client.get("/v1/audit/verify", headers=auditor.headers).json()
     assert body["valid"] is False
     assert body["first_bad_event"] == first.id
 
@@ -52,14 +70,10 @@ def test_deleted_event_is_detected(
     make_subject: Callable[..., Actor],
     make_auditor: Callable[..., Actor],
 ) -> None:
-    subject = make_subject()
-    client.get("/v1/me/report", headers=subject.headers)
-    client.get("/v1/me/report", headers=subject.headers)
-    auditor = make_auditor()
-    events = _subject_events(session, subject.id)
-    session.execute(delete(AuditEvent).where(AuditEvent.id == events[1].id))
-    session.flush()
-    body = client.get("/v1/audit/verify", headers=auditor.headers).json()
+    events = _read_reports(client, session, make_subject(), 2)
+    body = _tamper_and_verify(
+        client, session, make_auditor(), delete(AuditEvent).where(AuditEvent.id == events[1].id)
+    )
     assert body["valid"] is False
     assert body["first_bad_event"] == events[2].id
 
@@ -70,13 +84,10 @@ def test_deleted_newest_event_is_detected(
     make_subject: Callable[..., Actor],
     make_auditor: Callable[..., Actor],
 ) -> None:
-    subject = make_subject()
-    client.get("/v1/me/report", headers=subject.headers)
-    auditor = make_auditor()
-    events = _subject_events(session, subject.id)
-    session.execute(delete(AuditEvent).where(AuditEvent.id == events[-1].id))
-    session.flush()
-    body = client.get("/v1/audit/verify", headers=auditor.headers).json()
+    events = _read_reports(client, session, make_subject(), 1)
+    body = _tamper_and_verify(
+        client, session, make_auditor(), delete(AuditEvent).where(AuditEvent.id == events[-1].id)
+    )
     assert body["valid"] is False
 
 
