@@ -110,7 +110,3 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         default=None, description="Opaque cursor of the next page; null on the last page"
     )
-
-
-def example(value: dict[str, Any]) -> dict[str, Any]:
-    return {"examples": [value]}

@@ -238,7 +238,7 @@ def _write_account(
 ) -> tuple[AccountRead, bool]:
     errors = [*rules.check_account_ref(account_ref), *rules.validate_account(data, now.date())]
     account = queries.account_by_ref(session, furnisher.id, account_ref, for_update=True)
-    if principals.get_subject(session, data.subject_id) is None:
+    if principals.identity_of(session, data.subject_id) is None:
         errors.append(FieldError("subject_id", "no subject has this id"))
     elif account is not None and account.subject_id != data.subject_id:
         errors.append(

@@ -19,14 +19,6 @@ def principal_by_key_hash(session: Session, key_hash: str) -> Any | None:
     return session.connection().execute(_PRINCIPAL_BY_KEY, {"key_hash": key_hash}).first()
 
 
-def subject_by_id(session: Session, subject_id: str) -> Subject | None:
-    return session.get(Subject, subject_id)
-
-
-def principal_by_id(session: Session, principal_id: str) -> Principal | None:
-    return session.get(Principal, principal_id)
-
-
 def subject_by_national_id(session: Session, national_id: str) -> Subject | None:
     return session.scalars(select(Subject).where(Subject.national_id == national_id)).first()
 

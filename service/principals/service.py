@@ -144,11 +144,3 @@ def identity_of(session: Session, subject_id: str) -> Identity | None:
     """The identity the file is kept under, or None for an unknown subject."""
     row = queries.subject_row(session, subject_id)
     return None if row is None else Identity.model_validate(row)
-
-
-def get_subject(session: Session, subject_id: str) -> Subject | None:
-    return queries.subject_by_id(session, subject_id)
-
-
-def get_principal(session: Session, principal_id: str) -> PrincipalRow | None:
-    return queries.principal_by_id(session, principal_id)
