@@ -10,13 +10,11 @@ from sqlalchemy.orm import Session
 
 from schemas.audit import AccessLogEntry
 from schemas.file import Export, Report
+from service.audit import purposes
 from service.audit import service as audit
 from service.audit.models import AuditEvent
 from service.core.security import Principal
 from service.file import service as file_service
-
-#: GDPR 15 / FCRA 609: the subject's own access to their file.
-SELF_ACCESS_PURPOSE = "subject_access"
 
 
 def read_report(session: Session, *, subject: Principal, now: datetime) -> Report:
@@ -27,7 +25,7 @@ def read_report(session: Session, *, subject: Principal, now: datetime) -> Repor
         action="report.read",
         now=now,
         subject_id=subject.id,
-        purpose=SELF_ACCESS_PURPOSE,
+        purpose=purposes.SELF_ACCESS,
         resource_type="report",
         resource_id=subject.id,
     )
@@ -48,7 +46,7 @@ def read_access_log(
         action="access_log.read",
         now=now,
         subject_id=subject.id,
-        purpose=SELF_ACCESS_PURPOSE,
+        purpose=purposes.SELF_ACCESS,
         resource_type="access_log",
         resource_id=subject.id,
     )
@@ -63,7 +61,7 @@ def export(session: Session, *, subject: Principal, now: datetime) -> Export:
         action="file.exported",
         now=now,
         subject_id=subject.id,
-        purpose=SELF_ACCESS_PURPOSE,
+        purpose=purposes.SELF_ACCESS,
         resource_type="export",
         resource_id=subject.id,
     )

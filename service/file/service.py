@@ -16,6 +16,7 @@ from schemas.file import (
     Source,
 )
 from schemas.furnishing import AccountStatus
+from service.audit import purposes
 from service.audit import service as audit
 from service.core.errors import NotFound
 from service.core.security import Principal, new_id
@@ -106,10 +107,6 @@ def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
     )
 
 
-#: The purpose named in the audit log when an item ages off.
-OBSOLESCENCE_PURPOSE = "fcra_605"
-
-
 def _record_purge(
     session: Session, *, now: datetime, subject_id: str, kind: str, item_id: str
 ) -> None:
@@ -119,7 +116,7 @@ def _record_purge(
         action=f"{kind}.purged_obsolete",
         now=now,
         subject_id=subject_id,
-        purpose=OBSOLESCENCE_PURPOSE,
+        purpose=purposes.OBSOLESCENCE,
         resource_type=kind,
         resource_id=item_id,
     )
@@ -200,7 +197,7 @@ def add_public_record(
         action="public_record.added",
         now=now,
         subject_id=subject_id,
-        purpose="furnishing",
+        purpose=purposes.FURNISHING,
         resource_type="public_record",
         resource_id=record.id,
     )

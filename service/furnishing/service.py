@@ -19,6 +19,7 @@ from schemas.furnishing import (
     AccountVersionRead,
     FurnisherRef,
 )
+from service.audit import purposes
 from service.audit import service as audit
 from service.core.errors import (
     Conflict,
@@ -38,8 +39,6 @@ from service.principals import service as principals
 #: Metro 2 compliance condition codes that mark an item as disputed (GDPR 18 restriction).
 DISPUTED_CONDITION_CODES = frozenset({"XB", "XC"})
 
-#: The purpose the audit log records for a furnisher's reads and writes of its accounts.
-FURNISHING_PURPOSE = "furnishing"
 #: The HTTP status an idempotent retry replays: 201 for a creation, 200 for an update.
 CREATED_STATUS = HTTPStatus.CREATED.value
 UPDATED_STATUS = HTTPStatus.OK.value
@@ -323,7 +322,7 @@ def _create(
         action="account.created",
         now=now,
         subject_id=account.subject_id,
-        purpose=FURNISHING_PURPOSE,
+        purpose=purposes.FURNISHING,
         resource_type="account",
         resource_id=account.id,
     )
@@ -356,7 +355,7 @@ def _update(
         action="account.updated",
         now=now,
         subject_id=account.subject_id,
-        purpose=FURNISHING_PURPOSE,
+        purpose=purposes.FURNISHING,
         resource_type="account",
         resource_id=account.id,
     )
@@ -401,7 +400,7 @@ def _record_read(
         action="account.read",
         now=now,
         subject_id=account.subject_id,
-        purpose=FURNISHING_PURPOSE,
+        purpose=purposes.FURNISHING,
         resource_type="account",
         resource_id=account.id,
     )

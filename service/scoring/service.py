@@ -32,6 +32,7 @@ from schemas.scoring import (
     SimulationRead,
     SimulationRequest,
 )
+from service.audit import purposes
 from service.audit import service as audit
 from service.core.errors import FieldError, InvalidInput, NotFound
 from service.core.pagination import (
@@ -57,8 +58,6 @@ from service.scoring.scorecard import (
     to_json,
 )
 
-#: GDPR 15 / FCRA 609: the subject's own access to their file and score.
-SELF_ACCESS_PURPOSE = "subject_access"
 #: How many actions a score response lists.
 ACTIONS_SHOWN = 3
 
@@ -230,7 +229,7 @@ def score_me(session: Session, *, subject: Principal, now: datetime) -> ScoreRea
         explanation=explanation,
         file=scoring.file,
         now=now,
-        purpose=SELF_ACCESS_PURPOSE,
+        purpose=purposes.SELF_ACCESS,
         requested_by=subject.id,
     )
     audit.record(
@@ -239,7 +238,7 @@ def score_me(session: Session, *, subject: Principal, now: datetime) -> ScoreRea
         action="score.computed",
         now=now,
         subject_id=subject.id,
-        purpose=SELF_ACCESS_PURPOSE,
+        purpose=purposes.SELF_ACCESS,
         resource_type="score_receipt",
         resource_id=receipt.id,
     )
@@ -311,7 +310,7 @@ def simulate(
         action="score.simulated",
         now=now,
         subject_id=subject.id,
-        purpose=SELF_ACCESS_PURPOSE,
+        purpose=purposes.SELF_ACCESS,
         resource_type="score_simulation",
         resource_id=subject.id,
     )
@@ -370,7 +369,7 @@ def history(
         action="score_history.read",
         now=now,
         subject_id=subject.id,
-        purpose=SELF_ACCESS_PURPOSE,
+        purpose=purposes.SELF_ACCESS,
         resource_type="score_history",
         resource_id=subject.id,
     )
@@ -396,7 +395,7 @@ def read_receipt(
         action="score_receipt.read",
         now=now,
         subject_id=subject.id,
-        purpose=SELF_ACCESS_PURPOSE,
+        purpose=purposes.SELF_ACCESS,
         resource_type="score_receipt",
         resource_id=receipt.id,
     )

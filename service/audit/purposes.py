@@ -1,0 +1,12 @@
+"""The purposes the audit log names, each in one place.
+
+A lender's permissible purposes (FCRA 604) are the ``Purpose`` enum in ``schemas.file``;
+these are the purposes of the bureau's own reads and writes.
+"""
+
+#: GDPR 15 / FCRA 609: the subject's own access to their file.
+SELF_ACCESS = "subject_access"
+#: A furnisher (or the sandbox operator) writing or reading furnished data.
+FURNISHING = "furnishing"
+#: FCRA 605: an item aged off the file.
+OBSOLESCENCE = "fcra_605"
