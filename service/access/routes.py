@@ -4,7 +4,7 @@ from schemas.audit import AccessLogEntry
 from schemas.common import Page
 from schemas.file import Export, Report
 from service.access import service
-from service.core.deps import NowDep, SessionDep, SubjectDep, domain_router
+from service.core.deps import SessionDep, SubjectDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import ModelResponse, problems
 
@@ -17,8 +17,8 @@ router = domain_router(prefix="/v1/me", tags=["subject"], responses=problems(403
     operation_id="getMyReport",
     response_model=Report,
 )
-def get_report(session: SessionDep, me: SubjectDep, now: NowDep) -> ModelResponse:
-    return ModelResponse(service.read_report(session, subject=me, now=now))
+def get_report(session: SessionDep, caller: SubjectDep) -> ModelResponse:
+    return ModelResponse(service.read_report(session, subject=caller.principal, now=caller.now))
 
 
 @router.get(
@@ -30,13 +30,12 @@ def get_report(session: SessionDep, me: SubjectDep, now: NowDep) -> ModelRespons
 )
 def get_access_log(
     session: SessionDep,
-    me: SubjectDep,
-    now: NowDep,
+    caller: SubjectDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[AccessLogEntry]:
     events, next_cursor = service.read_access_log(
-        session, subject=me, now=now, cursor=cursor, limit=limit
+        session, subject=caller.principal, now=caller.now, cursor=cursor, limit=limit
     )
     items = [AccessLogEntry.model_validate(e) for e in events]
     return Page[AccessLogEntry](items=items, next_cursor=next_cursor)
@@ -48,5 +47,5 @@ def get_access_log(
     operation_id="exportMyFile",
     response_model=Export,
 )
-def get_export(session: SessionDep, me: SubjectDep, now: NowDep) -> ModelResponse:
-    return ModelResponse(service.export(session, subject=me, now=now))
+def get_export(session: SessionDep, caller: SubjectDep) -> ModelResponse:
+    return ModelResponse(service.export(session, subject=caller.principal, now=caller.now))

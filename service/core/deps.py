@@ -44,14 +44,6 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def get_settings_dep(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-
-
 _bearer = HTTPBearer(auto_error=False, description="An API key issued by the sandbox admin")
 
 
@@ -78,61 +70,66 @@ async def run_db_work(bind: Any, work: Callable[..., T], *args: Any, **kwargs: A
     return await run_in_threadpool(work, *args, **kwargs)
 
 
-def _read_caller(factory: sessionmaker[Session], settings: Settings, key: str | None) -> Caller:
-    with factory() as session:
-        principal = authenticate(session, settings, key)
-        return Caller(principal=principal, now=clock.now(session))
+def _read_caller(session: Session, settings: Settings, key: str | None) -> Caller:
+    principal = authenticate(session, settings, key)
+    return Caller(principal=principal, now=clock.now(session))
 
 
-async def get_caller(
-    request: Request,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+def _read_caller_apart(
+    factory: sessionmaker[Session], settings: Settings, key: str | None
 ) -> Caller:
-    """Authenticate the key and read the clock, together, in one short transaction of their
-    own (the route's own work is another)."""
-    factory = _factory(request)
+    with factory() as session:
+        return _read_caller(session, settings, key)
+
+
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def _read_request_caller(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
+) -> Caller:
+    """Authenticate the key and read the clock, together.
+
+    On SQLite (``_is_serial``) this is the first work of the route's own transaction: the
+    request runs on the event loop from here to its commit without yielding, so the caller,
+    the clock reading and the route's work are one snapshot, for one BEGIN and one COMMIT.
+    Elsewhere it is a short transaction of its own in a worker thread, so that no
+    connection is held across the hop to the route's thread."""
+    settings: Settings = request.app.state.settings
     key = credentials.credentials if credentials else None
-    return await run_db_work(factory.kw["bind"], _read_caller, factory, settings, key)
+    if _is_serial(session.get_bind()):
+        return _read_caller(session, settings, key)
+    return await run_in_threadpool(_read_caller_apart, _factory(request), settings, key)
 
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
+def require(*roles: Role) -> Callable[..., Awaitable[Caller]]:
+    """A dependency giving the caller (principal and clock reading) when its role is one of
+    ``roles``, else 403 role-not-permitted.
 
-
-async def get_now(caller: CallerDep) -> datetime:
-    return caller.now
-
-
-NowDep = Annotated[datetime, Depends(get_now)]
-
-
-async def get_principal(caller: CallerDep) -> Principal:
-    return caller.principal
-
-
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
-
-
-def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency that lets only the given roles through (403 role-not-permitted)."""
+    One dependency does it all: FastAPI walks every dependency's sub-dependencies on every
+    request, even when cached, so each extra layer is paid per request."""
 
     allowed = ", ".join(r.value for r in roles)
 
-    async def _check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
+    async def _caller_in_role(
+        request: Request, session: SessionDep, credentials: BearerDep
+    ) -> Caller:
+        caller = await _read_request_caller(request, session, credentials)
+        if caller.principal.role not in roles:
             raise RoleNotPermitted(
-                detail=f"The {principal.role.value} role may not do this; it is for: {allowed}."
+                detail=f"The {caller.principal.role.value} role may not do this; "
+                f"it is for: {allowed}."
             )
-        return principal
+        return caller
 
-    return _check
+    return _caller_in_role
 
 
-AdminDep = Annotated[Principal, Depends(require(Role.admin))]
-SubjectDep = Annotated[Principal, Depends(require(Role.subject))]
-FurnisherDep = Annotated[Principal, Depends(require(Role.furnisher))]
-LenderDep = Annotated[Principal, Depends(require(Role.lender))]
-AuditorDep = Annotated[Principal, Depends(require(Role.auditor))]
+AdminDep = Annotated[Caller, Depends(require(Role.admin))]
+SubjectDep = Annotated[Caller, Depends(require(Role.subject))]
+FurnisherDep = Annotated[Caller, Depends(require(Role.furnisher))]
+LenderDep = Annotated[Caller, Depends(require(Role.lender))]
+AuditorDep = Annotated[Caller, Depends(require(Role.auditor))]
 
 
 _DECLARED: dict[int, frozenset[str]] = {}

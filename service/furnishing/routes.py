@@ -6,7 +6,7 @@ from fastapi import Body, Header, Path, Response, status
 
 from schemas.common import Page
 from schemas.furnishing import ACCOUNT_PUT_EXAMPLES, AccountPut, AccountRead
-from service.core.deps import FurnisherDep, NowDep, SessionDep, domain_router
+from service.core.deps import FurnisherDep, SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import problems
 from service.furnishing import service
@@ -60,17 +60,16 @@ def put_account(
     account_ref: AccountRefPath,
     body: Annotated[AccountPut, Body(openapi_examples=ACCOUNT_PUT_EXAMPLES)],
     session: SessionDep,
-    furnisher: FurnisherDep,
-    now: NowDep,
+    caller: FurnisherDep,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> AccountRead:
     account, created = service.furnish(
         session,
-        furnisher=furnisher,
+        furnisher=caller.principal,
         account_ref=account_ref,
         data=body,
-        now=now,
+        now=caller.now,
         idempotency_key=idempotency_key,
     )
     if created:
@@ -88,12 +87,13 @@ def put_account(
 )
 def list_accounts(
     session: SessionDep,
-    furnisher: FurnisherDep,
-    now: NowDep,
+    caller: FurnisherDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[AccountRead]:
-    return service.list_accounts(session, furnisher=furnisher, now=now, cursor=cursor, limit=limit)
+    return service.list_accounts(
+        session, furnisher=caller.principal, now=caller.now, cursor=cursor, limit=limit
+    )
 
 
 @router.get(
@@ -104,6 +104,8 @@ def list_accounts(
     responses=problems(404, 422),
 )
 def get_account(
-    account_ref: AccountRefPath, session: SessionDep, furnisher: FurnisherDep, now: NowDep
+    account_ref: AccountRefPath, session: SessionDep, caller: FurnisherDep
 ) -> AccountRead:
-    return service.get_account(session, furnisher=furnisher, account_ref=account_ref, now=now)
+    return service.get_account(
+        session, furnisher=caller.principal, account_ref=account_ref, now=caller.now
+    )

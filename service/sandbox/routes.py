@@ -13,7 +13,7 @@ from schemas.sandbox import (
     SubjectCreate,
     SubjectIssued,
 )
-from service.core.deps import AdminDep, NowDep, SessionDep, domain_router
+from service.core.deps import AdminDep, SessionDep, domain_router
 from service.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -35,13 +35,11 @@ router = domain_router(prefix="/v1/sandbox", tags=["sandbox"], responses=problem
     response_model=SubjectIssued,
     responses=problems(409, 422),
 )
-def create_subject(
-    body: SubjectCreate, session: SessionDep, admin: AdminDep, now: NowDep
-) -> SubjectIssued:
+def create_subject(body: SubjectCreate, session: SessionDep, caller: AdminDep) -> SubjectIssued:
     issued, subject = service.create_subject(
         session,
-        actor=admin,
-        now=now,
+        actor=caller.principal,
+        now=caller.now,
         given_name=body.given_name,
         family_name=body.family_name,
         date_of_birth=body.date_of_birth,
@@ -62,11 +60,9 @@ def create_subject(
 
 
 def _organisation_route(role: Role, operation_id: str) -> None:
-    def create(
-        body: OrganisationCreate, session: SessionDep, admin: AdminDep, now: NowDep
-    ) -> PrincipalIssued:
+    def create(body: OrganisationCreate, session: SessionDep, caller: AdminDep) -> PrincipalIssued:
         issued = service.create_organisation(
-            session, actor=admin, now=now, role=role, name=body.name
+            session, actor=caller.principal, now=caller.now, role=role, name=body.name
         )
         return PrincipalIssued.model_validate(issued)
 
@@ -90,8 +86,8 @@ _organisation_route(Role.auditor, "createAuditor")
 @router.get(
     "/clock", summary="Read the sandbox clock", operation_id="getClock", response_model=ClockRead
 )
-def get_clock(_admin: AdminDep, now: NowDep) -> ClockRead:
-    return ClockRead(now=now)
+def get_clock(caller: AdminDep) -> ClockRead:
+    return ClockRead(now=caller.now)
 
 
 @router.post(
@@ -101,9 +97,11 @@ def get_clock(_admin: AdminDep, now: NowDep) -> ClockRead:
     response_model=ClockRead,
     responses=problems(409, 422),
 )
-def move_clock(body: ClockSet, session: SessionDep, admin: AdminDep) -> ClockRead:
+def move_clock(body: ClockSet, session: SessionDep, caller: AdminDep) -> ClockRead:
     return ClockRead(
-        now=service.move_clock(session, actor=admin, to=body.now, advance_days=body.advance_days)
+        now=service.move_clock(
+            session, actor=caller.principal, to=body.now, advance_days=body.advance_days
+        )
     )
 
 
@@ -114,8 +112,8 @@ def move_clock(body: ClockSet, session: SessionDep, admin: AdminDep) -> ClockRea
     response_model=SandboxReset,
     responses=problems(),
 )
-def reset(session: SessionDep, admin: AdminDep) -> SandboxReset:
-    return service.reset(session, actor=admin)
+def reset(session: SessionDep, caller: AdminDep) -> SandboxReset:
+    return service.reset(session, actor=caller.principal)
 
 
 @router.get(

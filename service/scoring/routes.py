@@ -14,7 +14,7 @@ from schemas.scoring import (
     SimulationRead,
     SimulationRequest,
 )
-from service.core.deps import NowDep, SessionDep, SubjectDep, domain_router
+from service.core.deps import SessionDep, SubjectDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import problems
 from service.scoring import service
@@ -62,8 +62,8 @@ def get_model(version: ModelVersion) -> ModelRead:
     operation_id="getMyScore",
     response_model=ScoreRead,
 )
-def get_score(session: SessionDep, me: SubjectDep, now: NowDep) -> ScoreRead:
-    return service.score_me(session, subject=me, now=now)
+def get_score(session: SessionDep, caller: SubjectDep) -> ScoreRead:
+    return service.score_me(session, subject=caller.principal, now=caller.now)
 
 
 @router.post(
@@ -73,10 +73,8 @@ def get_score(session: SessionDep, me: SubjectDep, now: NowDep) -> ScoreRead:
     response_model=SimulationRead,
     responses=problems(422),
 )
-def simulate(
-    session: SessionDep, me: SubjectDep, now: NowDep, body: SimulationRequest
-) -> SimulationRead:
-    return service.simulate(session, subject=me, now=now, request=body)
+def simulate(session: SessionDep, caller: SubjectDep, body: SimulationRequest) -> SimulationRead:
+    return service.simulate(session, subject=caller.principal, now=caller.now, request=body)
 
 
 @router.get(
@@ -88,12 +86,13 @@ def simulate(
 )
 def get_history(
     session: SessionDep,
-    me: SubjectDep,
-    now: NowDep,
+    caller: SubjectDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[ReceiptSummary]:
-    return service.history(session, subject=me, now=now, cursor=cursor, limit=limit)
+    return service.history(
+        session, subject=caller.principal, now=caller.now, cursor=cursor, limit=limit
+    )
 
 
 @router.get(
@@ -103,7 +102,7 @@ def get_history(
     response_model=ReceiptRead,
     responses=problems(404, 422),
 )
-def get_receipt(
-    session: SessionDep, me: SubjectDep, now: NowDep, receipt_id: ReceiptId
-) -> ReceiptRead:
-    return service.read_receipt(session, subject=me, now=now, receipt_id=receipt_id)
+def get_receipt(session: SessionDep, caller: SubjectDep, receipt_id: ReceiptId) -> ReceiptRead:
+    return service.read_receipt(
+        session, subject=caller.principal, now=caller.now, receipt_id=receipt_id
+    )
