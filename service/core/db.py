@@ -66,8 +66,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            **pooling,
-            **kwargs,
+            **{**pooling, **kwargs},
         )
 
         @event.listens_for(engine, "connect")
