@@ -140,13 +140,13 @@ def population(session: Session) -> Population:
             "updated_at": NOW,
             **fields,
         }
-        session.execute(insert(Account.__table__), [row])
+        session.execute(insert(Account), [row])
 
     add_account(first)  # obsolete: 8 years after its first delinquency
     add_account(first, status="DA", date_of_first_delinquency=None)  # deleted by its furnisher
     add_account(second, date_of_first_delinquency=today - timedelta(days=365 * 3))  # counts
     session.execute(
-        insert(Inquiry.__table__),
+        insert(Inquiry),
         [
             {
                 "id": new_id("inq"),
@@ -159,7 +159,7 @@ def population(session: Session) -> Population:
         ],
     )
     session.execute(
-        insert(PublicRecord.__table__),
+        insert(PublicRecord),
         [
             {
                 "id": new_id("pr"),
@@ -177,11 +177,11 @@ def population(session: Session) -> Population:
     )
     nobody = new_id("sub")
     session.execute(
-        insert(Principal.__table__),
+        insert(Principal),
         [{"id": nobody, "role": Role.subject.value, "name": "Pop Nobody", "created_at": NOW}],
     )
     session.execute(
-        insert(Subject.__table__),
+        insert(Subject),
         [
             {
                 "id": nobody,

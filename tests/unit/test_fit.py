@@ -332,7 +332,12 @@ def test_unusable_targets_are_refused_with_a_reason(
 
 
 def test_cells_are_numeric_or_categorical_and_none_is_a_category(tmp_path: Path) -> None:
-    rows = [[1.5, "none", "x"], ["", "revolving_only", "y"], ["NA", "", "z"], [2, "none", "w"]]
+    rows: list[list[object]] = [
+        [1.5, "none", "x"],
+        ["", "revolving_only", "y"],
+        ["NA", "", "z"],
+        [2, "none", "w"],
+    ]
     path = _write(
         tmp_path / "c.csv", ["num", "mix", "bad"], [[*r[:2], i % 2] for i, r in enumerate(rows)]
     )
