@@ -40,11 +40,20 @@ def _row(session: Session, *, for_update: bool = False) -> SandboxClock:
 _OFFSET = select(SandboxClock.offset_microseconds).where(SandboxClock.id == _CLOCK_ROW)
 
 
+#: The clock's offset as a scalar subquery, so that a request's first query (its caller's
+#: key) reads the clock in the same statement (``service.principals.queries``).
+OFFSET = _OFFSET.scalar_subquery()
+
+
+def at_offset(offset_microseconds: int | None) -> datetime:
+    """The sandbox's current moment, given the offset just read from the database."""
+    return wall_now() + timedelta(microseconds=offset_microseconds or 0)
+
+
 def now(session: Session) -> datetime:
     """The sandbox's current moment, timezone-aware UTC."""
     session.flush()
-    offset = session.connection().execute(_OFFSET).scalar()
-    return wall_now() + timedelta(microseconds=offset or 0)
+    return at_offset(session.connection().execute(_OFFSET).scalar())
 
 
 def set_now(session: Session, moment: datetime) -> datetime:

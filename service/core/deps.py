@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from schemas.common import Role
-from service.core import clock
 from service.core.config import Settings
 from service.core.errors import FieldError, InvalidInput, RoleNotPermitted
 from service.core.security import Principal
@@ -71,8 +70,8 @@ async def run_db_work(bind: Any, work: Callable[..., T], *args: Any, **kwargs: A
 
 
 def _read_caller(session: Session, settings: Settings, key: str | None) -> Caller:
-    principal = authenticate(session, settings, key)
-    return Caller(principal=principal, now=clock.now(session))
+    principal, now = authenticate(session, settings, key)
+    return Caller(principal=principal, now=now)
 
 
 def _read_caller_apart(

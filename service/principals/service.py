@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from schemas.common import Role
 from schemas.file import Identity
 from service.audit import service as audit
+from service.core import clock
 from service.core.config import Settings
 from service.core.errors import Conflict, FieldError, Unauthenticated
 from service.core.security import (
@@ -38,15 +39,19 @@ class Issued:
     created_at: datetime
 
 
-def authenticate(session: Session, settings: Settings, key: str | None) -> Principal:
+def authenticate(
+    session: Session, settings: Settings, key: str | None
+) -> tuple[Principal, datetime]:
+    """The key's principal, and the sandbox clock read in the same statement."""
     if not key:
         raise Unauthenticated(detail="Send 'Authorization: Bearer <api key>'.")
     if same_key(key, settings.admin_key):
-        return ADMIN
+        return ADMIN, clock.now(session)
     row = queries.principal_by_key_hash(session, hash_key(key))
     if row is None:
         raise Unauthenticated(detail="The API key is not valid.")
-    return Principal(id=row.id, role=Role(row.role), name=row.name)
+    principal = Principal(id=row.id, role=Role(row.role), name=row.name)
+    return principal, clock.at_offset(row.clock_offset)
 
 
 def _issue(
