@@ -3,7 +3,7 @@
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
@@ -14,12 +14,6 @@ _HEAD_FOR_UPDATE = (
     .with_for_update()
 )
 _INSERT_EVENT = insert(AuditEvent)
-_INSERT_HEAD = insert(AuditChainHead)
-_MOVE_HEAD = (
-    update(AuditChainHead)
-    .where(AuditChainHead.chain == bindparam("b_chain"))
-    .values(seq=bindparam("seq"), hash=bindparam("hash"))
-)
 
 
 def chain_head_for_update(session: Session, chain: str) -> tuple[int, str] | None:
@@ -28,19 +22,10 @@ def chain_head_for_update(session: Session, chain: str) -> tuple[int, str] | Non
     return None if row is None else (row.seq, row.hash)
 
 
-def append_event(session: Session, *, event: dict[str, Any], head_exists: bool) -> None:
-    """Insert the event and move its chain's head to it (Core statements: the hot path
-    of every request)."""
-    conn = session.connection()
-    conn.execute(_INSERT_EVENT, event)
-    if head_exists:
-        conn.execute(
-            _MOVE_HEAD, {"b_chain": event["chain"], "seq": event["seq"], "hash": event["hash"]}
-        )
-    else:
-        conn.execute(
-            _INSERT_HEAD, {"chain": event["chain"], "seq": event["seq"], "hash": event["hash"]}
-        )
+def append_event(session: Session, *, event: dict[str, Any]) -> None:
+    """Insert the event; the database moves its chain's head to it in the same statement
+    (the trigger of migration 0003)."""
+    session.connection().execute(_INSERT_EVENT, event)
 
 
 def all_heads(session: Session) -> dict[str, tuple[int, str]]:

@@ -47,11 +47,7 @@ def record(
         "at": now,
     }
     digest = event_hash(prev_hash=last_hash, **fields)  # type: ignore[arg-type]
-    queries.append_event(
-        session,
-        event={**fields, "prev_hash": last_hash, "hash": digest},
-        head_exists=head is not None,
-    )
+    queries.append_event(session, event={**fields, "prev_hash": last_hash, "hash": digest})
 
 
 def verify(session: Session) -> ChainCheck:

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from service.audit.models import AuditEvent
+from service.audit.models import AuditChainHead, AuditEvent
 from tests.conftest import Actor
 
 
@@ -45,6 +45,20 @@ def _tamper_and_verify(
     session.flush()
     body: dict[str, Any] = client.get("/v1/audit/verify", headers=auditor.headers).json()
     return body
+
+
+def test_every_event_moves_its_chains_head(
+    client: TestClient, session: Session, make_subject: Callable[..., Actor]
+) -> None:
+    """The database moves the head with each insert (migration 0003's trigger): from the
+    chain's first event, which creates it, to its newest."""
+    subject = make_subject()
+    for reads in (1, 3):
+        newest = _read_reports(client, session, subject, reads)[-1]
+        head = session.get(AuditChainHead, subject.id)
+        assert head is not None
+        session.refresh(head)
+        assert (head.seq, head.hash) == (newest.seq, newest.hash)
 
 
 def test_edited_event_is_detected(
