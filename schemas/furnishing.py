@@ -4,7 +4,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, Field, PrivateAttr, StringConstraints
 
 from schemas.common import IsoDate, RequestModel, ResponseModel, StrictInt
 from schemas.examples import ACCOUNT, examples
@@ -124,7 +124,13 @@ class FurnisherRef(ResponseModel):
 
 
 class AccountRead(ResponseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(ACCOUNT))
+    """An account as the file shows it, with every version of it."""
+
+    # Frozen: the file's views of accounts are cached, and shared by every report that shows
+    # them (``service.furnishing.service``), with their JSON (``json_bytes``).
+    model_config = ConfigDict(
+        from_attributes=True, frozen=True, json_schema_extra=examples(ACCOUNT)
+    )
 
     id: str
     account_ref: str
@@ -153,6 +159,14 @@ class AccountRead(ResponseModel):
     version: int
     updated_at: AwareDatetime
     versions: list[AccountVersionRead]
+
+    _json: bytes | None = PrivateAttr(default=None)
+
+    def json_bytes(self) -> bytes:
+        """This account's JSON (as ``model_dump_json`` gives it), made once per view."""
+        if self._json is None:
+            self._json = self.__pydantic_serializer__.to_json(self)
+        return self._json
 
 
 #: Request examples for the OpenAPI description of ``PUT /v1/furnisher/accounts/{ref}``

@@ -96,4 +96,7 @@ class ModelResponse(Response):
     media_type = "application/json"
 
     def __init__(self, model: BaseModel, status_code: int = 200) -> None:
-        super().__init__(content=model.model_dump_json(), status_code=status_code)
+        # A model that keeps parts of its JSON ready (``Report.json_bytes``) serialises itself.
+        json_bytes = getattr(model, "json_bytes", None)
+        body = json_bytes() if callable(json_bytes) else model.model_dump_json()
+        super().__init__(content=body, status_code=status_code)
