@@ -2,9 +2,10 @@
 
 import datetime as dt
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from schemas.common import IsoDate, RequestModel, ResponseModel, StrictInt
 from schemas.examples import ACCOUNT, examples
@@ -127,7 +128,7 @@ class AccountRead(ResponseModel):
     """An account as the file shows it, with every version of it."""
 
     # Frozen: the file's views of accounts are cached, and shared by every report that shows
-    # them (``service.furnishing.service``), with their JSON (``json_bytes``).
+    # them (``service.furnishing.service``), with their JSON (``cached_json``).
     model_config = ConfigDict(
         from_attributes=True, frozen=True, json_schema_extra=examples(ACCOUNT)
     )
@@ -160,13 +161,10 @@ class AccountRead(ResponseModel):
     updated_at: AwareDatetime
     versions: list[AccountVersionRead]
 
-    _json: bytes | None = PrivateAttr(default=None)
-
-    def json_bytes(self) -> bytes:
+    @cached_property
+    def cached_json(self) -> bytes:
         """This account's JSON (as ``model_dump_json`` gives it), made once per view."""
-        if self._json is None:
-            self._json = self.__pydantic_serializer__.to_json(self)
-        return self._json
+        return self.__pydantic_serializer__.to_json(self)
 
 
 #: Request examples for the OpenAPI description of ``PUT /v1/furnisher/accounts/{ref}``

@@ -35,13 +35,13 @@ def test_accounts_key_inside_a_string_is_left_alone() -> None:
 
 def test_an_accounts_json_is_made_once_and_kept() -> None:
     account = AccountRead.model_validate(ACCOUNT)
-    first = account.json_bytes()
-    assert account.json_bytes() is first
+    first = account.cached_json
+    assert account.cached_json is first
     assert first == account.model_dump_json().encode()
 
 
 def test_a_cached_account_view_cannot_be_changed() -> None:
     account = AccountRead.model_validate(ACCOUNT)
-    account.json_bytes()
+    assert account.cached_json
     with pytest.raises(ValidationError, match="frozen"):
         setattr(account, "balance_cents", 1)  # noqa: B010 - mypy already refuses the plain form
