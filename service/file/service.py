@@ -15,7 +15,7 @@ from schemas.file import (
     Report,
     Source,
 )
-from schemas.furnishing import AccountStatus
+from schemas.furnishing import AccountRead, AccountStatus
 from service.audit import purposes
 from service.audit import service as audit
 from service.core.errors import NotFound
@@ -38,12 +38,48 @@ from service.scoring.inputs import AccountInput, FileInput, InquiryInput, Public
 RULE_ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (scheduled rule)")
 
 
+@dataclass(frozen=True)
+class _FileItems:
+    """What the report shows of a file on one day: built once per file revision and day."""
+
+    accounts: list[AccountRead]
+    inquiries: list[InquiryRead]
+    public_records: list[PublicRecordRead]
+    sources: list[Source]
+
+
+#: The items of files, keyed by (subject, file revision, day). The database replaces a
+#: file's revision on every change to its items (migration 0004), and what is shown depends
+#: otherwise only on the day (obsolescence), so an entry can never be stale; nothing in it
+#: is changed once stored. Bounded: cleared when it grows past the limit.
+_ITEMS_CACHE: dict[tuple[str, str, date], _FileItems] = {}
+ITEMS_CACHE_LIMIT = 10_000
+
+
 def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
     """The whole current file; items past their obsolescence date are left out."""
-    identity = principals.identity_of(session, subject_id)
-    if identity is None:
+    found = principals.identity_and_file_revision(session, subject_id)
+    if found is None:
         raise NotFound(detail="No such subject.")
-    today = now.date()
+    identity, revision = found
+    key = (subject_id, revision, now.date())
+    items = _ITEMS_CACHE.get(key)
+    if items is None:
+        items = _items_of_file(session, subject_id=subject_id, today=now.date())
+        if len(_ITEMS_CACHE) >= ITEMS_CACHE_LIMIT:
+            _ITEMS_CACHE.clear()
+        _ITEMS_CACHE[key] = items
+    return Report(
+        subject=identity,
+        generated_at=now,
+        accounts=items.accounts,
+        inquiries=items.inquiries,
+        public_records=items.public_records,
+        sources=items.sources,
+    )
+
+
+def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileItems:
     sources: dict[str, Source] = {}
     accounts = []
     for account in furnishing.account_views_of_subject(session, subject_id):
@@ -97,9 +133,7 @@ def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
                 obsolete_on=leaves,
             )
         )
-    return Report(
-        subject=identity,
-        generated_at=now,
+    return _FileItems(
         accounts=accounts,
         inquiries=inquiries,
         public_records=records,

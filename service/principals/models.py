@@ -1,5 +1,6 @@
 """Principals (subjects and organisations) and their hashed API keys."""
 
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -7,6 +8,10 @@ from sqlalchemy import JSON, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.core.db import Base, UTCDateTime
+
+
+def new_file_revision() -> str:
+    return secrets.token_hex(8)
 
 
 class Principal(Base):
@@ -45,3 +50,8 @@ class Subject(Base):
     national_id: Mapped[str | None] = mapped_column(String(20), unique=True)
     addresses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: A random token the database replaces on every change to the file's items (migration
+    #: 0004's triggers): what was built from the file stays valid while it is unchanged.
+    file_revision: Mapped[str] = mapped_column(
+        String(16), default=new_file_revision, server_default=""
+    )

@@ -145,7 +145,14 @@ def create_subject(
     return issued, subject
 
 
+def identity_and_file_revision(session: Session, subject_id: str) -> tuple[Identity, str] | None:
+    """The identity the file is kept under, and the file's current revision (a token the
+    database replaces on every change to the file's items), or None for an unknown subject."""
+    row = queries.subject_row(session, subject_id)
+    return None if row is None else (Identity.model_validate(row), row.file_revision)
+
+
 def identity_of(session: Session, subject_id: str) -> Identity | None:
     """The identity the file is kept under, or None for an unknown subject."""
-    row = queries.subject_row(session, subject_id)
-    return None if row is None else Identity.model_validate(row)
+    found = identity_and_file_revision(session, subject_id)
+    return None if found is None else found[0]
