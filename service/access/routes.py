@@ -18,7 +18,8 @@ router = domain_router(prefix="/v1/me", tags=["subject"], responses=problems(403
     response_model=Report,
 )
 def get_report(session: SessionDep, caller: SubjectDep) -> ModelResponse:
-    return ModelResponse(service.read_report(session, subject=caller.principal, now=caller.now))
+    report = service.read_report(session, subject=caller.principal, now=caller.now)
+    return ModelResponse(report.json_bytes())
 
 
 @router.get(

@@ -86,7 +86,8 @@ def _replace_default_validation_responses(schema: dict[str, Any]) -> None:
 
 
 class ModelResponse(Response):
-    """A response whose body is a pydantic model already built by the service.
+    """A response whose body is a pydantic model already built by the service, or that
+    model's JSON already made (``Report.json_bytes``).
 
     FastAPI would otherwise validate the returned model against ``response_model`` a second
     time; for a large document (a 20-account report) that is most of the request's cost. The
@@ -95,8 +96,6 @@ class ModelResponse(Response):
 
     media_type = "application/json"
 
-    def __init__(self, model: BaseModel, status_code: int = 200) -> None:
-        # A model that keeps parts of its JSON ready (``Report.json_bytes``) serialises itself.
-        json_bytes = getattr(model, "json_bytes", None)
-        body = json_bytes() if callable(json_bytes) else model.model_dump_json()
+    def __init__(self, model: BaseModel | bytes, status_code: int = 200) -> None:
+        body = model if isinstance(model, bytes) else model.model_dump_json()
         super().__init__(content=body, status_code=status_code)
