@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine, make_sessionmaker
-from service.core.deps import reject_unknown_query
+from service.core.deps import check_units_of_work, reject_unknown_query
 from service.core.problems import install_problem_handlers
 from service.core.responses import install_openapi
 
@@ -82,5 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scoring_models_router,
     ):
         app.include_router(router)
+    check_units_of_work(app.routes)
     install_openapi(app)
     return app

@@ -3,17 +3,21 @@ caller."""
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
+import fastapi.routing
 from fastapi import APIRouter, Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute
 
 from schemas.common import Role
 from service.core.config import Settings
@@ -166,6 +170,27 @@ async def reject_unknown_query(request: Request) -> None:
         )
 
 
+class NotAUnitOfWork(TypeError):
+    """A route that could answer without committing what it wrote, refused when it is
+    registered (or, for a route outside a domain router, when the app is built)."""
+
+
+def _runs_outside_the_call(endpoint: Callable[..., Any]) -> bool:
+    """Whether the endpoint's work could run after it returns to the unit of work: a
+    coroutine, or a generator (sync or async) that FastAPI would stream from later."""
+    candidates = [endpoint, inspect.unwrap(endpoint)]
+    if not inspect.isroutine(endpoint) and not inspect.isclass(endpoint):
+        call = getattr(endpoint, "__call__", None)  # noqa: B004 - a callable instance
+        if call is not None:
+            candidates += [call, inspect.unwrap(call)]
+    return any(
+        inspect.iscoroutinefunction(c)
+        or inspect.isasyncgenfunction(c)
+        or inspect.isgeneratorfunction(c)
+        for c in candidates
+    )
+
+
 def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """Run a sync endpoint as one unit of work: whatever it wrote is committed (or rolled
     back on any error) before it returns, in the same thread as its work. So a database
@@ -192,14 +217,33 @@ def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]
             return await run_in_threadpool(work, *args, **kwargs)
         return await run_db_work(session.get_bind(), work, *args, **kwargs)
 
+    _UNITS_OF_WORK.add(run)
     return run
 
 
+#: The endpoints ``_unit_of_work`` made: a router that includes a domain router registers
+#: its routes again, with the wrapped endpoint, which must not be wrapped twice.
+_UNITS_OF_WORK: "weakref.WeakSet[Callable[..., Any]]" = weakref.WeakSet()
+
+
 class UnitOfWorkRoute(APIRoute):
-    """An APIRoute whose sync endpoint runs as one unit of work (``_unit_of_work``)."""
+    """An APIRoute whose endpoint runs as one unit of work (``_unit_of_work``).
+
+    Its endpoint must be a plain ``def`` that returns its answer. An ``async def`` endpoint
+    (or a generator, streamed after it returns) would do its work outside the unit of
+    work: the session dependency only closes the session, so its writes would be rolled
+    back after a 200. Such an endpoint is refused here, when the route is registered."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if not inspect.iscoroutinefunction(endpoint):
+        if endpoint not in _UNITS_OF_WORK:
+            if _runs_outside_the_call(endpoint):
+                name = getattr(endpoint, "__qualname__", repr(endpoint))
+                raise NotAUnitOfWork(
+                    f"{name} ({path}): a domain route must be a plain `def` endpoint. "
+                    "It runs as a unit of work that commits its session when it returns; "
+                    "an `async def` or generator endpoint would do its work outside it, "
+                    "and its writes would never be committed."
+                )
             endpoint = _unit_of_work(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
@@ -207,3 +251,34 @@ class UnitOfWorkRoute(APIRoute):
 def domain_router(**kwargs: Any) -> APIRouter:
     """The APIRouter every domain uses: its routes run as units of work."""
     return APIRouter(route_class=UnitOfWorkRoute, **kwargs)
+
+
+def _uses_session(dependant: Dependant) -> bool:
+    return any(d.call is get_session or _uses_session(d) for d in dependant.dependencies)
+
+
+def _registered_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route as registered, through the routers an app includes (FastAPI versions
+    that keep an included router whole offer ``iter_route_contexts`` to walk them)."""
+    walk = getattr(fastapi.routing, "iter_route_contexts", None)
+    if walk is None:
+        yield from routes
+        return
+    for context in walk(list(routes)):
+        yield context.original_route
+
+
+def check_units_of_work(routes: Iterable[BaseRoute]) -> None:
+    """Refuse an app in which a route that uses the request's session is not a unit of
+    work (a route added to a plain APIRouter, say): nothing would commit its writes."""
+    for route in _registered_routes(routes):
+        if (
+            isinstance(route, APIRoute)
+            and not isinstance(route, UnitOfWorkRoute)
+            and _uses_session(route.dependant)
+        ):
+            raise NotAUnitOfWork(
+                f"{route.name} ({route.path}) uses the request's session but is not on a "
+                "domain router: nothing would commit its writes. Add it to a "
+                "`domain_router()`."
+            )
