@@ -4,9 +4,10 @@ from schemas.audit import AccessLogEntry
 from schemas.common import Page
 from schemas.file import Export, Report
 from service.access import service
-from service.core.deps import SessionDep, SubjectDep, domain_router
+from service.core.deps import SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import ModelResponse, problems
+from service.principals.deps import SubjectDep
 
 router = domain_router(prefix="/v1/me", tags=["subject"], responses=problems(403))
 

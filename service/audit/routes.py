@@ -3,9 +3,10 @@
 from schemas.audit import AuditEventRead, VerifyResult
 from schemas.common import Page
 from service.audit import service
-from service.core.deps import AuditorDep, SessionDep, domain_router
+from service.core.deps import SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import problems
+from service.principals.deps import AuditorDep
 
 router = domain_router(prefix="/v1/audit", tags=["audit"], responses=problems(403))
 

@@ -1,12 +1,11 @@
-"""FastAPI dependencies: the request's session and unit of work, its clock reading, and its
-caller."""
+"""FastAPI dependencies of every domain: the request's session, the unit of work a domain
+route runs in, and the refusal of unknown query parameters. Who the caller is belongs to
+the principals domain (``service.principals.deps``)."""
 
 import functools
 import inspect
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import fastapi.routing
@@ -14,21 +13,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
-from schemas.common import Role
-from service.core.config import Settings
-from service.core.errors import FieldError, InvalidInput, RoleNotPermitted
-from service.core.security import Principal
-from service.principals.service import authenticate
+from service.core.errors import FieldError, InvalidInput
 
 T = TypeVar("T")
 
 
-def _factory(request: Request) -> sessionmaker[Session]:
+def session_factory(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     return factory
 
@@ -37,7 +31,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. It connects on first use, inside the route's worker thread,
     and the route's unit of work commits it there (see ``UnitOfWorkRoute``): a connection
     is never held across a hop between the event loop and a worker thread."""
-    session = _factory(request)()
+    session = session_factory(request)()
     try:
         yield session
     finally:
@@ -47,18 +41,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-_bearer = HTTPBearer(auto_error=False, description="An API key issued by the sandbox admin")
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is asking, and the sandbox clock's reading for this request."""
-
-    principal: Principal
-    now: datetime
-
-
-def _is_serial(bind: Any) -> bool:
+def is_serial(bind: Any) -> bool:
     """SQLite: one connection per process (``make_engine``), so database work is serial
     whatever runs it. It then runs on the event loop: the hops to and from a worker thread
     would only add latency (measured in bench/bench_report_load.py). Other databases serve
@@ -67,72 +50,10 @@ def _is_serial(bind: Any) -> bool:
 
 
 async def run_db_work(bind: Any, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run blocking database work where it belongs for this database (see ``_is_serial``)."""
-    if _is_serial(bind):
+    """Run blocking database work where it belongs for this database (see ``is_serial``)."""
+    if is_serial(bind):
         return work(*args, **kwargs)
     return await run_in_threadpool(work, *args, **kwargs)
-
-
-def _read_caller(session: Session, settings: Settings, key: str | None) -> Caller:
-    principal, now = authenticate(session, settings, key)
-    return Caller(principal=principal, now=now)
-
-
-def _read_caller_apart(
-    factory: sessionmaker[Session], settings: Settings, key: str | None
-) -> Caller:
-    with factory() as session:
-        return _read_caller(session, settings, key)
-
-
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-
-
-async def _read_request_caller(
-    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
-) -> Caller:
-    """Authenticate the key and read the clock, together.
-
-    On SQLite (``_is_serial``) this is the first work of the route's own transaction: the
-    request runs on the event loop from here to its commit without yielding, so the caller,
-    the clock reading and the route's work are one snapshot, for one BEGIN and one COMMIT.
-    Elsewhere it is a short transaction of its own in a worker thread, so that no
-    connection is held across the hop to the route's thread."""
-    settings: Settings = request.app.state.settings
-    key = credentials.credentials if credentials else None
-    if _is_serial(session.get_bind()):
-        return _read_caller(session, settings, key)
-    return await run_in_threadpool(_read_caller_apart, _factory(request), settings, key)
-
-
-def require(*roles: Role) -> Callable[..., Awaitable[Caller]]:
-    """A dependency giving the caller (principal and clock reading) when its role is one of
-    ``roles``, else 403 role-not-permitted.
-
-    One dependency does it all: FastAPI walks every dependency's sub-dependencies on every
-    request, even when cached, so each extra layer is paid per request."""
-
-    allowed = ", ".join(r.value for r in roles)
-
-    async def _caller_in_role(
-        request: Request, session: SessionDep, credentials: BearerDep
-    ) -> Caller:
-        caller = await _read_request_caller(request, session, credentials)
-        if caller.principal.role not in roles:
-            raise RoleNotPermitted(
-                detail=f"The {caller.principal.role.value} role may not do this; "
-                f"it is for: {allowed}."
-            )
-        return caller
-
-    return _caller_in_role
-
-
-AdminDep = Annotated[Caller, Depends(require(Role.admin))]
-SubjectDep = Annotated[Caller, Depends(require(Role.subject))]
-FurnisherDep = Annotated[Caller, Depends(require(Role.furnisher))]
-LenderDep = Annotated[Caller, Depends(require(Role.lender))]
-AuditorDep = Annotated[Caller, Depends(require(Role.auditor))]
 
 
 _DECLARED: dict[int, frozenset[str]] = {}

@@ -6,11 +6,12 @@ from fastapi import Body, Header, Path, Response, status
 
 from schemas.common import Page
 from schemas.furnishing import ACCOUNT_PUT_EXAMPLES, AccountPut, AccountRead
-from service.core.deps import FurnisherDep, SessionDep, domain_router
+from service.core.deps import SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import problems
 from service.furnishing import service
 from service.furnishing.rules import ACCOUNT_REF_MAX_LENGTH, ACCOUNT_REF_PATTERN
+from service.principals.deps import FurnisherDep
 
 router = domain_router(prefix="/v1/furnisher", tags=["furnisher"], responses=problems(403))
 

@@ -13,7 +13,7 @@ from schemas.sandbox import (
     SubjectCreate,
     SubjectIssued,
 )
-from service.core.deps import AdminDep, SessionDep, domain_router
+from service.core.deps import SessionDep, domain_router
 from service.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -22,6 +22,7 @@ from service.core.pagination import (
     encode_cursor,
 )
 from service.core.responses import problems
+from service.principals.deps import AdminDep
 from service.sandbox import service
 
 router = domain_router(prefix="/v1/sandbox", tags=["sandbox"], responses=problems(403))

@@ -14,9 +14,10 @@ from schemas.scoring import (
     SimulationRead,
     SimulationRequest,
 )
-from service.core.deps import SessionDep, SubjectDep, domain_router
+from service.core.deps import SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import problems
+from service.principals.deps import SubjectDep
 from service.scoring import service
 
 

@@ -1,12 +1,13 @@
 """Many requests at once on one SQLite connection: every one completes, none waits forever.
 
 On SQLite a request reads its caller and does its work in one transaction on the process's
-one connection, on the event loop (``service.core.deps``). That is safe only while nothing
-between the caller's read and the commit yields to the event loop: a request that held the
-connection while suspended would leave the next one blocking the loop on the pool. Here
-the ASGI app is driven by 96 concurrent requests whose ``receive`` and ``send`` both yield,
-so requests interleave at every point where they can; each must get its exact status, and
-the audit log must hold exactly one event per read and write.
+one connection, on the event loop (``service.principals.deps``, ``service.core.deps``). That
+is safe only while nothing between the caller's read and the commit yields to the event
+loop: a request that held the connection while suspended would leave the next one blocking
+the loop on the pool. Here the ASGI app is driven by 96 concurrent requests whose
+``receive`` and ``send`` both yield, so requests interleave at every point where they can;
+each must get its exact status, and the audit log must hold exactly one event per read and
+write.
 """
 
 import asyncio
