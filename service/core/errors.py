@@ -1,6 +1,9 @@
 """The DomainError family. Services raise these; one handler renders RFC 9457.
 
-Each error kind has a stable ``type`` slug; the full URI is ``PROBLEM_BASE + slug``.
+This module is the one table of problem types: each class gives its status, its stable
+``type`` slug (the full URI is ``PROBLEM_BASE + slug``) and its title. The handlers
+(``service.core.problems``) and the declared error responses (``service.core.responses``)
+take them from here.
 """
 
 from dataclasses import dataclass, field
@@ -33,6 +36,12 @@ class DomainError(Exception):
         return self.detail
 
 
+class MalformedBody(DomainError):
+    status = 400
+    slug = "malformed-body"
+    title = "The request body is not parseable JSON"
+
+
 class Unauthenticated(DomainError):
     status = 401
     slug = "unauthenticated"
@@ -54,6 +63,12 @@ class NotFound(DomainError):
     status = 404
     slug = "not-found"
     title = "Not found"
+
+
+class MethodNotAllowed(DomainError):
+    status = 405
+    slug = "method-not-allowed"
+    title = "The method is not allowed on this path"
 
 
 class Conflict(DomainError):
@@ -83,15 +98,38 @@ class ProhibitedDataCategory(InvalidInput):
     title = "The request carries data Clearfile may not hold"
 
 
-#: Every problem type the API can answer with, for the OpenAPI description.
+class InternalError(DomainError):
+    status = 500
+    slug = "internal-error"
+    title = "Internal error"
+
+
+#: Every problem type the API can answer with.
 ALL_ERRORS: tuple[type[DomainError], ...] = (
+    MalformedBody,
     Unauthenticated,
     Forbidden,
     RoleNotPermitted,
     NotFound,
+    MethodNotAllowed,
     Conflict,
     IdempotencyKeyReused,
     StaleUpdate,
     InvalidInput,
     ProhibitedDataCategory,
+    InternalError,
 )
+
+#: The problem type a bare status stands for: the answer to an HTTP error raised outside a
+#: service (an unknown path, a wrong method) and the example an operation's declared
+#: response shows. Forbidden is only ever raised as RoleNotPermitted.
+BY_STATUS: dict[int, type[DomainError]] = {
+    400: MalformedBody,
+    401: Unauthenticated,
+    403: RoleNotPermitted,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: Conflict,
+    422: InvalidInput,
+    500: InternalError,
+}

@@ -9,22 +9,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.core.errors import (
+    BY_STATUS,
     PROBLEM_BASE,
     DomainError,
     FieldError,
+    InternalError,
     InvalidInput,
     ProhibitedDataCategory,
 )
 from service.core.prohibited import prohibited_category
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-
-_HTTP_SLUGS = {
-    400: "malformed-body",
-    401: "unauthenticated",
-    404: "not-found",
-    405: "method-not-allowed",
-}
 
 
 def problem_body(
@@ -112,10 +107,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
+        kind = BY_STATUS.get(exc.status_code)
         body = problem_body(
-            slug=slug,
-            title=str(exc.detail) if exc.detail else "HTTP error",
+            slug=kind.slug if kind else "http-error",
+            title=kind.title if kind else str(exc.detail or "HTTP error"),
             status=exc.status_code,
             detail=str(exc.detail),
             instance=request.url.path,
@@ -130,10 +125,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         body = problem_body(
-            slug="internal-error",
-            title="Internal error",
-            status=500,
+            slug=InternalError.slug,
+            title=InternalError.title,
+            status=InternalError.status,
             detail="An unexpected error occurred; nothing was written.",
             instance=request.url.path,
         )
-        return JSONResponse(body, status_code=500, media_type=PROBLEM_MEDIA_TYPE)
+        return JSONResponse(body, status_code=InternalError.status, media_type=PROBLEM_MEDIA_TYPE)

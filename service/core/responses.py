@@ -7,35 +7,26 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from schemas.common import Problem
-from service.core.errors import PROBLEM_BASE
+from service.core.errors import BY_STATUS, PROBLEM_BASE
 
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
-
-_DESCRIPTIONS = {
-    400: ("malformed-body", "The request body is not parseable JSON"),
-    401: ("unauthenticated", "No valid API key"),
-    403: ("role-not-permitted", "The action is refused for this caller"),
-    404: ("not-found", "No such resource for this caller"),
-    409: ("conflict", "The request conflicts with the current state"),
-    422: ("validation-error", "The request is not valid"),
-}
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the given error statuses (401 is always included)."""
     out: dict[int | str, dict[str, Any]] = {}
     for status in sorted({401, *statuses}):
-        slug, description = _DESCRIPTIONS[status]
+        kind = BY_STATUS[status]
         out[status] = {
-            "description": description,
+            "description": kind.title,
             "content": {
                 "application/problem+json": {
                     "schema": {"$ref": PROBLEM_SCHEMA_REF},
                     "example": {
-                        "type": PROBLEM_BASE + slug,
-                        "title": description,
+                        "type": PROBLEM_BASE + kind.slug,
+                        "title": kind.title,
                         "status": status,
-                        "detail": description + ".",
+                        "detail": kind.title + ".",
                     },
                 }
             },

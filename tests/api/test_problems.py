@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -186,3 +187,29 @@ def test_unknown_query_parameter_is_refused(
     resp = client.get("/v1/audit/verify", params={"fast": "yes"}, headers=auditor.headers)
     body = _assert_problem(resp, 422, "validation-error")
     assert body["errors"][0]["field"] == "query.fast"  # type: ignore[index]
+
+
+def _documented_title(app: FastAPI, path: str, method: str, status: int) -> str:
+    responses = app.openapi()["paths"][path][method]["responses"]
+    example = responses[str(status)]["content"]["application/problem+json"]["example"]
+    assert responses[str(status)]["description"] == example["title"]
+    return str(example["title"])
+
+
+def test_a_problem_has_the_title_its_operation_documents(
+    app: FastAPI, client: TestClient, make_lender: Callable[..., Actor]
+) -> None:
+    no_key = client.get("/v1/me/report")
+    assert no_key.json()["title"] == _documented_title(app, "/v1/me/report", "get", 401)
+    wrong_role = client.get("/v1/me/report", headers=make_lender().headers)
+    assert wrong_role.json()["title"] == _documented_title(app, "/v1/me/report", "get", 403)
+    missing = client.get("/v1/models/no-such-model")
+    assert missing.status_code == 404
+    assert missing.json()["title"] == _documented_title(app, "/v1/models/{version}", "get", 404)
+
+
+def test_an_unknown_path_has_the_same_title_as_any_other_404(client: TestClient) -> None:
+    unknown_path = client.get("/v1/nothing-here").json()
+    unknown_model = client.get("/v1/models/no-such-model").json()
+    assert unknown_path["type"] == unknown_model["type"] == PROBLEM_BASE + "not-found"
+    assert unknown_path["title"] == unknown_model["title"]
