@@ -15,6 +15,7 @@ from service.core.errors import (
     FieldError,
     InternalError,
     InvalidInput,
+    MalformedBody,
     ProhibitedDataCategory,
 )
 from service.core.prohibited import prohibited_category
@@ -64,6 +65,12 @@ def _field_of(loc: Sequence[Any]) -> tuple[str, str]:
 
 
 def validation_error_from(exc: RequestValidationError) -> DomainError:
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            where = err.get("loc", ())[-1:]
+            reason = str(err.get("ctx", {}).get("error", "not JSON"))
+            at = f" at character {where[0]}" if where and isinstance(where[0], int) else ""
+            return MalformedBody(detail=f"The request body is not valid JSON: {reason}{at}.")
     field_errors: list[FieldError] = []
     prohibited: list[tuple[str, str]] = []
     for err in exc.errors():

@@ -213,3 +213,17 @@ def test_an_unknown_path_has_the_same_title_as_any_other_404(client: TestClient)
     unknown_model = client.get("/v1/models/no-such-model").json()
     assert unknown_path["type"] == unknown_model["type"] == PROBLEM_BASE + "not-found"
     assert unknown_path["title"] == unknown_model["title"]
+
+
+def test_a_body_that_is_not_json_is_a_400_problem_and_writes_nothing(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    before = _counts(session)
+    resp = client.post(
+        "/v1/sandbox/subjects",
+        content=b'{"given_name": "Nova",',
+        headers={**admin_headers, "Content-Type": "application/json"},
+    )
+    body = _assert_problem(resp, 400, "malformed-body")
+    assert "not valid JSON" in str(body["detail"])
+    assert _counts(session) == before
