@@ -88,18 +88,6 @@ class Report(ResponseModel):
     fraud_alerts: list[dict[str, Any]] = Field(default_factory=list)
     sources: list[Source]
 
-    def json_bytes(self) -> bytes:
-        """The report's JSON, as ``model_dump_json`` gives it, with each account's JSON
-        reused from its cached view (``AccountRead.cached_json``): serialising every account
-        with all its versions was most of a report read's cost after the queries.
-
-        The report is dumped with no accounts, then its ``"accounts":[]`` is filled in.
-        That key occurs once, at the top level: inside a JSON string a quote is escaped,
-        so ``"accounts":`` can occur nowhere else."""
-        head = self.__pydantic_serializer__.to_json(self.model_copy(update={"accounts": []}))
-        accounts = b",".join(account.cached_json for account in self.accounts)
-        return head.replace(b'"accounts":[]', b'"accounts":[' + accounts + b"]", 1)
-
 
 class Export(ResponseModel):
     """Everything held about the subject, machine-readable (GDPR 20)."""

@@ -2,7 +2,6 @@
 
 import datetime as dt
 from enum import StrEnum
-from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
@@ -128,7 +127,7 @@ class AccountRead(ResponseModel):
     """An account as the file shows it, with every version of it."""
 
     # Frozen: the file's views of accounts are cached, and shared by every report that shows
-    # them (``service.furnishing.service``), with their JSON (``cached_json``).
+    # them (``service.furnishing.service``).
     model_config = ConfigDict(
         from_attributes=True, frozen=True, json_schema_extra=examples(ACCOUNT)
     )
@@ -160,11 +159,6 @@ class AccountRead(ResponseModel):
     version: int
     updated_at: AwareDatetime
     versions: list[AccountVersionRead]
-
-    @cached_property
-    def cached_json(self) -> bytes:
-        """This account's JSON (as ``model_dump_json`` gives it), made once per view."""
-        return self.__pydantic_serializer__.to_json(self)
 
 
 #: Request examples for the OpenAPI description of ``PUT /v1/furnisher/accounts/{ref}``

@@ -6,7 +6,7 @@ from schemas.file import Export, Report
 from service.access import service
 from service.core.deps import SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from service.core.responses import ModelResponse, problems
+from service.core.responses import ModelResponse, json_with_list, problems
 from service.principals.deps import SubjectDep
 
 router = domain_router(prefix="/v1/me", tags=["subject"], responses=problems(403))
@@ -19,8 +19,8 @@ router = domain_router(prefix="/v1/me", tags=["subject"], responses=problems(403
     response_model=Report,
 )
 def get_report(session: SessionDep, caller: SubjectDep) -> ModelResponse:
-    report = service.read_report(session, subject=caller.principal, now=caller.now)
-    return ModelResponse(report.json_bytes())
+    shown = service.read_report(session, subject=caller.principal, now=caller.now)
+    return ModelResponse(json_with_list(shown.report, "accounts", shown.accounts_json))
 
 
 @router.get(

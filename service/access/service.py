@@ -9,16 +9,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from schemas.audit import AccessLogEntry
-from schemas.file import Export, Report
+from schemas.file import Export
 from service.audit import purposes
 from service.audit import service as audit
 from service.audit.models import AuditEvent
 from service.core.security import Principal
 from service.file import service as file_service
+from service.file.service import CachedReport
 
 
-def read_report(session: Session, *, subject: Principal, now: datetime) -> Report:
-    report = file_service.build_report(session, subject_id=subject.id, now=now)
+def read_report(session: Session, *, subject: Principal, now: datetime) -> CachedReport:
+    report = file_service.build_cached_report(session, subject_id=subject.id, now=now)
     audit.record(
         session,
         actor=subject,

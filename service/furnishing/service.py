@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -122,15 +122,23 @@ def account_view(account: Account, furnisher_name: str) -> AccountRead:
     return _account_read(account, furnisher_name, [_version_read(v) for v in account.versions])
 
 
+class AccountView(NamedTuple):
+    """An account as the file shows it, and its JSON as ``model_dump_json`` gives it (made
+    with the view, so that every report showing the account reuses it)."""
+
+    account: AccountRead
+    json: bytes
+
+
 #: Views of accounts keyed by their whole stored row (every column, and the furnisher's
 #: name). Any change to an account (a new version, a dispute's compliance code) changes its
 #: row and so its key, so an entry can never be stale; versions are append-only and move
 #: with the row's ``version``. Bounded: cleared when it grows past the limit.
-_VIEW_CACHE: dict[tuple[Any, ...], AccountRead] = {}
+_VIEW_CACHE: dict[tuple[Any, ...], AccountView] = {}
 VIEW_CACHE_LIMIT = 50_000
 
 
-def account_views_of_subject(session: Session, subject_id: str) -> list[AccountRead]:
+def account_views_of_subject(session: Session, subject_id: str) -> list[AccountView]:
     """Every account of the subject as the file shows it, with all its versions.
 
     One query for the accounts, and one more for the versions of any account whose view is
@@ -146,7 +154,8 @@ def account_views_of_subject(session: Session, subject_id: str) -> list[AccountR
     for row, key in zip(rows, keys, strict=True):
         view = _VIEW_CACHE.get(key)
         if view is None:
-            view = _account_read(row, row.furnisher_name, versions[row.id])
+            account = _account_read(row, row.furnisher_name, versions[row.id])
+            view = AccountView(account, account.__pydantic_serializer__.to_json(account))
             if len(_VIEW_CACHE) >= VIEW_CACHE_LIMIT:
                 _VIEW_CACHE.clear()
             _VIEW_CACHE[key] = view
