@@ -58,7 +58,7 @@ def is_loopback(host: str) -> bool:
 
 
 def _persona_table(*, with_ids: bool = False) -> Table:
-    from fixtures.loader import personas
+    from service.sandbox.fixtures import personas
 
     people = personas()
     table = Table(title="Sandbox personas (fictional; fixed test-mode keys)", box=box.SIMPLE)
@@ -75,9 +75,9 @@ def _persona_table(*, with_ids: bool = False) -> Table:
 
 def _load_into_empty(s: Settings) -> int | None:
     """Load the personas if the database holds no principal: how many, or None if not empty."""
-    from fixtures.loader import load_fixtures
     from service.core import clock
     from service.core.db import make_engine, make_sessionmaker
+    from service.sandbox.fixtures import load_fixtures
 
     engine = make_engine(s.database_url)
     try:

@@ -17,6 +17,7 @@ from service.principals import service as principals
 from service.principals.models import Subject
 from service.principals.service import Issued
 from service.sandbox import queries
+from service.sandbox.fixtures import load_fixtures, personas
 
 
 def create_subject(
@@ -94,8 +95,6 @@ def reset(session: Session, *, actor: Principal) -> SandboxReset:
     The ``sandbox.reset`` event opens the new, empty system chain, so the audit log of the
     fresh sandbox starts by saying where it came from.
     """
-    from fixtures.loader import load_fixtures  # here: the loader itself uses is_empty()
-
     queries.delete_every_row(session)
     clock.reset(session)
     now = clock.now(session)
@@ -111,8 +110,6 @@ def list_personas(
     *, role: Role | None, offset: int, limit: int
 ) -> tuple[list[PersonaRead], int | None]:
     """One page of the documented personas, and the offset of the next page (None at the end)."""
-    from fixtures.loader import personas  # here: the loader itself uses is_empty()
-
     if offset < 0:
         raise invalid_cursor()
     chosen = [p for p in personas() if role is None or p.role is role]

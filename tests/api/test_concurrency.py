@@ -21,13 +21,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from fixtures.loader import load_fixtures
 from service.app import create_app
 from service.audit.models import AuditEvent
 from service.core import clock
 from service.core.config import Settings
 from service.core.db import make_engine, make_sessionmaker
 from service.core.migrate import upgrade
+from service.sandbox.fixtures import load_fixtures
 from tests.factories import account_body
 
 Message = MutableMapping[str, Any]

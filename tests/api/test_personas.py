@@ -9,7 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from fixtures.loader import (
+from schemas.common import Role
+from schemas.sandbox import NATIONAL_ID_PATTERN
+from service.core import clock
+from service.core.errors import Conflict
+from service.core.pagination import encode_cursor
+from service.file.rules import add_years
+from service.sandbox import queries as sandbox_queries
+from service.sandbox.fixtures import (
     FixtureSet,
     PersonaInfo,
     fixture_set,
@@ -18,13 +25,6 @@ from fixtures.loader import (
     resolve_date,
     resolve_moment,
 )
-from schemas.common import Role
-from schemas.sandbox import NATIONAL_ID_PATTERN
-from service.core import clock
-from service.core.errors import Conflict
-from service.core.pagination import encode_cursor
-from service.file.rules import add_years
-from service.sandbox import queries as sandbox_queries
 from tests.conftest import Actor
 
 SUBJECTS = [p for p in personas() if p.role is Role.subject]

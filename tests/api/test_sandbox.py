@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from fixtures.loader import personas
 from schemas.common import Role
 from service.core import clock
+from service.sandbox.fixtures import personas
 from tests.conftest import Actor
 
 AGNES = next(p for p in personas() if p.id == "sub_sandbox_agnes_fadeaway")

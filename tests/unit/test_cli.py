@@ -9,10 +9,10 @@ import yaml
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
-from fixtures.loader import personas
 from service import cli
 from service.core import migrate
 from service.core.config import DEFAULT_ADMIN_KEY
+from service.sandbox.fixtures import personas
 
 runner = CliRunner()
 #: Every IPv4 interface: the address serve must refuse while the admin key is the default.
