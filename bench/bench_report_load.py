@@ -8,7 +8,7 @@ both and the ratio. Audit events are written for every report read, as in produc
 
     python -m bench.bench_report_load [--seconds 15] [--connections 32]
 
-Targets (issue 2): the report at >= 15 % of the bare endpoint's rate, p99 <= 100 ms.
+Targets: the report at >= 15 % of the bare endpoint's rate, p99 <= 100 ms.
 """
 
 import argparse

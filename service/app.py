@@ -34,12 +34,11 @@ TAGS = [
 
 @functools.cache
 def _freeze_startup_heap() -> None:
-    """Move everything built so far (modules, the app, its schemas and caches:
-    about 140,000 objects) out of the cyclic garbage collector's reach. It lives as long as
-    the process, and a full collection that walks it pauses every request in flight for
-    66-94 ms (measured with ``gc.callbacks`` in ``clearfile serve``); frozen, a full
-    collection takes about 2 ms. This is the use the ``gc.freeze`` documentation gives.
-    Once per process: later objects (a test's, say) stay collectable."""
+    """Move everything built so far (modules, the app, its schemas and caches) out of the
+    cyclic garbage collector's reach. It lives as long as the process, and a full
+    collection that walked it would pause every request in flight for the whole walk;
+    frozen, it is never walked again. This is the use the ``gc.freeze`` documentation
+    gives. Once per process: later objects (a test's, say) stay collectable."""
     gc.freeze()
 
 

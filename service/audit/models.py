@@ -1,4 +1,5 @@
-"""The audit log: append-only events, hash-chained per subject (DESIGN.md, "Scale")."""
+"""The audit log: append-only events, hash-chained per subject, so that writes about
+different people never wait on one chain head."""
 
 from datetime import datetime
 

@@ -1,4 +1,4 @@
-"""The one clock. Every rule that depends on time reads it (DESIGN.md, "Time").
+"""The one clock. Every rule that depends on time reads it.
 
 The sandbox clock is the wall clock plus an offset kept in the database, so that several
 server processes on one PostgreSQL agree, and so that time keeps moving between requests.

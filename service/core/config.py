@@ -5,7 +5,7 @@ from functools import lru_cache
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The sandbox's documented default admin key. The server refuses to listen on a
-#: non-loopback address while this is in use (API.md, "Conventions").
+#: non-loopback address while this is in use.
 DEFAULT_ADMIN_KEY = "cf_admin_sandbox_default"
 
 DEFAULT_DATABASE_URL = "sqlite:///./clearfile.db"

@@ -60,7 +60,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if is_sqlite(url):
         # One connection per process: SQLite runs one writer at a time anyway, and waiting
         # for the pool is a fair queue, where SQLite's busy handler sleeps and polls (which
-        # gives seconds of tail latency under 32 concurrent requests).
+        # gives a long tail of latency under concurrent requests).
         in_memory = url in {"sqlite://", "sqlite:///:memory:"}
         pooling = {} if in_memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
         engine = create_engine(

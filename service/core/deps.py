@@ -44,7 +44,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 def is_serial(bind: Any) -> bool:
     """SQLite: one connection per process (``make_engine``), so database work is serial
     whatever runs it. It then runs on the event loop: the hops to and from a worker thread
-    would only add latency (measured in bench/bench_report_load.py). Other databases serve
+    would only add latency (``bench/bench_report_load.py`` compares). Other databases serve
     requests in parallel, from worker threads."""
     return bool(bind.dialect.name == "sqlite")
 

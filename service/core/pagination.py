@@ -1,4 +1,4 @@
-"""Opaque cursors for ordered lists (API.md, "Lists are paginated")."""
+"""Opaque cursors for ordered lists: every list is paginated."""
 
 import base64
 import json

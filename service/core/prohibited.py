@@ -1,4 +1,4 @@
-"""Data categories Clearfile may never hold (DESIGN.md, "Data the file may hold").
+"""Data categories Clearfile may never hold: the file keeps financial data only.
 
 A field name that names one of these categories is rejected wherever data enters, with
 the ``prohibited-data-category`` problem naming the field and the category. Request

@@ -108,8 +108,8 @@ class ModelResponse(Response):
     model's JSON already made (``json_with_list``).
 
     FastAPI would otherwise validate the returned model against ``response_model`` a second
-    time; for a large document (a 20-account report) that is most of the request's cost. The
-    route still declares ``response_model`` so the schema documents it.
+    time, which for a large document (a report with many accounts) is much of the request's
+    work. The route still declares ``response_model`` so the schema documents it.
     """
 
     media_type = "application/json"

@@ -1,4 +1,4 @@
-"""Obsolescence: when an item leaves the file (FCRA 605; DESIGN.md "Rules with their figures").
+"""Obsolescence: when an item leaves the file (FCRA 605), each figure next to its citation.
 
 Pure functions of the item and ``today``; no database, no clock.
 """
@@ -14,7 +14,8 @@ COLLECTION_CHARGE_OFF_DELAY = timedelta(days=180)
 BANKRUPTCY_YEARS = 10
 #: Industry practice (not statute): a completed (discharged) Chapter 13 leaves after 7 years.
 COMPLETED_CHAPTER_13_YEARS = 7
-#: DESIGN.md: inquiries are shown for 24 months.
+#: Industry practice: an inquiry is shown for 24 months (FCRA 609(a)(3) requires the last
+#: 12, and 24 for an employment purpose).
 INQUIRY_SHOWN_MONTHS = 24
 
 #: Metro 2 status codes of a collection or a charge-off.

@@ -7,7 +7,7 @@ the offending body field, so that one 422 can tell the furnisher everything to f
 Sources: the Metro 2 Format (CDIA, *Credit Reporting Resource Guide*), Base Segment fields
 named below; FCRA 623(a)(1) (a furnisher may not report what it knows to be inaccurate) and
 623(a)(5) (the date of delinquency of an account placed for collection or charged off);
-DESIGN.md and API.md for the sandbox's own contract.
+the sandbox's own contract (``openapi.yaml``) for the rest.
 """
 
 import hashlib
@@ -30,7 +30,7 @@ ACCOUNT_REF_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 # --- statuses (Metro 2 Base Segment "Account Status") ---------------------------------------
 
 #: Statuses that report a delinquency: 30 to 180+ days late, collection, charge-off.
-#: API.md: ``date_of_first_delinquency`` is required when the status shows a delinquency.
+#: The contract: ``date_of_first_delinquency`` is required when the status shows a delinquency.
 DELINQUENT_STATUSES = frozenset(
     {
         AccountStatus.late_30_59,
@@ -62,7 +62,7 @@ PAID_CLOSED_STATUSES = frozenset({AccountStatus.paid_closed})
 # --- payment history (Metro 2 Base Segment "Payment History Profile") -----------------------
 
 #: History codes that record a delinquency: 1-6 (30 to 180+ days late), G collection,
-#: L charge-off. API.md: such a history requires ``date_of_first_delinquency``.
+#: L charge-off. The contract: such a history requires ``date_of_first_delinquency``.
 DELINQUENT_HISTORY_CODES = frozenset("123456GL")
 #: ``B``: no payment history available before this month. Every older month is also ``B``.
 NO_HISTORY_CODE = "B"

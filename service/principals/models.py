@@ -37,7 +37,7 @@ class ApiKey(Base):
 
 
 class Subject(Base):
-    """The identity needed to keep a file, and nothing more (DESIGN.md)."""
+    """The identity needed to keep a file, and nothing more."""
 
     __tablename__ = "subjects"
 

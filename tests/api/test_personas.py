@@ -84,7 +84,7 @@ def test_the_data_file_is_fictional_and_consistent() -> None:
 
 
 def test_inquiry_kinds_follow_the_purpose_rule() -> None:
-    """DESIGN.md: a credit application is a hard inquiry; every other purpose is soft."""
+    """A credit application is a hard inquiry; every other purpose is soft."""
     inquiries = [i for s in fixture_set().subjects for i in s.inquiries]
     assert inquiries
     for inquiry in inquiries:

@@ -1,4 +1,4 @@
-"""Scoring through HTTP (issue 3): the published models, each persona's score with the reasons
+"""Scoring through HTTP: the published models, each persona's score with the reasons
 and recourse its story implies, simulations, receipts and the score history."""
 
 import json
