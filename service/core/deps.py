@@ -142,8 +142,8 @@ def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]
     return run
 
 
-#: The endpoints ``_unit_of_work`` made: a router that includes a domain router registers
-#: its routes again, with the wrapped endpoint, which must not be wrapped twice.
+#: The endpoints ``_unit_of_work`` made. FastAPI versions that copy an included router's
+#: routes register them again with the wrapped endpoint, which must not be wrapped twice.
 _UNITS_OF_WORK: "weakref.WeakSet[Callable[..., Any]]" = weakref.WeakSet()
 
 
