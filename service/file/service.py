@@ -1,7 +1,7 @@
 """The credit file: assemble it for its subject, and purge what has aged off."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -23,12 +23,11 @@ from service.core.security import Principal, new_id
 from service.file import queries
 from service.file.models import Inquiry, PublicRecord
 from service.file.rules import (
-    INQUIRY_SHOWN_MONTHS,
-    add_months,
     bankruptcy_obsolete_on,
     earliest_possible_obsolete_cutoff,
     inquiry_obsolete_on,
     is_obsolete,
+    latest_obsolete_inquiry_day,
 )
 from service.furnishing import service as furnishing
 from service.principals import service as principals
@@ -185,8 +184,11 @@ def purge_obsolete(session: Session, *, now: datetime) -> int:
             )
             session.delete(record)
             purged += 1
-    shown_since = datetime.combine(add_months(today, -INQUIRY_SHOWN_MONTHS), time.min, tzinfo=UTC)
-    for inquiry in queries.inquiries_before(session, shown_since):
+    # Every inquiry made before the midnight that ends the last day that can be due.
+    due_before = datetime.combine(
+        latest_obsolete_inquiry_day(today) + timedelta(days=1), time.min, tzinfo=UTC
+    )
+    for inquiry in queries.inquiries_before(session, due_before):
         if is_obsolete(inquiry_obsolete_on(inquiry.at), today):
             _record_purge(
                 session, now=now, subject_id=inquiry.subject_id, kind="inquiry", item_id=inquiry.id
