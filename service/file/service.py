@@ -18,6 +18,7 @@ from schemas.file import (
 from schemas.furnishing import AccountRead, AccountStatus
 from service.audit import purposes
 from service.audit import service as audit
+from service.core.cache import LruCache
 from service.core.errors import NotFound
 from service.core.security import Principal, new_id
 from service.file import queries
@@ -47,12 +48,15 @@ class _FileItems:
     sources: list[Source]
 
 
-#: The items of files, keyed by (subject, file revision, day). The database replaces a
-#: file's revision on every change to its items (migration 0004), and what is shown depends
-#: otherwise only on the day (obsolescence), so an entry can never be stale; nothing in it
-#: is changed once stored. Bounded: cleared when it grows past the limit.
-_ITEMS_CACHE: dict[tuple[str, str, date], _FileItems] = {}
-ITEMS_CACHE_LIMIT = 10_000
+#: The most files whose items are kept (least recently read out first): one entry a subject.
+ITEMS_CACHE_MAX_FILES = 10_000
+
+#: The items of files, keyed by subject, each stored with the file revision and the day it
+#: was built for. The database replaces a file's revision on every change to its items
+#: (migration 0004), and what is shown depends otherwise only on the day (obsolescence), so
+#: an entry is used only while both match; nothing in it is changed once stored. The items
+#: of a new revision or day replace the superseded ones under the same subject.
+_ITEMS_CACHE: LruCache[str, tuple[str, date, _FileItems]] = LruCache(ITEMS_CACHE_MAX_FILES)
 
 
 def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
@@ -61,13 +65,13 @@ def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
     if found is None:
         raise NotFound(detail="No such subject.")
     identity, revision = found
-    key = (subject_id, revision, now.date())
-    items = _ITEMS_CACHE.get(key)
-    if items is None:
-        items = _items_of_file(session, subject_id=subject_id, today=now.date())
-        if len(_ITEMS_CACHE) >= ITEMS_CACHE_LIMIT:
-            _ITEMS_CACHE.clear()
-        _ITEMS_CACHE[key] = items
+    today = now.date()
+    entry = _ITEMS_CACHE.get(subject_id)
+    if entry is not None and entry[0] == revision and entry[1] == today:
+        items = entry[2]
+    else:
+        items = _items_of_file(session, subject_id=subject_id, today=today)
+        _ITEMS_CACHE.put(subject_id, (revision, today, items))
     return Report(
         subject=identity,
         generated_at=now,
