@@ -1,6 +1,6 @@
 """A bounded in-process cache: at most a fixed number of entries, least recently used out.
 
-Shared by the request threads, so each operation holds a lock (a few hundred nanoseconds).
+Shared by the request threads, so each operation holds a lock.
 """
 
 import threading
