@@ -68,6 +68,14 @@ def is_obsolete(obsolete_on: date | None, today: date) -> bool:
     return obsolete_on is not None and today >= obsolete_on
 
 
+def latest_obsolete_inquiry_day(today: date) -> date:
+    """Any inquiry made after this day cannot be obsolete yet (a SQL pre-filter).
+
+    ``today`` less the months shown, plus one day: an inquiry of 29 February leaves on
+    28 February, so on that day inquiries of the 29th are due as well as those of the 28th."""
+    return add_months(today, -INQUIRY_SHOWN_MONTHS) + timedelta(days=1)
+
+
 def earliest_possible_obsolete_cutoff(today: date) -> date:
     """Any adverse item dated after this day cannot be obsolete yet (a SQL pre-filter)."""
     return add_years(today, -ADVERSE_ITEM_YEARS)

@@ -1,7 +1,7 @@
 """The credit file: assemble it for its subject, and purge what has aged off."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -18,17 +18,17 @@ from schemas.file import (
 from schemas.furnishing import AccountRead, AccountStatus
 from service.audit import purposes
 from service.audit import service as audit
+from service.core.cache import LruCache
 from service.core.errors import NotFound
 from service.core.security import Principal, new_id
 from service.file import queries
 from service.file.models import Inquiry, PublicRecord
 from service.file.rules import (
-    INQUIRY_SHOWN_MONTHS,
-    add_months,
     bankruptcy_obsolete_on,
     earliest_possible_obsolete_cutoff,
     inquiry_obsolete_on,
     is_obsolete,
+    latest_obsolete_inquiry_day,
 )
 from service.furnishing import service as furnishing
 from service.principals import service as principals
@@ -60,12 +60,15 @@ class CachedReport:
     accounts_json: bytes
 
 
-#: The items of files, keyed by (subject, file revision, day). The database replaces a
-#: file's revision on every change to its items (migration 0004), and what is shown depends
-#: otherwise only on the day (obsolescence), so an entry can never be stale; nothing in it
-#: is changed once stored. Bounded: cleared when it grows past the limit.
-_ITEMS_CACHE: dict[tuple[str, str, date], _FileItems] = {}
-ITEMS_CACHE_LIMIT = 10_000
+#: The most files whose items are kept (least recently read out first): one entry a subject.
+ITEMS_CACHE_MAX_FILES = 10_000
+
+#: The items of files, keyed by subject, each stored with the file revision and the day it
+#: was built for. The database replaces a file's revision on every change to its items
+#: (migration 0004), and what is shown depends otherwise only on the day (obsolescence), so
+#: an entry is used only while both match; nothing in it is changed once stored. The items
+#: of a new revision or day replace the superseded ones under the same subject.
+_ITEMS_CACHE: LruCache[str, tuple[str, date, _FileItems]] = LruCache(ITEMS_CACHE_MAX_FILES)
 
 
 def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
@@ -79,13 +82,13 @@ def build_cached_report(session: Session, *, subject_id: str, now: datetime) -> 
     if found is None:
         raise NotFound(detail="No such subject.")
     identity, revision = found
-    key = (subject_id, revision, now.date())
-    items = _ITEMS_CACHE.get(key)
-    if items is None:
-        items = _items_of_file(session, subject_id=subject_id, today=now.date())
-        if len(_ITEMS_CACHE) >= ITEMS_CACHE_LIMIT:
-            _ITEMS_CACHE.clear()
-        _ITEMS_CACHE[key] = items
+    today = now.date()
+    entry = _ITEMS_CACHE.get(subject_id)
+    if entry is not None and entry[0] == revision and entry[1] == today:
+        items = entry[2]
+    else:
+        items = _items_of_file(session, subject_id=subject_id, today=today)
+        _ITEMS_CACHE.put(subject_id, (revision, today, items))
     report = Report(
         subject=identity,
         generated_at=now,
@@ -206,8 +209,11 @@ def purge_obsolete(session: Session, *, now: datetime) -> int:
             )
             session.delete(record)
             purged += 1
-    shown_since = datetime.combine(add_months(today, -INQUIRY_SHOWN_MONTHS), time.min, tzinfo=UTC)
-    for inquiry in queries.inquiries_before(session, shown_since):
+    # Every inquiry made before the midnight that ends the last day that can be due.
+    due_before = datetime.combine(
+        latest_obsolete_inquiry_day(today) + timedelta(days=1), time.min, tzinfo=UTC
+    )
+    for inquiry in queries.inquiries_before(session, due_before):
         if is_obsolete(inquiry_obsolete_on(inquiry.at), today):
             _record_purge(
                 session, now=now, subject_id=inquiry.subject_id, kind="inquiry", item_id=inquiry.id

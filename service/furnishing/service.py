@@ -21,6 +21,7 @@ from schemas.furnishing import (
 )
 from service.audit import purposes
 from service.audit import service as audit
+from service.core.cache import LruCache
 from service.core.errors import (
     Conflict,
     FieldError,
@@ -130,12 +131,24 @@ class AccountView(NamedTuple):
     json: bytes
 
 
-#: Views of accounts keyed by their whole stored row (every column, and the furnisher's
-#: name). Any change to an account (a new version, a dispute's compliance code) changes its
-#: row and so its key, so an entry can never be stale; versions are append-only and move
-#: with the row's ``version``. Bounded: cleared when it grows past the limit.
-_VIEW_CACHE: dict[tuple[Any, ...], AccountView] = {}
-VIEW_CACHE_LIMIT = 50_000
+#: The most accounts whose views are kept (least recently read out first). One entry per
+#: live account: a view carries every version of its account, so the bound is on accounts.
+VIEW_CACHE_MAX_ACCOUNTS = 20_000
+
+#: Views of accounts, keyed by account id, each stored with the whole row it was built
+#: from (every column, and the furnisher's name). Any change to an account (a new version,
+#: a dispute's compliance code) changes its row, so a view is used only while its row is
+#: the stored one; versions are append-only and move with the row's ``version``. The new
+#: view replaces the superseded one under the same id, so the cache holds one view per
+#: account, never its history.
+_VIEW_CACHE: LruCache[str, tuple[tuple[Any, ...], AccountView]] = LruCache(VIEW_CACHE_MAX_ACCOUNTS)
+
+
+def _cached_view(row_key: tuple[Any, ...], account_id: str) -> AccountView | None:
+    entry = _VIEW_CACHE.get(account_id)
+    if entry is None or entry[0] != row_key:
+        return None
+    return entry[1]
 
 
 def account_views_of_subject(session: Session, subject_id: str) -> list[AccountView]:
@@ -144,21 +157,18 @@ def account_views_of_subject(session: Session, subject_id: str) -> list[AccountV
     One query for the accounts, and one more for the versions of any account whose view is
     not cached: a fixed number whatever the number of accounts (the report's hot path)."""
     rows = queries.account_rows_of_subject(session, subject_id)
-    keys = [tuple(row) for row in rows]
-    missing = [row.id for row, key in zip(rows, keys, strict=True) if key not in _VIEW_CACHE]
+    cached = [_cached_view(tuple(row), row.id) for row in rows]
+    missing = [row.id for row, view in zip(rows, cached, strict=True) if view is None]
     versions: dict[str, list[AccountVersionRead]] = defaultdict(list)
     if missing:
         for version in queries.version_rows_of_accounts(session, missing):
             versions[version.account_id].append(_version_read(version))
     views = []
-    for row, key in zip(rows, keys, strict=True):
-        view = _VIEW_CACHE.get(key)
+    for row, view in zip(rows, cached, strict=True):
         if view is None:
             account = _account_read(row, row.furnisher_name, versions[row.id])
             view = AccountView(account, account.__pydantic_serializer__.to_json(account))
-            if len(_VIEW_CACHE) >= VIEW_CACHE_LIMIT:
-                _VIEW_CACHE.clear()
-            _VIEW_CACHE[key] = view
+            _VIEW_CACHE.put(row.id, (tuple(row), view))
         views.append(view)
     return views
 

@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import struct
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -413,8 +414,26 @@ def test_population_and_model_fit_commands_write_a_publishable_model(tmp_path: P
     markdown = (reports / "cf-test.1-validation.md").read_text()
     assert "Calibration" in markdown
     assert "Bad rate by score band" in markdown
-    pytest.importorskip("matplotlib")
-    assert (reports / "cf-test.1-score-distribution.png").read_bytes()[:4] == b"\x89PNG"
+    _assert_a_plot(reports / "cf-test.1-score-distribution.png")
+
+
+#: The eight bytes every PNG file starts with (PNG specification, 5.2).
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _assert_a_plot(path: Path) -> None:
+    """``path`` is a PNG whose header (the IHDR chunk, first after the signature) gives the
+    size of a readable two-panel figure, and whose content is more than a blank image."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert (length, kind) == (13, b"IHDR")
+    width, height = struct.unpack(">II", data[16:24])
+    assert 600 <= width <= 4000
+    assert 250 <= height <= 3000
+    assert width > height  # two panels side by side
+    assert len(data) > 20_000
+    assert data[-8:-4] == b"IEND"
 
 
 def test_fit_command_reports_bad_input_without_a_traceback(tmp_path: Path) -> None:

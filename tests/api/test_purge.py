@@ -1,0 +1,157 @@
+"""The obsolescence purge deletes exactly what is due on its day, and nothing else.
+
+The rules, written out by hand here: an inquiry is shown for 24 months from the day it was
+made; a Chapter 7 bankruptcy (and a Chapter 13 that was not completed) for 10 years from its
+filing; a completed (discharged) Chapter 13 for 7 years from its filing. On the day the
+period ends the item is gone; the day before, it is still there.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schemas.common import Role
+from schemas.file import InquiryKind, Purpose
+from service.core.security import ADMIN, Principal
+from service.file import service as file_service
+from service.file.models import Inquiry, PublicRecord
+from tests.conftest import Actor
+
+
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def _inquiry(session: Session, subject: Actor, lender: Actor, at: datetime) -> str:
+    inquiry = file_service.add_inquiry(
+        session,
+        actor=Principal(id=lender.id, role=Role.lender, name="Fictional Lender"),
+        subject_id=subject.id,
+        lender_id=lender.id,
+        purpose=Purpose.credit_application,
+        kind=InquiryKind.hard,
+        at=at,
+        now=at,
+    )
+    return inquiry.id
+
+
+def _bankruptcy(
+    session: Session,
+    subject: Actor,
+    *,
+    chapter: Literal[7, 13],
+    status: Literal["filed", "discharged", "dismissed"],
+    filed_on: date,
+) -> str:
+    record = file_service.add_public_record(
+        session,
+        actor=ADMIN,
+        subject_id=subject.id,
+        chapter=chapter,
+        status=status,
+        filed_on=filed_on,
+        resolved_on=None if status == "filed" else date(filed_on.year + 1, 1, 15),
+        court="Fictional District Court",
+        reference=f"BK-{chapter}-{filed_on.isoformat()}",
+        now=_utc(filed_on.year, filed_on.month, filed_on.day, 12),
+    )
+    return record.id
+
+
+def _inquiry_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(Inquiry.id)))
+
+
+def _record_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(PublicRecord.id)))
+
+
+def test_an_inquiry_is_purged_on_the_day_its_24_months_end_not_a_day_later(
+    session: Session, make_subject: Callable[..., Actor], make_lender: Callable[..., Actor]
+) -> None:
+    subject, lender = make_subject(), make_lender()
+    # Made on 10 May 2023 in the afternoon: shown until 9 May 2025, gone on 10 May 2025.
+    made = _inquiry(session, subject, lender, _utc(2023, 5, 10, 15, 30))
+
+    assert file_service.purge_obsolete(session, now=_utc(2025, 5, 9, 23, 59)) == 0
+    assert made in _inquiry_ids(session)
+
+    assert file_service.purge_obsolete(session, now=_utc(2025, 5, 10, 0, 1)) == 1
+    assert made not in _inquiry_ids(session)
+
+
+def test_an_inquiry_of_29_february_is_purged_on_28_february_two_years_later(
+    session: Session, make_subject: Callable[..., Actor], make_lender: Callable[..., Actor]
+) -> None:
+    subject, lender = make_subject(), make_lender()
+    made = _inquiry(session, subject, lender, _utc(2024, 2, 29, 18))
+
+    assert file_service.purge_obsolete(session, now=_utc(2026, 2, 27, 23)) == 0
+    assert made in _inquiry_ids(session)
+    assert file_service.purge_obsolete(session, now=_utc(2026, 2, 28, 1)) == 1
+    assert made not in _inquiry_ids(session)
+
+
+def test_the_inquiry_purge_deletes_exactly_the_inquiries_due(
+    session: Session, make_subject: Callable[..., Actor], make_lender: Callable[..., Actor]
+) -> None:
+    subject, lender = make_subject(), make_lender()
+    due = {
+        _inquiry(session, subject, lender, _utc(2022, 1, 3, 9)),  # left on 3 Jan 2024
+        _inquiry(session, subject, lender, _utc(2022, 9, 14, 23, 59)),  # leaves 14 Sep 2024
+    }
+    kept = {
+        _inquiry(session, subject, lender, _utc(2022, 9, 15, 0, 0)),  # leaves 15 Sep 2024
+        _inquiry(session, subject, lender, _utc(2023, 6, 1, 12)),
+        _inquiry(session, subject, lender, _utc(2024, 9, 14, 8)),
+    }
+
+    assert file_service.purge_obsolete(session, now=_utc(2024, 9, 14, 10)) == len(due)
+    assert _inquiry_ids(session) == kept
+
+
+def test_the_bankruptcy_purge_deletes_exactly_the_records_due(
+    session: Session, make_subject: Callable[..., Actor]
+) -> None:
+    subject = make_subject()
+    today = _utc(2026, 3, 20, 12)
+    # Chapter 7: 10 years from filing. Filed 20 Mar 2016 leaves today; 21 Mar 2016 tomorrow.
+    chapter_7_due = _bankruptcy(
+        session, subject, chapter=7, status="discharged", filed_on=date(2016, 3, 20)
+    )
+    chapter_7_kept = _bankruptcy(
+        session, subject, chapter=7, status="discharged", filed_on=date(2016, 3, 21)
+    )
+    # A completed (discharged) Chapter 13: 7 years from filing.
+    chapter_13_done_due = _bankruptcy(
+        session, subject, chapter=13, status="discharged", filed_on=date(2019, 3, 20)
+    )
+    chapter_13_done_kept = _bankruptcy(
+        session, subject, chapter=13, status="discharged", filed_on=date(2019, 3, 21)
+    )
+    # A Chapter 13 not completed (dismissed) stays for the full 10 years, like Chapter 7.
+    chapter_13_dismissed_kept = _bankruptcy(
+        session, subject, chapter=13, status="dismissed", filed_on=date(2019, 3, 20)
+    )
+    chapter_13_dismissed_due = _bankruptcy(
+        session, subject, chapter=13, status="dismissed", filed_on=date(2016, 3, 19)
+    )
+
+    assert file_service.purge_obsolete(session, now=today) == 3
+    assert _record_ids(session) == {
+        chapter_7_kept,
+        chapter_13_done_kept,
+        chapter_13_dismissed_kept,
+    }
+    assert {chapter_7_due, chapter_13_done_due, chapter_13_dismissed_due}.isdisjoint(
+        _record_ids(session)
+    )
+
+    # The next day the Chapter 7 filed on 21 Mar 2016 and the Chapter 13 completed after a
+    # filing on 21 Mar 2019 are due; the dismissed Chapter 13 of 2019 is not.
+    assert file_service.purge_obsolete(session, now=_utc(2026, 3, 21, 0, 5)) == 2
+    assert _record_ids(session) == {chapter_13_dismissed_kept}
