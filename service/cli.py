@@ -17,7 +17,7 @@ from rich.table import Table
 
 from service.core.config import Settings
 from service.core.errors import Conflict
-from service.scoring.cli import model_app, population_command
+from service.modelling.cli import model_app, population_command
 from service.scoring.score_cli import score_command
 
 app = typer.Typer(

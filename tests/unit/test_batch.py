@@ -21,8 +21,8 @@ from service.core.security import new_id
 from service.file import service as file_service
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
+from service.modelling import population as pop
 from service.principals.models import Principal, Subject
-from service.scoring import population as pop
 from service.scoring import queries
 from service.scoring.batch import (
     BATCH_PURPOSE,

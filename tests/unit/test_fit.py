@@ -12,9 +12,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from service.scoring import fit
-from service.scoring import population as pop
-from service.scoring.cli import model_app, population_command
+from service.modelling import fit
+from service.modelling import population as pop
+from service.modelling.cli import model_app, population_command
 from service.scoring.scorecard import get_model, parse_model
 
 TODAY = date(2026, 11, 26)

@@ -22,9 +22,9 @@ from service.file.rules import (
 )
 from service.furnishing.models import Account, AccountVersion
 from service.furnishing.rules import FURNISHED_FIELDS, shows_delinquency, validate_account
+from service.modelling import fit
+from service.modelling import population as pop
 from service.principals.models import Principal, Subject
-from service.scoring import fit
-from service.scoring import population as pop
 from service.scoring.characteristics import NAMES
 from service.scoring.inputs import AccountInput
 from service.scoring.rules import no_score_reasons

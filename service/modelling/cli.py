@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from service.scoring import fit as fitting
-from service.scoring import population as pop
+from service.modelling import fit as fitting
+from service.modelling import population as pop
 
 model_app = typer.Typer(help="Fit and inspect scoring models.", no_args_is_help=True)
 
