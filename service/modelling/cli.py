@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from service.modelling import binning, dataset, report, scaling
 from service.modelling import fit as fitting
 from service.modelling import population as pop
 
@@ -46,22 +47,22 @@ def fit_command(
     ignore: Annotated[
         list[str] | None, typer.Option("--ignore", help="A column that is not a characteristic")
     ] = None,
-    test_share: Annotated[float, typer.Option("--test-share")] = fitting.TEST_SHARE,
-    min_bin_share: Annotated[float, typer.Option("--min-bin-share")] = fitting.MIN_BIN_SHARE,
+    test_share: Annotated[float, typer.Option("--test-share")] = dataset.TEST_SHARE,
+    min_bin_share: Annotated[float, typer.Option("--min-bin-share")] = binning.MIN_BIN_SHARE,
     min_iv: Annotated[float, typer.Option("--min-iv")] = fitting.MIN_INFORMATION_VALUE,
     base_score: Annotated[
         float, typer.Option("--base-score", help="Score at the base odds")
-    ] = fitting.BASE_SCORE,
+    ] = scaling.BASE_SCORE,
     base_odds: Annotated[
         float, typer.Option("--base-odds", help="Odds (good:bad) of the base score")
-    ] = fitting.BASE_ODDS,
-    pdo: Annotated[float, typer.Option("--pdo", help="Points to double the odds")] = fitting.PDO,
+    ] = scaling.BASE_ODDS,
+    pdo: Annotated[float, typer.Option("--pdo", help="Points to double the odds")] = scaling.PDO,
 ) -> None:
     """Fit a points scorecard from a CSV: WoE binning, logistic regression, PDO scaling,
     validation on a held-out split."""
     try:
-        dataset = fitting.read_csv(data, target=target, bad=bad, ignore=ignore or ())
-        truth_values = fitting.read_truth(truth, dataset.rows) if truth else None
+        rows = dataset.read_csv(data, target=target, bad=bad, ignore=ignore or ())
+        truth_values = dataset.read_truth(truth, rows.rows) if truth else None
         options = fitting.FitOptions(
             seed=seed,
             test_share=test_share,
@@ -75,8 +76,8 @@ def fit_command(
             description=description,
             target_description=target_description,
         )
-        result = fitting.fit(dataset, options, truth=truth_values)
-    except fitting.FitError as exc:
+        result = fitting.fit(rows, options, truth=truth_values)
+    except dataset.FitError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     result.model["fit"]["command"] = _fit_command_line(
@@ -89,7 +90,7 @@ def fit_command(
         truth=truth,
         ignore=ignore or [],
     )
-    fitting.write_model(result, out)
+    report.write_model(result, out)
     metrics = result.model["fit"]["metrics"]
     typer.echo(
         f"{out}: {len(result.model['characteristics'])} characteristics, "
@@ -99,7 +100,7 @@ def fit_command(
     for dropped, why in result.model["fit"]["dropped"].items():
         typer.echo(f"  left out {dropped}: {why}")
     if report_dir is not None:
-        for path in fitting.write_report(result, report_dir):
+        for path in report.write_report(result, report_dir):
             typer.echo(f"  wrote {path}")
 
 

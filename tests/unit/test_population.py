@@ -22,8 +22,8 @@ from service.file.rules import (
 )
 from service.furnishing.models import Account, AccountVersion
 from service.furnishing.rules import FURNISHED_FIELDS, shows_delinquency, validate_account
-from service.modelling import fit
 from service.modelling import population as pop
+from service.modelling.dataset import read_csv, read_truth
 from service.principals.models import Principal, Subject
 from service.scoring.characteristics import NAMES
 from service.scoring.inputs import AccountInput
@@ -143,14 +143,14 @@ def test_rows_hold_every_characteristic_and_the_target_and_round_trip_as_csv(
     with path.open() as handle:
         header = next(csv.reader(handle))
     assert header == [*NAMES, pop.TARGET_COLUMN]
-    data = fit.read_csv(path, target=pop.TARGET_COLUMN)
+    data = read_csv(path, target=pop.TARGET_COLUMN)
     assert data.y.tolist() == people.bad.tolist()
     kinds = {c.name: c.kind for c in data.columns}
     assert kinds["credit_mix"] == "categorical"
     assert all(kinds[n] == "numeric" for n in NAMES if n != "credit_mix")
     truth = tmp_path / "truth.csv"
     pop.write_truth_csv(people, truth)
-    assert np.allclose(fit.read_truth(truth, len(people)), people.p_bad, atol=1e-7)
+    assert np.allclose(read_truth(truth, len(people)), people.p_bad, atol=1e-7)
 
 
 def test_load_population_bulk_inserts_the_files_and_one_audit_event(
