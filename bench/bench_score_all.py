@@ -32,6 +32,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from service.core.db import make_engine, make_sessionmaker  # noqa: E402
 from service.core.migrate import upgrade  # noqa: E402
+from service.jobs.load_population import load_population  # noqa: E402
 from service.modelling import population  # noqa: E402
 from service.scoring.batch import DEFAULT_CHUNK, score_all  # noqa: E402
 from service.scoring.models import ScoreReceipt  # noqa: E402
@@ -72,7 +73,7 @@ def main() -> int:
         generated = time.perf_counter() - start
         start = time.perf_counter()
         with factory() as session, session.begin():
-            loaded = population.load_population(session, people, now)
+            loaded = load_population(session, people, now)
         load_seconds = time.perf_counter() - start
         print(
             f"model {model.version}; population n={args.n:,} seed={args.seed} as of {today}: "

@@ -201,6 +201,7 @@ def _generate_and_load(
     from service.core.config import get_settings
     from service.core.db import make_engine, make_sessionmaker
     from service.core.migrate import upgrade
+    from service.jobs.load_population import load_population
 
     url = get_settings().database_url
     upgrade(url)
@@ -214,7 +215,7 @@ def _generate_and_load(
                 raise typer.Exit(2)
             people = _generate(n=n, seed=seed, day=day or now.date(), out=out, truth_out=truth_out)
             started = time.perf_counter()
-            loaded = pop.load_population(session, people, now)
+            loaded = load_population(session, people, now)
         typer.echo(
             f"loaded {loaded.subjects} subjects, {loaded.accounts} accounts, "
             f"{loaded.inquiries} inquiries, {loaded.public_records} bankruptcies in "
