@@ -1,9 +1,10 @@
 """The data set of a fit: a CSV of characteristics and a target, and its held-out split.
 
-Every column but the target is a characteristic; a column whose non-missing cells all parse
-as numbers is numeric, any other is categorical; empty, ``NA``, ``NaN``, ``null`` and ``N/A``
-cells are missing. The target is 0/1 (1 = bad), or two labels with the bad one named. The
-split holds out ``TEST_SHARE`` of each class, chosen by a seeded generator.
+The CSV is read in the dialect of service/scoring/csv_dialect.py (the one ``score --csv``
+reads). Every column but the target is a characteristic; a column whose cells are all numbers
+or missing is numeric, any other is categorical. The target is 0/1 (1 = bad), or two labels
+with the bad one named. The split holds out ``TEST_SHARE`` of each class, chosen by a seeded
+generator.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from service.scoring import csv_dialect
+
 Kind = Literal["numeric", "categorical"]
 
 #: Share of each class held out for validation.
 TEST_SHARE = 0.3
-#: Cells read as missing (case-insensitive). Not "none": that is a category (credit_mix).
-MISSING_TOKENS = frozenset({"", "na", "nan", "null", "n/a"})
 
 
 class FitError(ValueError):
@@ -60,20 +61,8 @@ class Dataset:
         return int(self.y.size)
 
 
-def _is_missing(cell: str) -> bool:
-    return cell.strip().lower() in MISSING_TOKENS
-
-
-def _as_float(cell: str) -> float | None:
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _binary_label(label: str) -> int | None:
-    value = _as_float(label)
+    value = csv_dialect.number(label)
     if value is not None and value in (0.0, 1.0):
         return int(value)
     return None
@@ -88,10 +77,9 @@ def read_csv(
 ) -> Dataset:
     """Read a CSV of characteristics and a target column (see the module docstring)."""
     raw = path.read_bytes()
-    text = raw.decode("utf-8-sig")
-    reader = csv.reader(text.splitlines())
+    reader = csv_dialect.rows_of_text(raw.decode(csv_dialect.ENCODING))
     try:
-        header = [h.strip() for h in next(reader)]
+        header = csv_dialect.header(next(reader))
     except StopIteration:
         raise FitError(f"{path}: the file is empty") from None
     if target not in header:
@@ -132,7 +120,7 @@ def _target(
     labels: Sequence[str], *, bad: str | None, path: Path
 ) -> tuple[NDArray[np.int8], str, str]:
     for i, label in enumerate(labels):
-        if _is_missing(label):
+        if csv_dialect.is_missing(label):
             raise FitError(f"{path}, line {i + 2}: the target is missing")
     distinct = sorted(set(labels))
     if bad is not None:
@@ -158,21 +146,11 @@ def _target(
 
 
 def _column(name: str, cells: Sequence[str]) -> Column:
-    parsed: list[float] = []
-    numeric = True
-    for cell in cells:
-        if _is_missing(cell):
-            parsed.append(math.nan)
-            continue
-        value = _as_float(cell)
-        if value is None:
-            numeric = False
-            break
-        parsed.append(value)
-    if numeric:
-        return Column(name, "numeric", np.array(parsed, dtype=np.float64))
-    values = np.array([None if _is_missing(c) else c for c in cells], dtype=object)
-    return Column(name, "categorical", values)
+    try:
+        return Column(name, "numeric", csv_dialect.numbers(cells))
+    except csv_dialect.NotANumber:
+        values = np.array(csv_dialect.categories(cells), dtype=object)
+        return Column(name, "categorical", values)
 
 
 def make_dataset(
@@ -207,8 +185,8 @@ def make_dataset(
 
 def read_truth(path: Path, rows: int) -> NDArray[np.float64]:
     """The true P(bad) of each data row (column ``p_bad``), for judging a fit only."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
+    with csv_dialect.open_text(path) as handle:
+        reader = csv.DictReader(handle, delimiter=csv_dialect.DELIMITER)
         if reader.fieldnames is None or "p_bad" not in reader.fieldnames:
             raise FitError(f"{path}: a truth file needs a column 'p_bad'")
         values = np.array([float(r["p_bad"]) for r in reader], dtype=np.float64)
