@@ -23,13 +23,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from service.modelling.dataset import Column, Kind
+from service.modelling.defaults import MAX_PREBINS, MIN_BIN_SHARE
 
 Direction = Literal["ascending", "descending"]
 
-#: Quantile pre-bins of a numeric characteristic before merging.
-MAX_PREBINS = 20
-#: The smallest bin, as a share of the training rows (the missing bin is exempt).
-MIN_BIN_SHARE = 0.05
 #: Added to every good and bad count of a bin before its WoE is taken.
 WOE_SMOOTHING = 0.5
 

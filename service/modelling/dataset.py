@@ -20,12 +20,10 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from service.modelling.defaults import TEST_SHARE
 from service.scoring import csv_dialect
 
 Kind = Literal["numeric", "categorical"]
-
-#: Share of each class held out for validation.
-TEST_SHARE = 0.3
 
 
 class FitError(ValueError):

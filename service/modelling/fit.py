@@ -27,8 +27,6 @@ from numpy.typing import NDArray
 
 from service.modelling import validation
 from service.modelling.binning import (
-    MAX_PREBINS,
-    MIN_BIN_SHARE,
     WOE_SMOOTHING,
     Bin,
     Binning,
@@ -36,20 +34,27 @@ from service.modelling.binning import (
     fit_binning,
 )
 from service.modelling.dataset import (
-    TEST_SHARE,
     Column,
     Dataset,
     FitError,
     Kind,
     stratified_split,
 )
+from service.modelling.defaults import (
+    BASE_ODDS,
+    BASE_SCORE,
+    MAX_PREBINS,
+    MIN_BIN_SHARE,
+    MIN_INFORMATION_VALUE,
+    PDO,
+    SCORE_MAX,
+    SCORE_MIN,
+    SPLIT_SEED,
+    TEST_SHARE,
+)
 from service.modelling.logistic import Logistic, fit_logistic
-from service.modelling.scaling import BASE_ODDS, BASE_SCORE, PDO, SCORE_MAX, SCORE_MIN, Scaling
+from service.modelling.scaling import Scaling
 from service.modelling.validation import rounded
-
-#: Siddiqi (2006), *Credit Risk Scorecards*: IV below 0.02 is "not predictive".
-MIN_INFORMATION_VALUE = 0.02
-
 
 #: Policy for the Clearfile characteristics: which way risk may move as the value grows.
 #: Points can then never reward a late payment, a higher utilisation or a new inquiry, which
@@ -100,7 +105,7 @@ REASONS: dict[str, tuple[str, str]] = {
 
 @dataclass
 class FitOptions:
-    seed: int = 7
+    seed: int = SPLIT_SEED
     test_share: float = TEST_SHARE
     max_prebins: int = MAX_PREBINS
     min_bin_share: float = MIN_BIN_SHARE

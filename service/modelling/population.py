@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from service.modelling.defaults import REFERENCE_DAY as REFERENCE_DAY
 from service.scoring.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 
 # --- the known default process -------------------------------------------------------------
@@ -48,8 +49,6 @@ DEFAULT_RISK_WEIGHT = 1.6
 TARGET_DEFINITION = "90+ days past due or worse within 24 months"
 #: The column of the outcome in the population CSV (1 = bad, 0 = good).
 TARGET_COLUMN = "bad"
-#: The day the shipped population is generated as of, when no other day is given.
-REFERENCE_DAY = date(2026, 11, 26)
 
 # --- how the latent risk shapes the file (each figure is a generator setting, not a law) ----
 

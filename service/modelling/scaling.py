@@ -5,7 +5,8 @@ A score ``s`` stands for the odds (good:bad) ``base_odds * 2 ** ((s - base_score
 ``factor = pdo / ln 2`` and ``offset = base_score - factor * ln(base_odds)``, the points of a
 bin of one of ``n`` characteristics are
 ``round(-(woe * beta + intercept / n) * factor + offset / n)``, so that the points of a file
-add up to its scaled log-odds.
+add up to its scaled log-odds. The defaults (``BASE_SCORE``, ``BASE_ODDS``, ``PDO`` and the
+score range) are in service/modelling/defaults.py.
 """
 
 from __future__ import annotations
@@ -15,11 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-
-#: Scaling: 700 points at odds of 30 goods to 1 bad, 65 points to double the odds. Chosen so
-#: that the log-odds a file can reach here spread over most of the published 300-850 range.
-BASE_SCORE, BASE_ODDS, PDO = 700.0, 30.0, 65.0
-SCORE_MIN, SCORE_MAX = 300, 850
 
 
 @dataclass(frozen=True)

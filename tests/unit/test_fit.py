@@ -23,10 +23,10 @@ from service.modelling.dataset import (
     read_csv,
     stratified_split,
 )
+from service.modelling.defaults import BASE_ODDS, BASE_SCORE, PDO
 from service.modelling.fit import RISK_DIRECTION, FitOptions, fit
 from service.modelling.logistic import fit_logistic
 from service.modelling.report import dumps
-from service.modelling.scaling import BASE_ODDS, BASE_SCORE, PDO
 from service.modelling.validation import auc, ks
 from service.scoring.scorecard import get_model, parse_model
 
