@@ -40,9 +40,8 @@ from service.scoring.inputs import AccountInput, FileInput, InquiryInput, Public
 
 # --- the known default process -------------------------------------------------------------
 
-#: logit P(bad) = DEFAULT_INTERCEPT + DEFAULT_RISK_WEIGHT * z, z ~ N(0, 1). With these
-#: figures the population bad rate is about 7.7 % and the AUC of the true probability (the
-#: ceiling for any model of this population) about 0.85.
+#: logit P(bad) = DEFAULT_INTERCEPT + DEFAULT_RISK_WEIGHT * z, z ~ N(0, 1). The bad rate and
+#: the AUC of the true probability they give are in docs/model-card.md.
 DEFAULT_INTERCEPT = -3.4
 DEFAULT_RISK_WEIGHT = 1.6
 #: What "bad" stands for in this population (the shipped model's target).
