@@ -410,6 +410,10 @@ def _record_read(
 # --- bulk path for jobs ----------------------------------------------------------------------
 
 
+#: Types a version stores as they are (``rules.json_safe`` would return them unchanged).
+_JSON_PLAIN = frozenset({str, int, type(None)})
+
+
 @dataclass(frozen=True, slots=True)
 class NewAccount:
     """An account a job furnishes: its subject, furnisher, reference and furnished fields
@@ -450,7 +454,10 @@ def furnish_bulk(session: Session, *, accounts: Sequence[NewAccount], now: datet
                 "account_id": aid,
                 "subject_id": new.subject_id,
                 "version": 1,
-                "fields": {name: rules.json_safe(v) for name, v in new.fields.items()},
+                "fields": {
+                    name: v if type(v) in _JSON_PLAIN else rules.json_safe(v)
+                    for name, v in new.fields.items()
+                },
                 "changed": changed,
                 "actor_id": new.furnisher.id,
                 "actor_role": new.furnisher.role.value,

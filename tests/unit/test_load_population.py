@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from service.audit import service as audit
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.file.models import Inquiry, PublicRecord
+from service.furnishing import service as furnishing
 from service.furnishing.models import Account, AccountVersion
 from service.furnishing.rules import FURNISHED_FIELDS
 from service.jobs.load_population import load_population
@@ -50,6 +51,9 @@ def test_load_population_bulk_inserts_the_files_and_one_audit_event(
             ).all()
             assert [v.version for v in versions] == [1]
             assert versions[0].fields["as_of"] == row.as_of.isoformat()
+            # The first version a furnisher's PUT would have written.
+            assert versions[0].fields == furnishing.snapshot(row)
+            assert versions[0].changed == list(FURNISHED_FIELDS)
             assert versions[0].actor_id == row.furnisher_id
         inquiries = session.scalar(
             select(func.count()).select_from(Inquiry).where(Inquiry.subject_id == sid)
