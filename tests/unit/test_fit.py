@@ -1,7 +1,6 @@
-"""The fit pipeline: WoE binning, IV, logistic regression, PDO scaling, validation, CLI."""
+"""The whole fit: PDO points, training rows only, same bytes, the known process, labels."""
 
 import csv
-import json
 import math
 from datetime import date
 from pathlib import Path
@@ -9,179 +8,21 @@ from typing import Any
 
 import numpy as np
 import pytest
-import typer
-from typer.testing import CliRunner
 
 from service.modelling import population as pop
-from service.modelling.binning import WOE_SMOOTHING, Bin, Binning, bin_categorical, bin_numeric
-from service.modelling.cli import model_app, population_command
 from service.modelling.dataset import (
     Column,
     Dataset,
-    FitError,
     make_dataset,
     read_csv,
     stratified_split,
 )
 from service.modelling.defaults import BASE_ODDS, BASE_SCORE, PDO
 from service.modelling.fit import RISK_DIRECTION, FitOptions, fit
-from service.modelling.logistic import fit_logistic
 from service.modelling.report import dumps
-from service.modelling.validation import auc, ks
 from service.scoring.scorecard import get_model, parse_model
 
 TODAY = date(2026, 11, 26)
-
-
-def _logistic_data(n: int, seed: int, slope: float) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 100, n)
-    p = 1 / (1 + np.exp(-(-3 + slope * (x - 50))))
-    return x, (rng.random(n) < p).astype(np.int8)
-
-
-def _ranged(binning: Binning) -> list[Bin]:
-    return [b for b in binning.bins if not b.missing]
-
-
-# --- binning -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("slope", "direction"), [(0.05, "ascending"), (-0.05, "descending")])
-def test_numeric_bins_are_monotone_in_the_direction_of_the_data(
-    slope: float, direction: str
-) -> None:
-    x, y = _logistic_data(20_000, seed=1, slope=slope)
-    binning = bin_numeric("x", x, y)
-    assert binning.direction == direction
-    rates = [b.bad_rate for b in _ranged(binning)]
-    woes = [b.woe for b in _ranged(binning)]
-    assert len(rates) >= 5
-    if direction == "ascending":
-        assert all(a < b for a, b in zip(rates, rates[1:], strict=False))
-        assert all(a > b for a, b in zip(woes, woes[1:], strict=False))
-    else:
-        assert all(a > b for a, b in zip(rates, rates[1:], strict=False))
-
-
-def test_bins_are_contiguous_cover_the_line_and_respect_the_minimum_size() -> None:
-    x, y = _logistic_data(10_000, seed=2, slope=0.04)
-    binning = bin_numeric("x", x, y, min_bin_share=0.08)
-    ranged = _ranged(binning)
-    assert ranged[0].lower is None
-    assert ranged[-1].upper is None
-    for before, after in zip(ranged, ranged[1:], strict=False):
-        assert before.upper == after.lower
-    assert all(b.n >= 0.08 * y.size for b in ranged)
-    assert sum(b.n for b in binning.bins) == y.size
-
-
-def test_a_policy_direction_the_data_contradicts_flattens_the_characteristic() -> None:
-    x, y = _logistic_data(10_000, seed=3, slope=0.05)  # risk rises with x
-    binning = bin_numeric("x", x, y, direction="descending")
-    assert len(_ranged(binning)) == 1
-    assert binning.information_value == pytest.approx(0.0, abs=1e-9)
-
-
-def test_missing_values_get_a_bin_of_their_own() -> None:
-    x, y = _logistic_data(10_000, seed=4, slope=0.05)
-    x = x.copy()
-    x[::10] = np.nan
-    y = y.copy()
-    y[::10] = 1  # the missing ones are all bad: their own bin must show it
-    binning = bin_numeric("x", x, y)
-    missing = [b for b in binning.bins if b.missing]
-    assert len(missing) == 1
-    assert missing[0].n == 1_000
-    assert missing[0].bad_rate == 1.0
-    assert missing[0].woe == min(b.woe for b in binning.bins)
-    index = binning.index(Column("x", "numeric", np.array([np.nan, 1.0, 99.0])))
-    assert binning.bins[int(index[0])].missing
-    assert not binning.bins[int(index[1])].missing
-
-    complete = bin_numeric("x", np.nan_to_num(x, nan=50.0), y)
-    assert not any(b.missing for b in complete.bins)
-
-
-def test_information_value_is_the_sum_over_bins_by_hand() -> None:
-    # Two values: 0 -> 80 goods 20 bads, 1 -> 20 goods 30 bads.
-    x = np.array([0.0] * 100 + [1.0] * 50)
-    y = np.array([0] * 80 + [1] * 20 + [0] * 20 + [1] * 30, dtype=np.int8)
-    binning = bin_numeric("x", x, y, min_bin_share=0.1)
-    assert [b.n for b in binning.bins] == [100, 50]
-    s = WOE_SMOOTHING
-    g0, b0 = (80 + s) / (100 + 2 * s), (20 + s) / (50 + 2 * s)
-    g1, b1 = (20 + s) / (100 + 2 * s), (30 + s) / (50 + 2 * s)
-    woe0, woe1 = math.log(g0 / b0), math.log(g1 / b1)
-    assert binning.bins[0].woe == pytest.approx(woe0)
-    assert binning.bins[1].woe == pytest.approx(woe1)
-    assert binning.information_value == pytest.approx((g0 - b0) * woe0 + (g1 - b1) * woe1)
-    # Without smoothing this is ln(0.8 / 0.4) and ln(0.2 / 0.6): the same to 2 decimals.
-    assert binning.bins[0].woe == pytest.approx(math.log(2), abs=0.02)
-    assert binning.information_value == pytest.approx(
-        0.4 * math.log(2) + 0.4 * math.log(3), abs=0.02
-    )
-
-
-def test_categories_are_grouped_by_bad_rate_and_unseen_values_take_the_fallback() -> None:
-    rng = np.random.default_rng(5)
-    rates = {"a": 0.02, "b": 0.03, "c": 0.2, "d": 0.25, "rare": 0.21}
-    sizes = {"a": 4000, "b": 4000, "c": 4000, "d": 4000, "rare": 100}
-    values = np.array([k for k, n in sizes.items() for _ in range(n)] + [None] * 800, object)
-    p = np.array([rates[v] if v else 0.5 for v in values])
-    y = (rng.random(values.size) < p).astype(np.int8)
-    binning = bin_categorical("c", values, y)
-    groups = [set(b.values) for b in binning.bins if not b.missing]
-    assert all(b.n >= 0.05 * y.size for b in binning.bins if not b.missing)
-    # The rare category joins a neighbour of similar risk, never the safe ones.
-    rare_group = next(g for g in groups if "rare" in g)
-    assert rare_group & {"c", "d"}
-    assert not rare_group & {"a", "b"}
-    missing = next(b for b in binning.bins if b.missing)
-    assert missing.n == 800
-    idx = binning.index(Column("c", "categorical", np.array(["a", "zzz", None], object)))
-    assert binning.bins[int(idx[1])].missing
-    assert binning.bins[int(idx[2])].missing
-
-
-# --- split, regression, metrics ------------------------------------------------------------
-
-
-def test_stratified_split_is_seeded_disjoint_and_keeps_the_bad_rate() -> None:
-    y = np.array([1] * 100 + [0] * 900, dtype=np.int8)
-    train, test = stratified_split(y, test_share=0.3, seed=9)
-    assert set(train.tolist()).isdisjoint(test.tolist())
-    assert sorted([*train.tolist(), *test.tolist()]) == list(range(1000))
-    assert y[test].sum() == 30
-    assert test.size == 300
-    again = stratified_split(y, test_share=0.3, seed=9)
-    other = stratified_split(y, test_share=0.3, seed=10)
-    assert test.tolist() == again[1].tolist()
-    assert test.tolist() != other[1].tolist()
-
-
-def test_logistic_regression_recovers_known_coefficients() -> None:
-    rng = np.random.default_rng(11)
-    x = rng.standard_normal((50_000, 2))
-    p = 1 / (1 + np.exp(-(-2.0 + 1.2 * x[:, 0] - 0.7 * x[:, 1])))
-    y = (rng.random(50_000) < p).astype(np.int8)
-    model = fit_logistic(x, y)
-    assert model.intercept == pytest.approx(-2.0, abs=0.06)
-    assert model.coef.tolist() == pytest.approx([1.2, -0.7], abs=0.06)
-    assert all(0 < s < 0.05 for s in model.stderr.tolist())
-
-
-def test_auc_and_ks_on_small_cases() -> None:
-    y = np.array([0, 0, 1, 1], dtype=np.int8)
-    assert auc(np.array([1.0, 2.0, 3.0, 4.0]), y) == 1.0
-    assert auc(np.array([4.0, 3.0, 2.0, 1.0]), y) == 0.0
-    assert auc(np.array([1.0, 1.0, 1.0, 1.0]), y) == 0.5
-    assert auc(np.array([1.0, 3.0, 2.0, 4.0]), y) == 0.75
-    assert ks(np.array([1.0, 2.0, 3.0, 4.0]), y) == 1.0
-    assert ks(np.array([1.0, 3.0, 2.0, 4.0]), y) == 0.5
-
-
-# --- the whole fit -------------------------------------------------------------------------
 
 
 def _synthetic(n: int, seed: int) -> Dataset:
@@ -199,6 +40,23 @@ def _synthetic(n: int, seed: int) -> Dataset:
         "kind": kind.tolist(),
     }
     return make_dataset(columns, y.tolist(), source="synthetic")
+
+
+def _write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _csv_rows(data: Dataset, labels: tuple[str, str]) -> list[list[Any]]:
+    cols = [c.values.tolist() for c in data.columns]
+    return [
+        [("" if v is None or (isinstance(v, float) and math.isnan(v)) else v) for v in row]
+        + [labels[int(y)]]
+        for row, y in zip(zip(*cols, strict=True), data.y.tolist(), strict=True)
+    ]
 
 
 def test_fit_scores_with_points_from_the_scaling_formula() -> None:
@@ -285,26 +143,6 @@ def test_a_fit_on_a_seeded_population_recovers_the_known_process() -> None:
         assert abs(row["predicted_bad_rate"] - row["observed_bad_rate"]) < 0.06
 
 
-# --- reading data and the command line -----------------------------------------------------
-
-
-def _write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def _csv_rows(data: Dataset, labels: tuple[str, str]) -> list[list[Any]]:
-    cols = [c.values.tolist() for c in data.columns]
-    return [
-        [("" if v is None or (isinstance(v, float) and math.isnan(v)) else v) for v in row]
-        + [labels[int(y)]]
-        for row, y in zip(zip(*cols, strict=True), data.y.tolist(), strict=True)
-    ]
-
-
 def test_two_labels_with_bad_named_fit_the_same_model_as_zero_one(tmp_path: Path) -> None:
     data = _synthetic(3_000, seed=6)
     header = [c.name for c in data.columns] + ["outcome"]
@@ -324,130 +162,6 @@ def test_two_labels_with_bad_named_fit_the_same_model_as_zero_one(tmp_path: Path
     assert flipped["fit"]["bad_rate_train"] == pytest.approx(
         1 - model_a["fit"]["bad_rate_train"], abs=1e-3
     )
-
-
-@pytest.mark.parametrize(
-    ("labels", "bad", "message"),
-    [
-        (["yes", "no"], None, "name the bad label with --bad"),
-        (["yes", "no"], "maybe", "is not a value of the target"),
-        (["a", "b", "c"], "a", "exactly two labels"),
-        (["1", ""], None, "the target is missing"),
-    ],
-)
-def test_unusable_targets_are_refused_with_a_reason(
-    tmp_path: Path, labels: list[str], bad: str | None, message: str
-) -> None:
-    rows = [[i, labels[i % len(labels)]] for i in range(12)]
-    path = _write(tmp_path / "t.csv", ["x", "target"], rows)
-    with pytest.raises(FitError, match=message):
-        read_csv(path, target="target", bad=bad)
-
-
-def test_cells_are_numeric_or_categorical_and_none_is_a_category(tmp_path: Path) -> None:
-    rows: list[list[object]] = [
-        [1.5, "none", "x"],
-        ["", "revolving_only", "y"],
-        ["NA", "", "z"],
-        [2, "none", "w"],
-    ]
-    path = _write(
-        tmp_path / "c.csv", ["num", "mix", "bad"], [[*r[:2], i % 2] for i, r in enumerate(rows)]
-    )
-    data = read_csv(path, target="bad")
-    num, mix = data.columns
-    assert num.kind == "numeric"
-    assert np.isnan(num.values[1])
-    assert np.isnan(num.values[2])
-    assert mix.kind == "categorical"
-    assert mix.values.tolist() == [
-        "none",
-        "revolving_only",
-        None,
-        "none",
-    ]
-
-
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.add_typer(model_app, name="model")
-    app.command("population")(population_command)
-    return app
-
-
-def test_population_and_model_fit_commands_write_a_publishable_model(tmp_path: Path) -> None:
-    runner = CliRunner()
-    csv_path, truth = tmp_path / "population.csv", tmp_path / "truth.csv"
-    result = runner.invoke(
-        _cli(),
-        [
-            "population",
-            "--n",
-            "3000",
-            "--seed",
-            "4",
-            "--out",
-            str(csv_path),
-            "--truth-out",
-            str(truth),
-            "--today",
-            TODAY.isoformat(),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    out, reports = tmp_path / "models" / "cf-test.1.json", tmp_path / "validation"
-    result = runner.invoke(
-        _cli(),
-        [
-            "model",
-            "fit",
-            "--data",
-            str(csv_path),
-            "--target",
-            "bad",
-            "--out",
-            str(out),
-            "--seed",
-            "3",
-            "--report-dir",
-            str(reports),
-            "--truth",
-            str(truth),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    model = get_model("cf-test.1", out.parent)
-    assert model.version == "cf-test.1"
-    assert model.score_range.min == 300
-    assert model.score_range.max == 850
-    written = json.loads(out.read_text())
-    assert written["fit"]["command"].startswith("clearfile model fit --data population.csv")
-    assert (reports / "cf-test.1-validation.json").is_file()
-    markdown = (reports / "cf-test.1-validation.md").read_text()
-    assert "Calibration" in markdown
-    assert "Bad rate by score band" in markdown
-    pytest.importorskip("matplotlib")
-    assert (reports / "cf-test.1-score-distribution.png").read_bytes()[:4] == b"\x89PNG"
-
-
-def test_fit_command_reports_bad_input_without_a_traceback(tmp_path: Path) -> None:
-    path = _write(tmp_path / "t.csv", ["x", "target"], [[1, "yes"], [2, "no"]])
-    result = CliRunner().invoke(
-        _cli(),
-        [
-            "model",
-            "fit",
-            "--data",
-            str(path),
-            "--target",
-            "target",
-            "--out",
-            str(tmp_path / "m.json"),
-        ],
-    )
-    assert result.exit_code == 2
-    assert "--bad" in result.output
-    assert not (tmp_path / "m.json").exists()
 
 
 def test_the_shipped_model_is_published_fitted_and_monotone() -> None:
