@@ -1,7 +1,7 @@
 """``score --all`` end to end: subjects per second on a 100,000-subject population in SQLite.
 
 Creates a temporary SQLite database, applies the migrations, generates a seeded population
-(``service.scoring.population``) and loads it (both timed and shown, not counted), then times
+(``service.modelling.population``) and loads it (both timed and shown, not counted), then times
 ``service.scoring.batch.score_all`` end to end: the chunked reads of the files, the vectorised
 characteristics and scorer, and the bulk insert of one receipt per subject, each chunk in its
 own committed transaction. Prints subjects per second and checks the receipts: one per
@@ -32,7 +32,8 @@ from sqlalchemy import func, select  # noqa: E402
 
 from service.core.db import make_engine, make_sessionmaker  # noqa: E402
 from service.core.migrate import upgrade  # noqa: E402
-from service.scoring import population  # noqa: E402
+from service.jobs.load_population import load_population  # noqa: E402
+from service.modelling import population  # noqa: E402
 from service.scoring.batch import DEFAULT_CHUNK, score_all  # noqa: E402
 from service.scoring.models import ScoreReceipt  # noqa: E402
 from service.scoring.receipts import recompute  # noqa: E402
@@ -72,7 +73,7 @@ def main() -> int:
         generated = time.perf_counter() - start
         start = time.perf_counter()
         with factory() as session, session.begin():
-            loaded = population.load_population(session, people, now)
+            loaded = load_population(session, people, now)
         load_seconds = time.perf_counter() - start
         print(
             f"model {model.version}; population n={args.n:,} seed={args.seed} as of {today}: "

@@ -6,19 +6,22 @@ Typer ``app`` with ``app.add_typer(...)`` or ``app.command()``. Commands import 
 and the database layer when they run, so that ``clearfile --help`` answers at once.
 """
 
+from __future__ import annotations
+
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from service.core.config import Settings
-from service.core.errors import Conflict
-from service.scoring.cli import model_app, population_command
+from service.modelling.cli import model_app, population_command
 from service.scoring.score_cli import score_command
+
+if TYPE_CHECKING:
+    from service.core.config import Settings
 
 app = typer.Typer(
     name="clearfile",
@@ -43,6 +46,8 @@ REFUSED = 2
 
 def settings() -> Settings:
     """Fresh settings from the environment on every command (no process-wide cache)."""
+    from service.core.config import Settings
+
     return Settings()
 
 
@@ -77,6 +82,7 @@ def _load_into_empty(s: Settings) -> int | None:
     """Load the personas if the database holds no principal: how many, or None if not empty."""
     from service.core import clock
     from service.core.db import make_engine, make_sessionmaker
+    from service.core.errors import Conflict
     from service.sandbox.fixtures import load_fixtures
 
     engine = make_engine(s.database_url)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from service.core.bulk import insert_rows
 from service.file.models import Inquiry, PublicRecord
 from service.principals.models import Principal
 
@@ -40,3 +41,11 @@ def inquiries_before(session: Session, moment: datetime) -> Sequence[Inquiry]:
 
 def public_records_filed_before(session: Session, cutoff: date) -> Sequence[PublicRecord]:
     return session.scalars(select(PublicRecord).where(PublicRecord.filed_on <= cutoff)).all()
+
+
+def insert_inquiries_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    insert_rows(session, Inquiry.__table__, rows)
+
+
+def insert_public_records_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    insert_rows(session, PublicRecord.__table__, rows)

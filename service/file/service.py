@@ -1,5 +1,6 @@
 """The credit file: assemble it for its subject, and purge what has aged off."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -20,7 +21,7 @@ from service.audit import purposes
 from service.audit import service as audit
 from service.core.cache import LruCache
 from service.core.errors import NotFound
-from service.core.security import Principal, new_id
+from service.core.security import Principal, SequentialIds, new_id
 from service.file import queries
 from service.file.models import Inquiry, PublicRecord
 from service.file.rules import (
@@ -345,3 +346,74 @@ def file_input(session: Session, *, subject_id: str, now: datetime) -> ScoringFi
         account_ids=tuple(a.id for a in accounts),
         account_labels=tuple(f"{a.account_ref} at {a.furnisher.name}" for a in accounts),
     )
+
+
+# --- bulk paths for jobs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewInquiry:
+    subject_id: str
+    lender_id: str
+    purpose: Purpose
+    kind: InquiryKind
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewPublicRecord:
+    subject_id: str
+    chapter: int
+    status: str
+    filed_on: date
+    resolved_on: date | None
+    court: str
+    reference: str
+
+
+def add_inquiries_bulk(session: Session, *, inquiries: Sequence[NewInquiry]) -> int:
+    """Record many inquiries at once for a job, in the caller's transaction; how many. No
+    audit event is written per inquiry: the job records one event for its whole batch."""
+    ids = SequentialIds("inq")
+    queries.insert_inquiries_bulk(
+        session,
+        [
+            {
+                "id": ids.next(),
+                "subject_id": i.subject_id,
+                "lender_id": i.lender_id,
+                "purpose": i.purpose.value,
+                "kind": i.kind.value,
+                "at": i.at,
+            }
+            for i in inquiries
+        ],
+    )
+    return len(inquiries)
+
+
+def add_public_records_bulk(
+    session: Session, *, records: Sequence[NewPublicRecord], now: datetime
+) -> int:
+    """Add many bankruptcies at once for a job, in the caller's transaction; how many. No
+    audit event is written per record: the job records one event for its whole batch."""
+    ids = SequentialIds("pr")
+    queries.insert_public_records_bulk(
+        session,
+        [
+            {
+                "id": ids.next(),
+                "subject_id": r.subject_id,
+                "kind": "bankruptcy",
+                "chapter": r.chapter,
+                "status": r.status,
+                "filed_on": r.filed_on,
+                "resolved_on": r.resolved_on,
+                "court": r.court,
+                "reference": r.reference,
+                "created_at": now,
+            }
+            for r in records
+        ],
+    )
+    return len(records)

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from service.core.bulk import insert_rows
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
 from service.principals.models import Principal
 
@@ -102,3 +103,11 @@ def claim_idempotency_key(session: Session, record: IdempotencyRecord) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def insert_accounts_bulk(
+    session: Session, accounts: Sequence[dict[str, Any]], versions: Sequence[dict[str, Any]]
+) -> None:
+    """Bulk-insert account rows, then their version rows."""
+    insert_rows(session, Account.__table__, accounts)
+    insert_rows(session, AccountVersion.__table__, versions)

@@ -1,7 +1,8 @@
 """Furnishing use cases: accounts as furnishers report them, and their versions."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from http import HTTPStatus
@@ -31,7 +32,7 @@ from service.core.errors import (
     StaleUpdate,
 )
 from service.core.pagination import decode_typed_cursor, split_page
-from service.core.security import Principal, new_id
+from service.core.security import Principal, SequentialIds, new_id
 from service.file.rules import account_obsolete_on
 from service.furnishing import queries, rules
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
@@ -423,3 +424,65 @@ def _record_read(
         resource_type="account",
         resource_id=account.id,
     )
+
+
+# --- bulk path for jobs ----------------------------------------------------------------------
+
+
+#: Types a version stores as they are (``rules.json_safe`` would return them unchanged).
+_JSON_PLAIN = frozenset({str, int, type(None)})
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """An account a job furnishes: its subject, furnisher, reference and furnished fields
+    (every name of ``rules.FURNISHED_FIELDS``, valued as the columns store them)."""
+
+    subject_id: str
+    furnisher: Principal
+    account_ref: str
+    fields: Mapping[str, Any]
+
+
+def furnish_bulk(session: Session, *, accounts: Sequence[NewAccount], now: datetime) -> int:
+    """Create many new accounts at once for a job, each with its first version (every field
+    changed, by its furnisher), in the caller's transaction; how many.
+
+    The job vouches that each account is new and passes the furnishing rules; no audit event
+    is written per account: the job records one event for its whole batch."""
+    ids = SequentialIds("acc")
+    rows, versions = [], []
+    changed = list(rules.FURNISHED_FIELDS)
+    for new in accounts:
+        aid = ids.next()
+        rows.append(
+            {
+                **new.fields,
+                "id": aid,
+                "subject_id": new.subject_id,
+                "furnisher_id": new.furnisher.id,
+                "account_ref": new.account_ref,
+                "compliance_condition_code": None,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        versions.append(
+            {
+                "account_id": aid,
+                "subject_id": new.subject_id,
+                "version": 1,
+                "fields": {
+                    name: v if type(v) in _JSON_PLAIN else rules.json_safe(v)
+                    for name, v in new.fields.items()
+                },
+                "changed": changed,
+                "actor_id": new.furnisher.id,
+                "actor_role": new.furnisher.role.value,
+                "actor_name": new.furnisher.name,
+                "at": now,
+            }
+        )
+    queries.insert_accounts_bulk(session, rows, versions)
+    return len(rows)

@@ -1,11 +1,13 @@
 """The principals domain's SQL."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.core import clock
+from service.core.bulk import insert_rows
 from service.principals.models import ApiKey, Principal, Subject
 
 _PRINCIPAL_BY_KEY = (
@@ -31,3 +33,11 @@ _SUBJECT_ROW = select(Subject.__table__).where(Subject.id == bindparam("subject_
 def subject_row(session: Session, subject_id: str) -> Any | None:
     """The subject's identity as a plain row (the report's hot path)."""
     return session.connection().execute(_SUBJECT_ROW, {"subject_id": subject_id}).first()
+
+
+def insert_principals_and_subjects(
+    session: Session, principals: Sequence[dict[str, Any]], subjects: Sequence[dict[str, Any]]
+) -> None:
+    """Bulk-insert principal rows, then subject rows (each subject has its principal row)."""
+    insert_rows(session, Principal.__table__, principals)
+    insert_rows(session, Subject.__table__, subjects)

@@ -1,5 +1,6 @@
 """Principals: authenticate a key; create subjects and organisations with a key shown once."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from service.core.errors import Conflict, FieldError, Unauthenticated
 from service.core.security import (
     ADMIN,
     Principal,
+    SequentialIds,
     hash_key,
     key_prefix,
     new_id,
@@ -156,3 +158,68 @@ def identity_of(session: Session, subject_id: str) -> Identity | None:
     """The identity the file is kept under, or None for an unknown subject."""
     found = identity_and_file_revision(session, subject_id)
     return None if found is None else found[0]
+
+
+# --- bulk paths for jobs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubject:
+    """A (fictional) person a job opens a file for."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date
+
+
+def create_organisations_bulk(
+    session: Session, *, organisations: Sequence[tuple[Role, str]], now: datetime
+) -> list[Principal]:
+    """Create many furnishers or lenders (role, name) for a job, in the caller's transaction.
+
+    They get no API key, so nobody can sign in as them; no audit event is written per
+    organisation: the job records one event for its whole batch."""
+    created = [
+        Principal(id=new_id(_ID_PREFIX[role]), role=role, name=name) for role, name in organisations
+    ]
+    rows = [{"id": p.id, "role": p.role.value, "name": p.name, "created_at": now} for p in created]
+    queries.insert_principals_and_subjects(session, rows, [])
+    return created
+
+
+def create_subjects_bulk(
+    session: Session, *, subjects: Sequence[NewSubject], now: datetime
+) -> list[str]:
+    """Open files for many people at once for a job, in the caller's transaction; their ids,
+    in order.
+
+    The people get no API key and no national id; no audit event is written per subject:
+    the job records one event for its whole batch."""
+    ids = SequentialIds(_ID_PREFIX[Role.subject])
+    created: list[str] = []
+    principals: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for person in subjects:
+        sid = ids.next()
+        created.append(sid)
+        principals.append(
+            {
+                "id": sid,
+                "role": Role.subject.value,
+                "name": f"{person.given_name} {person.family_name}",
+                "created_at": now,
+            }
+        )
+        rows.append(
+            {
+                "id": sid,
+                "given_name": person.given_name,
+                "family_name": person.family_name,
+                "date_of_birth": person.date_of_birth,
+                "national_id": None,
+                "addresses": [],
+                "created_at": now,
+            }
+        )
+    queries.insert_principals_and_subjects(session, principals, rows)
+    return created

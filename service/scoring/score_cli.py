@@ -5,9 +5,8 @@ with a progress bar: one receipt per subject, as of the sandbox clock.
 
 ``clearfile score --model MODEL --csv IN --out OUT`` reads a CSV with a column per
 characteristic of the model (by name; other columns are kept as they are), scores every row
-with the vectorised engine, and writes the CSV again with a ``score`` column. An empty cell
-is a missing value; in a numeric column so are ``na``, ``nan``, ``null``, ``n/a`` and
-``none``, while a category keeps any other text (``none`` is a credit mix). ``MODEL`` is a
+with the vectorised engine, and writes the CSV again with a ``score`` column. The CSV is read
+in the dialect of service/scoring/csv_dialect.py, as ``model fit`` reads it. ``MODEL`` is a
 published version or a model JSON file.
 
 Heavy imports happen when a command runs, so that ``clearfile --help`` answers at once.
@@ -24,13 +23,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from service.scoring import csv_dialect
+
 if TYPE_CHECKING:
     from service.scoring.engine import Engine
     from service.scoring.scorecard import Scorecard
 
 #: Rows scored at a time when scoring a CSV.
 CSV_BLOCK_ROWS = 100_000
-MISSING_CELLS = frozenset({"", "na", "nan", "null", "n/a", "none"})
 SCORE_COLUMN = "score"
 #: The exit code of a usage error.
 USAGE = 2
@@ -141,41 +141,33 @@ def _blocks(reader: Iterator[list[str]], size: int) -> Iterator[list[list[str]]]
 
 
 def _numbers(name: str, cells: Sequence[str], first_row: int) -> Any:
-    import numpy as np
-
     try:
-        return np.array(cells, dtype=np.float64)
-    except ValueError:
-        pass
-    values = np.empty(len(cells), dtype=np.float64)
-    for i, cell in enumerate(cells):
-        text = cell.strip()
-        if text.lower() in MISSING_CELLS:
-            values[i] = np.nan
-            continue
-        try:
-            values[i] = float(text)
-        except ValueError as exc:
-            where = f"row {first_row + i}, column {name!r}"
-            raise _fail(f"{where}: {cell!r} is not a number") from exc
-    return values
+        return csv_dialect.numbers(cells)
+    except csv_dialect.NotANumber as exc:
+        where = f"row {first_row + exc.index}, column {name!r}"
+        raise _fail(f"{where}: {exc.cell!r} is not a number") from exc
 
 
-def _categories(cells: Sequence[str]) -> list[str | None]:
-    return [c.strip() or None for c in cells]
-
-
-def _score_block(
-    engine: Engine, header: Sequence[str], block: list[list[str]], first_row: int
-) -> list[int]:
+def read_columns(
+    scorecard: Scorecard, header: Sequence[str], block: list[list[str]], first_row: int
+) -> dict[str, Any]:
+    """The model's characteristics in a block of CSV rows, by name: a float array (NaN when
+    missing) for a numeric one, a list of values (None when missing) for a categorical one."""
     columns: dict[str, Any] = {}
-    for c in engine.model.characteristics:
+    for c in scorecard.characteristics:
         j = header.index(c.name)
         cells = [row[j] if j < len(row) else "" for row in block]
         if c.kind == "numeric":
             columns[c.name] = _numbers(c.name, cells, first_row)
         else:
-            columns[c.name] = _categories(cells)
+            columns[c.name] = csv_dialect.categories(cells)
+    return columns
+
+
+def _score_block(
+    engine: Engine, header: Sequence[str], block: list[list[str]], first_row: int
+) -> list[int]:
+    columns = read_columns(engine.model, header, block, first_row)
     scores: list[int] = engine.score(engine.encode_columns(columns)).tolist()
     return scores
 
@@ -190,18 +182,19 @@ def score_csv(scorecard: Scorecard, source: Path, target: Path) -> tuple[int, fl
     rows = 0
     try:
         with (
-            source.open(newline="", encoding="utf-8") as src,
+            csv_dialect.open_text(source) as src,
             target.open("w", newline="", encoding="utf-8") as dst,
         ):
-            reader = csv.reader(src)
-            header = next(reader, None)
-            if header is None:
+            reader = csv_dialect.rows(src)
+            first = next(reader, None)
+            if first is None:
                 raise _fail(f"{source} is empty")
+            header = csv_dialect.header(first)
             missing = [name for name in scorecard.names if name not in header]
             if missing:
                 raise _fail(f"{source} has no column for: {', '.join(missing)}")
             keep = [i for i, name in enumerate(header) if name != SCORE_COLUMN]
-            writer = csv.writer(dst)
+            writer = csv.writer(dst, delimiter=csv_dialect.DELIMITER)
             writer.writerow([header[i] for i in keep] + [SCORE_COLUMN])
             for block in _blocks(reader, CSV_BLOCK_ROWS):
                 scores = _score_block(engine, header, block, first_row=rows + 2)

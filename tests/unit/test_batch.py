@@ -21,8 +21,9 @@ from service.core.security import new_id
 from service.file import service as file_service
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
+from service.jobs.load_population import load_population
+from service.modelling import population as pop
 from service.principals.models import Principal, Subject
-from service.scoring import population as pop
 from service.scoring import queries
 from service.scoring.batch import (
     BATCH_PURPOSE,
@@ -108,7 +109,7 @@ def population(session: Session) -> Population:
     collection, a deleted account, an inquiry shown no more, an obsolete bankruptcy, and a
     subject with no file at all."""
     people = pop.generate(120, seed=7, today=NOW.date())
-    loaded = pop.load_population(session, people, NOW)
+    loaded = load_population(session, people, NOW)
     ids = list(session.scalars(select(Subject.id).order_by(Subject.id)))
     assert len(ids) == loaded.subjects
     first, second = ids[0], ids[1]

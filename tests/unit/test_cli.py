@@ -1,5 +1,7 @@
 """The ``clearfile`` command line, through Typer's test runner (no server is started)."""
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +201,15 @@ def test_serve_can_turn_the_access_log_off(
     result = runner.invoke(cli.app, ["serve", "--no-access-log"], env=env)
     assert result.exit_code == 0, result.output
     assert served[0]["access_log"] is False
+
+
+def test_importing_the_command_line_loads_no_heavy_module() -> None:
+    """``clearfile --help`` answers without numpy, the ORM or the web framework: the command
+    modules import those when a command runs."""
+    heavy = ["numpy", "sqlalchemy", "fastapi", "service.core.db", "service.app"]
+    code = f"import sys, service.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(  # noqa: S603 (this interpreter, fixed code)
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""

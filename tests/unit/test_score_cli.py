@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
 from service import cli
-from service.scoring import population as pop
+from service.modelling import population as pop
 from service.scoring.engine import engine_for, score_rows_naive
 from service.scoring.models import ScoreReceipt
 from service.scoring.scorecard import CURRENT_VERSION, get_model

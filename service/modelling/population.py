@@ -1,4 +1,4 @@
-"""A seeded synthetic population whose defaults come from a known process (issue 3, item 3).
+"""A seeded synthetic population whose defaults come from a known process.
 
 Every person has one latent risk ``z ~ N(0, 1)`` (higher is riskier). The latent risk drives
 both the credit file and the outcome:
@@ -18,50 +18,36 @@ a delinquency always has its date of first delinquency, status 13 has a zero bal
 closing date, revolving accounts carry a limit and the others their original amount. Nothing
 generated is old enough to be obsolete at ``today``.
 
-Everyone generated is fictional: "Pop Person 000123", no national id. The generator is
-vectorised with numpy (100,000 people in a few seconds); ``load_population`` writes them to
-the database with Core bulk inserts in chunks.
+Everyone generated is fictional, with no national id. The generator is vectorised with
+numpy; ``service.jobs.load_population`` writes a population to the database.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
-from schemas.common import Role
-from service.audit import service as audit
-from service.core.security import ADMIN, new_id
-from service.file.models import Inquiry, PublicRecord
-from service.file.rules import add_months
-from service.furnishing.models import Account, AccountVersion
-from service.furnishing.rules import FURNISHED_FIELDS
-from service.principals.models import Principal, Subject
+from service.modelling.defaults import REFERENCE_DAY as REFERENCE_DAY
 from service.scoring.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 
 # --- the known default process -------------------------------------------------------------
 
-#: logit P(bad) = DEFAULT_INTERCEPT + DEFAULT_RISK_WEIGHT * z, z ~ N(0, 1). With these
-#: figures the population bad rate is about 7.7 % and the AUC of the true probability (the
-#: ceiling for any model of this population) about 0.85.
+#: logit P(bad) = DEFAULT_INTERCEPT + DEFAULT_RISK_WEIGHT * z, z ~ N(0, 1). The bad rate and
+#: the AUC of the true probability they give are in docs/model-card.md.
 DEFAULT_INTERCEPT = -3.4
 DEFAULT_RISK_WEIGHT = 1.6
 #: What "bad" stands for in this population (the shipped model's target).
 TARGET_DEFINITION = "90+ days past due or worse within 24 months"
 #: The column of the outcome in the population CSV (1 = bad, 0 = good).
 TARGET_COLUMN = "bad"
-#: The day the shipped population is generated as of, when no other day is given.
-REFERENCE_DAY = date(2026, 11, 26)
 
 # --- how the latent risk shapes the file (each figure is a generator setting, not a law) ----
 
@@ -108,17 +94,6 @@ REVOLVING_CLOSED_SHARE = 0.10
 
 HISTORY_MONTHS = 24
 _CODE = {c: ord(c) for c in "0123456BEGL"}
-
-#: The fictional furnishers and lenders a loaded population is reported by.
-POPULATION_FURNISHERS = {
-    "revolving": "Pop Example Card Bank",
-    "installment": "Pop Example Auto Finance",
-    "mortgage": "Pop Example Home Loans",
-    "open": "Pop Example Charge Card Co",
-    "collection": "Pop Example Collections Agency",
-}
-POPULATION_LENDERS = ("Pop Example Lender North", "Pop Example Lender South")
-POPULATION_COURT = "Fictional District Bankruptcy Court (sandbox)"
 
 
 def true_bad_probability(risk: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -611,216 +586,3 @@ def write_truth_csv(population: Population, path: Path) -> None:
         writer.writerow(["risk", "p_bad"])
         for r, p in zip(population.risk.tolist(), population.p_bad.tolist(), strict=True):
             writer.writerow([round(r, 6), round(p, 8)])
-
-
-# --- loading into the database -------------------------------------------------------------
-
-#: Rows per INSERT batch.
-LOAD_CHUNK = 5_000
-#: A first version changes every furnished field (as the furnishing service records it).
-FIRST_VERSION_CHANGED = list(FURNISHED_FIELDS)
-
-
-class _SequentialIds:
-    """Ids shaped like ``new_id`` (prefix and 20 hex digits): a random 8-digit batch part
-    and a 12-digit counter, so that a bulk load appends to the primary-key and foreign-key
-    indexes in order instead of scattering (several times faster on SQLite). Unique across
-    loads by the batch part; no more guessable than it matters, since every read is checked
-    against its owner."""
-
-    def __init__(self, prefix: str) -> None:
-        self.stem = f"{prefix}_{secrets.token_hex(4)}"
-        self.count = 0
-
-    def next(self) -> str:
-        self.count += 1
-        return f"{self.stem}{self.count:012x}"
-
-
-#: Months from filing to the end of a bankruptcy case, by chapter and outcome (typical
-#: durations: a Chapter 7 discharge after about 4 months, a Chapter 13 plan of 5 years).
-CASE_MONTHS = {
-    (7, "discharged"): 4,
-    (13, "discharged"): 60,
-    (7, "dismissed"): 6,
-    (13, "dismissed"): 6,
-}
-
-
-def _resolved_on(record: PublicRecordInput, today: date) -> date | None:
-    months = CASE_MONTHS.get((record.chapter, record.status))
-    if months is None:
-        return None
-    return min(add_months(record.filed_on, months), today)
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-@dataclass(frozen=True)
-class Loaded:
-    subjects: int
-    accounts: int
-    inquiries: int
-    public_records: int
-    furnishers: dict[str, str]
-
-
-def _chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
-    for i in range(0, len(rows), size):
-        yield rows[i : i + size]
-
-
-def _bulk(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows, LOAD_CHUNK):
-        session.execute(insert(table), list(chunk))
-
-
-def _at(day: date, now: datetime) -> datetime:
-    return min(datetime.combine(day, time(12, 0), tzinfo=UTC), now)
-
-
-def load_population(session: Session, people: Population, now: datetime) -> Loaded:
-    """Insert the population's subjects, principals, furnishers, lenders, accounts (one
-    version each), inquiries and bankruptcies with Core bulk inserts, in the caller's
-    transaction, and record one ``population.loaded`` event on the system audit chain.
-
-    The people get no API key (nobody can sign in as them); their names are obviously
-    fictional ("Pop Person 000123") and they have no national id.
-    """
-    orgs: list[dict[str, Any]] = []
-    furnishers: dict[str, str] = {}
-    for kind, name in POPULATION_FURNISHERS.items():
-        furnishers[kind] = new_id("fur")
-        orgs.append({"id": furnishers[kind], "role": Role.furnisher.value, "name": name})
-    lenders = [new_id("len") for _ in POPULATION_LENDERS]
-    for lid, name in zip(lenders, POPULATION_LENDERS, strict=True):
-        orgs.append({"id": lid, "role": Role.lender.value, "name": name})
-    for org in orgs:
-        org["created_at"] = now
-    _bulk(session, Principal.__table__, orgs)
-
-    width = max(6, len(str(len(people) - 1)))
-    subject_ids, account_ids = _SequentialIds("sub"), _SequentialIds("acc")
-    inquiry_ids, record_ids = _SequentialIds("inq"), _SequentialIds("pr")
-    ids = [subject_ids.next() for _ in range(len(people))]
-    principals, subjects = [], []
-    for i, (sid, dob) in enumerate(zip(ids, people.date_of_birth, strict=True)):
-        family = f"Person {i:0{width}d}"
-        principals.append(
-            {"id": sid, "role": Role.subject.value, "name": f"Pop {family}", "created_at": now}
-        )
-        subjects.append(
-            {
-                "id": sid,
-                "given_name": "Pop",
-                "family_name": family,
-                "date_of_birth": dob,
-                "national_id": None,
-                "addresses": [],
-                "created_at": now,
-            }
-        )
-    _bulk(session, Principal.__table__, principals)
-    _bulk(session, Subject.__table__, subjects)
-    del principals, subjects
-
-    accounts, versions, inquiries, records = [], [], [], []
-    for i, (sid, file) in enumerate(zip(ids, people.files, strict=True)):
-        for k, acc in enumerate(file.accounts):
-            furnisher_id = furnishers[acc.account_type]
-            aid = account_ids.next()
-            fields = {
-                "account_type": acc.account_type,
-                "opened_on": acc.opened_on,
-                "credit_limit_cents": acc.credit_limit_cents,
-                "original_amount_cents": acc.original_amount_cents,
-                "balance_cents": acc.balance_cents,
-                "past_due_cents": acc.past_due_cents,
-                "status": acc.status,
-                "payment_history": acc.payment_history,
-                "date_of_first_delinquency": acc.date_of_first_delinquency,
-                "closed_on": acc.closed_on,
-                "as_of": acc.as_of,
-            }
-            snapshot = {
-                **fields,
-                "opened_on": acc.opened_on.isoformat(),
-                "date_of_first_delinquency": _iso(acc.date_of_first_delinquency),
-                "closed_on": _iso(acc.closed_on),
-                "as_of": acc.as_of.isoformat(),
-            }
-            accounts.append(
-                {
-                    **fields,
-                    "id": aid,
-                    "subject_id": sid,
-                    "furnisher_id": furnisher_id,
-                    "account_ref": f"POP-{i:0{width}d}-{k}",
-                    "compliance_condition_code": None,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            versions.append(
-                {
-                    "account_id": aid,
-                    "subject_id": sid,
-                    "version": 1,
-                    "fields": snapshot,
-                    "changed": FIRST_VERSION_CHANGED,
-                    "actor_id": furnisher_id,
-                    "actor_role": Role.furnisher.value,
-                    "actor_name": POPULATION_FURNISHERS[acc.account_type],
-                    "at": now,
-                }
-            )
-        for j, inq in enumerate(file.inquiries):
-            hard = inq.kind == "hard"
-            inquiries.append(
-                {
-                    "id": inquiry_ids.next(),
-                    "subject_id": sid,
-                    "lender_id": lenders[(i + j) % len(lenders)],
-                    "purpose": "credit_application" if hard else "prequalification",
-                    "kind": inq.kind,
-                    "at": _at(inq.at, now),
-                }
-            )
-        for j, rec in enumerate(file.public_records):
-            records.append(
-                {
-                    "id": record_ids.next(),
-                    "subject_id": sid,
-                    "kind": "bankruptcy",
-                    "chapter": rec.chapter,
-                    "status": rec.status,
-                    "filed_on": rec.filed_on,
-                    "resolved_on": _resolved_on(rec, people.today),
-                    "court": POPULATION_COURT,
-                    "reference": f"POP-BK-{i:0{width}d}-{j}",
-                    "created_at": now,
-                }
-            )
-    _bulk(session, Account.__table__, accounts)
-    _bulk(session, AccountVersion.__table__, versions)
-    _bulk(session, Inquiry.__table__, inquiries)
-    _bulk(session, PublicRecord.__table__, records)
-    audit.record(
-        session,
-        actor=ADMIN,
-        action="population.loaded",
-        now=now,
-        resource_type="population",
-        resource_id=f"seed={people.seed};n={len(people)};as_of={people.today.isoformat()}",
-    )
-    session.flush()
-    return Loaded(
-        subjects=len(ids),
-        accounts=len(accounts),
-        inquiries=len(inquiries),
-        public_records=len(records),
-        furnishers={POPULATION_FURNISHERS[k]: v for k, v in furnishers.items()},
-    )

@@ -1,6 +1,8 @@
 """``clearfile model fit`` and ``clearfile population``: the commands that earn the points.
 
 ``model_app`` (a Typer sub-app) and ``population_command`` are registered by service/cli.py.
+The commands import numpy and the database layer when they run, so that ``clearfile --help``
+loads neither.
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ import shlex
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from service.scoring import fit as fitting
-from service.scoring import population as pop
+from service.modelling import defaults
+
+if TYPE_CHECKING:
+    from service.modelling.fit import FitOptions
+    from service.modelling.population import Population
 
 model_app = typer.Typer(help="Fit and inspect scoring models.", no_args_is_help=True)
 
@@ -27,7 +32,9 @@ def fit_command(
     bad: Annotated[
         str | None, typer.Option("--bad", help="The bad label, when the target has two labels")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the held-out split")] = 7,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the held-out split")
+    ] = defaults.SPLIT_SEED,
     report_dir: Annotated[
         Path | None, typer.Option("--report-dir", help="Write the validation report here")
     ] = None,
@@ -46,22 +53,25 @@ def fit_command(
     ignore: Annotated[
         list[str] | None, typer.Option("--ignore", help="A column that is not a characteristic")
     ] = None,
-    test_share: Annotated[float, typer.Option("--test-share")] = fitting.TEST_SHARE,
-    min_bin_share: Annotated[float, typer.Option("--min-bin-share")] = fitting.MIN_BIN_SHARE,
-    min_iv: Annotated[float, typer.Option("--min-iv")] = fitting.MIN_INFORMATION_VALUE,
+    test_share: Annotated[float, typer.Option("--test-share")] = defaults.TEST_SHARE,
+    min_bin_share: Annotated[float, typer.Option("--min-bin-share")] = defaults.MIN_BIN_SHARE,
+    min_iv: Annotated[float, typer.Option("--min-iv")] = defaults.MIN_INFORMATION_VALUE,
     base_score: Annotated[
         float, typer.Option("--base-score", help="Score at the base odds")
-    ] = fitting.BASE_SCORE,
+    ] = defaults.BASE_SCORE,
     base_odds: Annotated[
         float, typer.Option("--base-odds", help="Odds (good:bad) of the base score")
-    ] = fitting.BASE_ODDS,
-    pdo: Annotated[float, typer.Option("--pdo", help="Points to double the odds")] = fitting.PDO,
+    ] = defaults.BASE_ODDS,
+    pdo: Annotated[float, typer.Option("--pdo", help="Points to double the odds")] = defaults.PDO,
 ) -> None:
     """Fit a points scorecard from a CSV: WoE binning, logistic regression, PDO scaling,
     validation on a held-out split."""
+    from service.modelling import dataset, report
+    from service.modelling import fit as fitting
+
     try:
-        dataset = fitting.read_csv(data, target=target, bad=bad, ignore=ignore or ())
-        truth_values = fitting.read_truth(truth, dataset.rows) if truth else None
+        rows = dataset.read_csv(data, target=target, bad=bad, ignore=ignore or ())
+        truth_values = dataset.read_truth(truth, rows.rows) if truth else None
         options = fitting.FitOptions(
             seed=seed,
             test_share=test_share,
@@ -75,8 +85,8 @@ def fit_command(
             description=description,
             target_description=target_description,
         )
-        result = fitting.fit(dataset, options, truth=truth_values)
-    except fitting.FitError as exc:
+        result = fitting.fit(rows, options, truth=truth_values)
+    except dataset.FitError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     result.model["fit"]["command"] = _fit_command_line(
@@ -89,7 +99,7 @@ def fit_command(
         truth=truth,
         ignore=ignore or [],
     )
-    fitting.write_model(result, out)
+    report.write_model(result, out)
     metrics = result.model["fit"]["metrics"]
     typer.echo(
         f"{out}: {len(result.model['characteristics'])} characteristics, "
@@ -99,7 +109,7 @@ def fit_command(
     for dropped, why in result.model["fit"]["dropped"].items():
         typer.echo(f"  left out {dropped}: {why}")
     if report_dir is not None:
-        for path in fitting.write_report(result, report_dir):
+        for path in report.write_report(result, report_dir):
             typer.echo(f"  wrote {path}")
 
 
@@ -110,28 +120,30 @@ def _fit_command_line(
     out: Path,
     bad: str | None,
     seed: int,
-    options: fitting.FitOptions,
+    options: FitOptions,
     truth: Path | None,
     ignore: list[str],
 ) -> str:
     """The command that reproduces this model (file paths by name only)."""
+    from service.modelling.fit import FitOptions
+
     args = ["clearfile", "model", "fit", "--data", data.name, "--target", target]
     if bad is not None:
         args += ["--bad", bad]
     args += ["--out", out.name, "--seed", str(seed)]
-    defaults = fitting.FitOptions()
+    standard = FitOptions()
     if options.version != out.stem:
         args += ["--version", options.version]
     for flag, value, default in (
-        ("--name", options.name, defaults.name),
-        ("--description", options.description, defaults.description),
-        ("--target-description", options.target_description, defaults.target_description),
-        ("--test-share", options.test_share, defaults.test_share),
-        ("--min-bin-share", options.min_bin_share, defaults.min_bin_share),
-        ("--min-iv", options.min_information_value, defaults.min_information_value),
-        ("--base-score", options.base_score, defaults.base_score),
-        ("--base-odds", options.base_odds, defaults.base_odds),
-        ("--pdo", options.pdo, defaults.pdo),
+        ("--name", options.name, standard.name),
+        ("--description", options.description, standard.description),
+        ("--target-description", options.target_description, standard.target_description),
+        ("--test-share", options.test_share, standard.test_share),
+        ("--min-bin-share", options.min_bin_share, standard.min_bin_share),
+        ("--min-iv", options.min_information_value, standard.min_information_value),
+        ("--base-score", options.base_score, standard.base_score),
+        ("--base-odds", options.base_odds, standard.base_odds),
+        ("--pdo", options.pdo, standard.pdo),
     ):
         if value != default:
             args += [flag, str(value)]
@@ -156,7 +168,7 @@ def population_command(
         typer.Option(
             "--today",
             help="The day the files are as of (default: the sandbox clock's day with --load, "
-            f"else {pop.REFERENCE_DAY.isoformat()})",
+            f"else {defaults.REFERENCE_DAY.isoformat()})",
         ),
     ] = None,
     truth_out: Annotated[
@@ -172,12 +184,14 @@ def population_command(
     if load:
         _generate_and_load(n=n, seed=seed, day=day, out=out, truth_out=truth_out)
         return
-    _generate(n=n, seed=seed, day=day or pop.REFERENCE_DAY, out=out, truth_out=truth_out)
+    _generate(n=n, seed=seed, day=day or defaults.REFERENCE_DAY, out=out, truth_out=truth_out)
 
 
 def _generate(
     *, n: int, seed: int, day: date, out: Path | None, truth_out: Path | None
-) -> pop.Population:
+) -> Population:
+    from service.modelling import population as pop
+
     started = time.perf_counter()
     people = pop.generate(n, seed=seed, today=day)
     typer.echo(
@@ -200,6 +214,7 @@ def _generate_and_load(
     from service.core.config import get_settings
     from service.core.db import make_engine, make_sessionmaker
     from service.core.migrate import upgrade
+    from service.jobs.load_population import load_population
 
     url = get_settings().database_url
     upgrade(url)
@@ -213,7 +228,7 @@ def _generate_and_load(
                 raise typer.Exit(2)
             people = _generate(n=n, seed=seed, day=day or now.date(), out=out, truth_out=truth_out)
             started = time.perf_counter()
-            loaded = pop.load_population(session, people, now)
+            loaded = load_population(session, people, now)
         typer.echo(
             f"loaded {loaded.subjects} subjects, {loaded.accounts} accounts, "
             f"{loaded.inquiries} inquiries, {loaded.public_records} bankruptcies in "

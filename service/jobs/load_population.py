@@ -1,0 +1,167 @@
+"""Load a generated population into the database: every write goes through the owning
+domain's bulk path (principals, furnishing, file), in the caller's transaction, and one
+``population.loaded`` event on the system audit chain records the whole load.
+
+The people get no API key (nobody can sign in as them); their names are obviously fictional
+("Pop Person 000123") and they have no national id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from schemas.common import Role
+from schemas.file import InquiryKind, Purpose
+from service.audit import service as audit
+from service.core.security import ADMIN
+from service.file import service as file_service
+from service.file.rules import add_months
+from service.furnishing import service as furnishing
+from service.principals import service as principals
+
+if TYPE_CHECKING:
+    from service.modelling.population import Population
+    from service.scoring.inputs import PublicRecordInput
+
+#: The fictional furnishers and lenders a loaded population is reported by.
+POPULATION_FURNISHERS = {
+    "revolving": "Pop Example Card Bank",
+    "installment": "Pop Example Auto Finance",
+    "mortgage": "Pop Example Home Loans",
+    "open": "Pop Example Charge Card Co",
+    "collection": "Pop Example Collections Agency",
+}
+POPULATION_LENDERS = ("Pop Example Lender North", "Pop Example Lender South")
+POPULATION_COURT = "Fictional District Bankruptcy Court (sandbox)"
+
+#: Months from filing to the end of a bankruptcy case, by chapter and outcome (typical
+#: durations: a Chapter 7 discharge after about 4 months, a Chapter 13 plan of 5 years).
+CASE_MONTHS = {
+    (7, "discharged"): 4,
+    (13, "discharged"): 60,
+    (7, "dismissed"): 6,
+    (13, "dismissed"): 6,
+}
+
+#: The furnished fields of an account, as generated.
+_FIELDS = (
+    "account_type",
+    "opened_on",
+    "credit_limit_cents",
+    "original_amount_cents",
+    "balance_cents",
+    "past_due_cents",
+    "status",
+    "payment_history",
+    "date_of_first_delinquency",
+    "closed_on",
+    "as_of",
+)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    subjects: int
+    accounts: int
+    inquiries: int
+    public_records: int
+    furnishers: dict[str, str]
+
+
+def _resolved_on(record: PublicRecordInput, today: date) -> date | None:
+    months = CASE_MONTHS.get((record.chapter, record.status))
+    if months is None:
+        return None
+    return min(add_months(record.filed_on, months), today)
+
+
+def _at(day: date, now: datetime) -> datetime:
+    """Noon UTC of an inquiry's day, never after ``now``."""
+    return min(datetime.combine(day, time(12, 0), tzinfo=UTC), now)
+
+
+def load_population(session: Session, people: Population, now: datetime) -> Loaded:
+    """Insert the population's furnishers, lenders, subjects, accounts (one version each),
+    inquiries and bankruptcies through their domains' bulk paths, and record one
+    ``population.loaded`` event on the system audit chain; the caller commits."""
+    kinds = list(POPULATION_FURNISHERS)
+    organisations = principals.create_organisations_bulk(
+        session,
+        organisations=[(Role.furnisher, POPULATION_FURNISHERS[k]) for k in kinds]
+        + [(Role.lender, name) for name in POPULATION_LENDERS],
+        now=now,
+    )
+    furnishers = dict(zip(kinds, organisations[: len(kinds)], strict=True))
+    lenders = [p.id for p in organisations[len(kinds) :]]
+
+    width = max(6, len(str(len(people) - 1)))
+    ids = principals.create_subjects_bulk(
+        session,
+        subjects=[
+            principals.NewSubject("Pop", f"Person {i:0{width}d}", dob)
+            for i, dob in enumerate(people.date_of_birth)
+        ],
+        now=now,
+    )
+
+    accounts: list[furnishing.NewAccount] = []
+    inquiries: list[file_service.NewInquiry] = []
+    records: list[file_service.NewPublicRecord] = []
+    hard, soft = InquiryKind("hard"), InquiryKind("soft")
+    application, prequalification = Purpose("credit_application"), Purpose("prequalification")
+    for i, (sid, file) in enumerate(zip(ids, people.files, strict=True)):
+        for k, acc in enumerate(file.accounts):
+            accounts.append(
+                furnishing.NewAccount(
+                    subject_id=sid,
+                    furnisher=furnishers[acc.account_type],
+                    account_ref=f"POP-{i:0{width}d}-{k}",
+                    fields={name: getattr(acc, name) for name in _FIELDS},
+                )
+            )
+        for j, inq in enumerate(file.inquiries):
+            is_hard = inq.kind == "hard"
+            inquiries.append(
+                file_service.NewInquiry(
+                    subject_id=sid,
+                    lender_id=lenders[(i + j) % len(lenders)],
+                    purpose=application if is_hard else prequalification,
+                    kind=hard if is_hard else soft,
+                    at=_at(inq.at, now),
+                )
+            )
+        for j, rec in enumerate(file.public_records):
+            records.append(
+                file_service.NewPublicRecord(
+                    subject_id=sid,
+                    chapter=rec.chapter,
+                    status=rec.status,
+                    filed_on=rec.filed_on,
+                    resolved_on=_resolved_on(rec, people.today),
+                    court=POPULATION_COURT,
+                    reference=f"POP-BK-{i:0{width}d}-{j}",
+                )
+            )
+    furnishing.furnish_bulk(session, accounts=accounts, now=now)
+    file_service.add_inquiries_bulk(session, inquiries=inquiries)
+    file_service.add_public_records_bulk(session, records=records, now=now)
+    audit.record(
+        session,
+        actor=ADMIN,
+        action="population.loaded",
+        now=now,
+        resource_type="population",
+        resource_id=f"seed={people.seed};n={len(people)};as_of={people.today.isoformat()}",
+    )
+    session.flush()
+    return Loaded(
+        subjects=len(ids),
+        accounts=len(accounts),
+        inquiries=len(inquiries),
+        public_records=len(records),
+        furnishers={p.name: p.id for p in furnishers.values()},
+    )

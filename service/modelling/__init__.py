@@ -1,0 +1,1 @@
+"""Offline modelling: the synthetic population and the fit of a points scorecard."""
