@@ -144,7 +144,14 @@ def _declared_params(route: APIRoute) -> frozenset[str]:
 
 async def reject_unknown_query(request: Request) -> None:
     """No field outside the schema is accepted: that holds for query parameters too; and
-    no text carries NUL characters."""
+    no text, a path's ids included, carries NUL characters (PostgreSQL cannot compare
+    with them)."""
+    path_nul = sorted(k for k, v in request.path_params.items() if "\x00" in str(v))
+    if path_nul:
+        raise InvalidInput(
+            detail="Path parameters may not contain NUL characters.",
+            errors=[FieldError(f"path.{k}", "contains a NUL character") for k in path_nul],
+        )
     if not request.query_params:
         return
     route = request.scope.get("route")
