@@ -1,0 +1,86 @@
+"""Security headers on every answer, errors included; no server banner; the docs pages
+get a policy of their own that still lets them load."""
+
+import base64
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import ADMIN_HEADERS, Actor
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def assert_guarded(resp: Any) -> None:
+    assert resp.headers["cache-control"] == "no-store"
+    assert resp.headers["x-content-type-options"] == "nosniff"
+    assert resp.headers["referrer-policy"] == "no-referrer"
+    assert "server" not in resp.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("GET", "/healthz", {}, 200),
+        ("GET", "/openapi.json", {}, 200),
+        ("GET", "/v1/models", {}, 200),
+        ("GET", "/v1/sandbox/clock", {"headers": ADMIN_HEADERS}, 200),
+        ("GET", "/v1/me/report", {}, 401),
+        ("GET", "/v1/me/report", {"headers": {"Authorization": "Bearer wrong"}}, 401),
+        ("GET", "/v1/no/such/route", {}, 404),
+        ("POST", "/v1/sandbox/clock", {"headers": ADMIN_HEADERS, "json": {}}, 422),
+        (
+            "POST",
+            "/v1/sandbox/subjects",
+            {"headers": ADMIN_HEADERS, "content": b"{" + b" " * (1024 * 1024 + 1) + b"}"},
+            413,
+        ),
+        ("DELETE", "/healthz", {}, 405),
+    ],
+    ids=["health", "schema", "models", "admin", "401", "401-bad-key", "404", "422", "413", "405"],
+)
+def test_api_answers_carry_the_security_headers(
+    client: TestClient, method: str, path: str, kwargs: dict[str, Any], status: int
+) -> None:
+    resp = client.request(method, path, **kwargs)
+
+    assert resp.status_code == status, resp.text
+    assert_guarded(resp)
+    assert resp.headers["content-security-policy"] == API_CSP
+
+
+def test_a_subjects_report_is_never_stored(
+    client: TestClient, make_subject: Callable[..., Actor]
+) -> None:
+    subject = make_subject()
+    resp = client.get("/v1/me/report", headers=subject.headers)
+    assert resp.status_code == 200
+    assert_guarded(resp)
+    issued = client.post("/v1/sandbox/lenders", json={"name": "L"}, headers=ADMIN_HEADERS)
+    assert issued.status_code == 201
+    assert "api_key" in issued.json()
+    assert_guarded(issued)
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_docs_pages_have_their_own_policy_that_runs_only_their_scripts(
+    client: TestClient, path: str
+) -> None:
+    resp = client.get(path)
+    assert resp.status_code == 200
+    assert_guarded(resp)
+    policy = dict(
+        (d.split(" ", 1) + [""])[:2] for d in resp.headers["content-security-policy"].split("; ")
+    )
+    assert policy["default-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert "'unsafe-inline'" not in policy["script-src"]
+    assert "cdn.jsdelivr.net" in policy["script-src"]
+    assert policy["connect-src"] == "'self'"  # the page fetches /openapi.json
+    for script in re.findall(rb"<script>(.*?)</script>", resp.content, re.DOTALL):
+        digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
+        assert f"'sha256-{digest}'" in policy["script-src"]
