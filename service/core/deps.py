@@ -1,8 +1,10 @@
 """FastAPI dependencies: the request's session and unit of work, its clock reading, and its
 caller."""
 
+import asyncio
 import functools
 import inspect
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,13 +31,36 @@ def _factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+_SERIAL_LOCKS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _serial_lock() -> asyncio.Lock:
+    """The running event loop's turn at the serial database (``_is_serial``)."""
+    loop = asyncio.get_running_loop()
+    lock = _SERIAL_LOCKS.get(loop)
+    if lock is None:
+        lock = _SERIAL_LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. It connects on first use, inside the route's worker thread,
     and the route's unit of work commits it there (see ``UnitOfWorkRoute``): a connection
-    is never held across a hop between the event loop and a worker thread."""
+    is never held across a hop between the event loop and a worker thread.
+
+    On SQLite the process has one connection, so a request takes its turn at it here,
+    awaiting without blocking the event loop while a route in a worker thread
+    (``in_worker_thread``) holds it; otherwise waiting for the connection would stall
+    every request, those that need no database included."""
     session = _factory(request)()
     try:
-        yield session
+        if _is_serial(session.get_bind()):
+            async with _serial_lock():
+                yield session
+        else:
+            yield session
     finally:
         session.close()
 
@@ -173,6 +198,16 @@ async def reject_unknown_query(request: Request) -> None:
         )
 
 
+_IN_WORKER_THREAD = "_clearfile_in_worker_thread"
+
+
+def in_worker_thread(endpoint: Callable[..., T]) -> Callable[..., T]:
+    """Mark a route whose work may take long (it grows with the data): it runs in a worker
+    thread on every database, SQLite included, so the event loop goes on serving others."""
+    setattr(endpoint, _IN_WORKER_THREAD, True)
+    return endpoint
+
+
 def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """Run a sync endpoint as one unit of work: whatever it wrote is committed (or rolled
     back on any error) before it returns, in the same thread as its work. So a database
@@ -192,10 +227,12 @@ def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]
             session.commit()
         return result
 
+    off_loop = getattr(endpoint, _IN_WORKER_THREAD, False)
+
     @functools.wraps(endpoint)
     async def run(*args: Any, **kwargs: Any) -> Any:
         session = next((v for v in kwargs.values() if isinstance(v, Session)), None)
-        if session is None:
+        if session is None or off_loop:
             return await run_in_threadpool(work, *args, **kwargs)
         return await run_db_work(session.get_bind(), work, *args, **kwargs)
 
