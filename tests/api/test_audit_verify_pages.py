@@ -111,6 +111,27 @@ def test_a_deleted_tail_is_found_when_its_chain_ends_a_page(
     assert subjects[2].id in last["reason"]
 
 
+@pytest.mark.parametrize("limit", [1, 2, 5, 10_000])
+def test_a_deleted_tail_of_the_last_chain_is_found_on_the_last_page(
+    client: TestClient, session: Session, log: tuple[Actor, list[Actor]], limit: int
+) -> None:
+    auditor, _ = log
+    last_chain = session.scalars(
+        select(AuditEvent.chain).order_by(AuditEvent.chain.desc()).limit(1)
+    ).one()
+    newest = session.scalars(
+        select(AuditEvent).where(AuditEvent.chain == last_chain).order_by(AuditEvent.seq.desc())
+    ).first()
+    assert newest is not None
+    session.execute(delete(AuditEvent).where(AuditEvent.id == newest.id))
+    session.flush()
+
+    last = walk(client, auditor, limit)[-1]
+
+    assert last["valid"] is False
+    assert last_chain in last["reason"]
+
+
 @pytest.mark.parametrize("limit", [1, 2, 5])
 def test_a_chain_that_lost_every_event_is_found(
     client: TestClient, session: Session, log: tuple[Actor, list[Actor]], limit: int

@@ -207,13 +207,22 @@ def test_the_clock_may_be_set_to_the_last_moment_of_its_range(
     assert client.get("/v1/sandbox/clock", headers=ADMIN_HEADERS).status_code == 200
 
 
+#: Offsets from today's wall time: to about the year 5000 and to the calendar's last years (both
+#: representable, both past the clock's range), and beyond the calendar either way.
+YEAR_5000 = 3000 * 365 * 24 * 3600 * 10**6
+CALENDAR_END = (7973 * 365) * 24 * 3600 * 10**6
+
+
 @pytest.mark.parametrize(
-    "offset", [2**62, -(2**62), 2**63 - 1], ids=["far-ahead", "far-back", "max"]
+    "offset",
+    [YEAR_5000, CALENDAR_END, 2**62, -(2**62), 2**63 - 1],
+    ids=["year-5000", "calendar-end", "far-ahead", "far-back", "largest"],
 )
 def test_reset_works_whatever_the_clock_row_holds(
     client: TestClient,
     session: Session,
     set_clock: Callable[[datetime], datetime],
+    make_subject: Callable[..., Actor],
     offset: int,
 ) -> None:
     """An offset written behind the API's back (far outside the calendar) must not brick
@@ -225,6 +234,11 @@ def test_reset_works_whatever_the_clock_row_holds(
 
     read = client.get("/v1/sandbox/clock", headers=ADMIN_HEADERS)
     assert read.status_code == 200, read.text
+    moment = datetime.fromisoformat(read.json()["now"])
+    assert datetime(1900, 1, 1, tzinfo=UTC) <= moment <= datetime(3000, 1, 1, tzinfo=UTC)
+    # Every rule still counts from it: a new file, its report.
+    subject = make_subject()
+    assert client.get("/v1/me/report", headers=subject.headers).status_code == 200
     reset = client.post("/v1/sandbox/reset", headers=ADMIN_HEADERS)
 
     assert reset.status_code == 200, reset.text

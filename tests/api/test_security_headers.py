@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 
+from service.core.middleware import SecurityHeaders
 from tests.conftest import ADMIN_HEADERS, Actor
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -84,3 +86,21 @@ def test_the_docs_pages_have_their_own_policy_that_runs_only_their_scripts(
     for script in re.findall(rb"<script>(.*?)</script>", resp.content, re.DOTALL):
         digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
         assert f"'sha256-{digest}'" in policy["script-src"]
+
+
+def test_a_server_banner_set_inside_the_app_is_dropped() -> None:
+    async def banner_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"server", b"uvicorn"), (b"Server", b"x"), (b"x-other", b"kept")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    resp = TestClient(SecurityHeaders(banner_app)).get("/v1/anything")
+
+    assert "server" not in resp.headers
+    assert resp.headers["x-other"] == "kept"
+    assert_guarded(resp)
