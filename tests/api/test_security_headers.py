@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from starlette.types import Receive, Scope, Send
 
+from service.app import create_app
+from service.core.config import Settings
 from service.core.middleware import SecurityHeaders
 from tests.conftest import ADMIN_HEADERS, Actor
 
@@ -103,4 +106,30 @@ def test_a_server_banner_set_inside_the_app_is_dropped() -> None:
 
     assert "server" not in resp.headers
     assert resp.headers["x-other"] == "kept"
+    assert_guarded(resp)
+
+
+@pytest.mark.parametrize(
+    ("size", "chunked", "status"),
+    [(64, False, 422), (65, False, 413), (64, True, 422), (65, True, 413)],
+    ids=["at-limit", "one-over", "chunked-at-limit", "chunked-one-over"],
+)
+def test_the_body_limit_is_the_configured_setting(
+    settings: Settings, engine: Engine, size: int, chunked: bool, status: int
+) -> None:
+    """With CLEARFILE_MAX_BODY_BYTES=64, a body of 64 bytes is read (and found invalid),
+    one of 65 is refused unread."""
+    app = create_app(settings.model_copy(update={"max_body_bytes": 64}))
+    body = b"[" + b" " * (size - 2) + b"]"
+    content: Any = iter([body[:10], body[10:]]) if chunked else body
+    try:
+        with TestClient(app) as client:
+            resp = client.post(
+                "/v1/sandbox/clock",
+                content=content,
+                headers={**ADMIN_HEADERS, "Content-Type": "application/json"},
+            )
+    finally:
+        app.state.engine.dispose()
+    assert resp.status_code == status, resp.text
     assert_guarded(resp)
