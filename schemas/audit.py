@@ -49,3 +49,8 @@ class VerifyResult(ResponseModel):
         default=None, description="Id of the first event that fails the check"
     )
     reason: str | None = None
+    next_cursor: str | None = Field(
+        default=None,
+        description="Present when the log goes on past this call's events: pass it as "
+        "`cursor` to check the next ones, which link to the last event checked here",
+    )

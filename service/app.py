@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine, make_sessionmaker
 from service.core.deps import check_units_of_work, reject_unknown_query
+from service.core.middleware import BodySizeLimit, ExposureGuard, SecurityHeaders
 from service.core.problems import install_problem_handlers
 from service.core.responses import install_openapi
 
@@ -83,4 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     check_units_of_work(app.routes)
     install_openapi(app)
+    # The last added runs first: headers on every answer, the guards' own included.
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ExposureGuard, settings=settings)
+    app.add_middleware(SecurityHeaders)
     return app

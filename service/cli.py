@@ -1,14 +1,14 @@
 """``clearfile``: run the sandbox server, migrate the database, load fixtures, write the schema.
 
 Settings come from the environment (``CLEARFILE_DATABASE_URL``, ``CLEARFILE_ADMIN_KEY``,
-``CLEARFILE_LOAD_FIXTURES``). More command groups (model, population, score) join the one
-Typer ``app`` with ``app.add_typer(...)`` or ``app.command()``. Commands import the server
-and the database layer when they run, so that ``clearfile --help`` answers at once.
+``CLEARFILE_LOAD_FIXTURES``, ``CLEARFILE_MAX_BODY_BYTES``, ``CLEARFILE_ALLOW_PUBLIC_BIND``).
+More command groups (model, population, score) join the one Typer ``app`` with
+``app.add_typer(...)`` or ``app.command()``. Commands import the server and the database
+layer when they run, so that ``clearfile --help`` answers at once.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -49,17 +49,6 @@ def settings() -> Settings:
     from service.core.config import Settings
 
     return Settings()
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: addresses no other machine can reach."""
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def _persona_table(*, with_ids: bool = False) -> Table:
@@ -110,18 +99,29 @@ def serve(
     loop: Annotated[
         str,
         typer.Option(
-            help="Event loop: asyncio (default; serves 32 concurrent clients fairly: report p99 "
-            "67 ms where uvloop's was 288 ms, under wrk at about 600 req/s), uvloop or auto"
+            help="Event loop: asyncio (default; it serves many concurrent clients more fairly "
+            "than uvloop, see the README's benchmarks), uvloop or auto"
         ),
     ] = "asyncio",
 ) -> None:
-    """Migrate the database, load the personas into an empty one, and serve the API."""
+    """Migrate the database, load the personas into an empty one, and serve the API.
+
+    On an address other machines can reach, refuses to start while the admin key is the
+    default or shorter than 32 characters, or while the personas (published keys) load,
+    unless CLEARFILE_ALLOW_PUBLIC_BIND=true."""
+    from service.core.config import MIN_PUBLIC_ADMIN_KEY_LENGTH
+    from service.core.middleware import is_loopback
+
     s = settings()
-    if not is_loopback(host) and s.uses_default_admin_key:
+    risks = s.exposure_risks()
+    if not is_loopback(host) and risks and not s.allow_public_bind:
         errors.print(
-            f"[bold red]Refusing to listen on {host}:[/] the admin key is the documented "
-            "sandbox default, so anyone who can reach this address could administer it. "
-            "Set CLEARFILE_ADMIN_KEY to a secret of your own, or listen on 127.0.0.1."
+            f"[bold red]Refusing to listen on {host}:[/] anyone who can reach this address "
+            f"could use the sandbox as its operator or as a persona, because "
+            f"{'; '.join(risks)}. Set CLEARFILE_ADMIN_KEY to a secret of your own "
+            f"({MIN_PUBLIC_ADMIN_KEY_LENGTH} characters or more) and "
+            "CLEARFILE_LOAD_FIXTURES=false, or listen on 127.0.0.1, or set "
+            "CLEARFILE_ALLOW_PUBLIC_BIND=true to accept the risk."
         )
         raise typer.Exit(REFUSED)
     from service.core.migrate import upgrade
@@ -148,6 +148,7 @@ def serve(
         workers=workers,
         access_log=access_log,
         loop=loop,
+        server_header=False,
     )
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
@@ -33,9 +33,36 @@ def all_heads(session: Session) -> dict[str, tuple[int, str]]:
     return {chain: (seq, h) for chain, seq, h in rows}
 
 
-def events_in_chain_order(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
+def events_in_chain_order(
+    session: Session,
+    batch: int = 5000,
+    *,
+    after: tuple[str, int] | None = None,
+    limit: int | None = None,
+) -> Iterator[AuditEvent]:
+    """Events in (chain, seq) order; those after the event at ``after``, at most ``limit``."""
     stmt = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq)
+    if after is not None:
+        chain, seq = after
+        stmt = stmt.where(
+            or_(AuditEvent.chain > chain, and_(AuditEvent.chain == chain, AuditEvent.seq > seq))
+        )
+    if limit is not None:
+        stmt = stmt.limit(limit)
     yield from session.scalars(stmt.execution_options(yield_per=batch))
+
+
+def event_hash_at(session: Session, chain: str, seq: int) -> str | None:
+    """The hash of the event at (chain, seq), if there is one."""
+    stmt = select(AuditEvent.hash).where(AuditEvent.chain == chain, AuditEvent.seq == seq)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def chains_without_events(session: Session) -> list[str]:
+    """Chains whose head names events while the log holds none of them."""
+    has_event = select(AuditEvent.id).where(AuditEvent.chain == AuditChainHead.chain).exists()
+    stmt = select(AuditChainHead.chain).where(AuditChainHead.seq > 0, ~has_event)
+    return list(session.scalars(stmt.order_by(AuditChainHead.chain)))
 
 
 def events_page(

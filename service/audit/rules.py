@@ -104,16 +104,29 @@ class ChainCheck:
     reason: str | None = None
 
 
-def check_chain(events: Iterable[ChainedEvent], heads: dict[str, tuple[int, str]]) -> ChainCheck:
+def check_chain(
+    events: Iterable[ChainedEvent],
+    heads: dict[str, tuple[int, str]],
+    *,
+    after: tuple[str, int, str] | None = None,
+    complete: bool = True,
+) -> ChainCheck:
     """Check events ordered by (chain, seq) against the recorded chain heads.
 
     Detects an edited event (its hash no longer matches), a deleted event (a gap in seq or
     a broken prev_hash link), and a deleted tail (the head names a later event).
+
+    One page of the log at a time: ``after`` is the (chain, seq, hash) of the event just
+    before ``events`` (checked on the page before), and ``complete`` is False while more
+    events follow, so the last chain's tail is not yet due. A chain that lost every event
+    is found here only when the whole log is one page (``after`` None and ``complete``).
     """
     checked = 0
     current: str | None = None
     expected_seq = 1
     prev = GENESIS_HASH
+    if after is not None:
+        current, expected_seq, prev = after[0], after[1] + 1, after[2]
     seen: set[str] = set()
 
     def head_mismatch(chain: str, seq: int, last_hash: str) -> bool:
@@ -134,8 +147,12 @@ def check_chain(events: Iterable[ChainedEvent], heads: dict[str, tuple[int, str]
             return ChainCheck(False, checked, event.id, "this event was altered")
         prev = event.hash
         expected_seq += 1
+    if not complete:
+        return ChainCheck(True, checked)
     if current is not None and head_mismatch(current, expected_seq - 1, prev):
         return ChainCheck(False, checked, None, f"chain {current} is missing its tail")
+    if after is not None:
+        return ChainCheck(True, checked)
     for chain, (seq, _hash) in heads.items():
         if chain not in seen and seq > 0:
             return ChainCheck(False, checked, None, f"chain {chain} lost all its events")

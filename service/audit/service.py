@@ -1,6 +1,7 @@
 """Audit use cases: append an event in the caller's transaction, verify, list."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -8,7 +9,13 @@ from sqlalchemy.orm import Session
 from service.audit import queries
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.audit.rules import GENESIS_HASH, ChainCheck, check_chain, event_hash
-from service.core.pagination import decode_int_cursor, split_page
+from service.core.pagination import (
+    decode_cursor,
+    decode_int_cursor,
+    encode_cursor,
+    invalid_cursor,
+    split_page,
+)
 from service.core.security import Principal
 
 
@@ -50,8 +57,60 @@ def record(
     queries.append_event(session, event={**fields, "prev_hash": last_hash, "hash": digest})
 
 
-def verify(session: Session) -> ChainCheck:
-    return check_chain(queries.events_in_chain_order(session), queries.all_heads(session))
+#: The most events one call of verify checks: the work of a call stays bounded however
+#: long the log grows; a longer log is verified page by page (``next_cursor``).
+MAX_VERIFY_EVENTS = 10_000
+
+
+@dataclass(frozen=True)
+class Verification:
+    """One page of verification: the check, and the cursor of the next page (None when the
+    page reached the end of the log)."""
+
+    check: ChainCheck
+    next_cursor: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.check.valid
+
+
+def verify(
+    session: Session, *, cursor: str | None = None, limit: int | None = None
+) -> Verification:
+    """Recompute the hash chains from the event after ``cursor`` on, at most ``limit``
+    events (all of them when None). The cursor names the last event the previous page
+    checked, whose hash the next event must link to."""
+    after: tuple[str, int, str] | None = None
+    value = decode_cursor(cursor)
+    if value is not None:
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not isinstance(value[0], str)
+            or not isinstance(value[1], int)
+            or isinstance(value[1], bool)
+        ):
+            raise invalid_cursor()
+        chain, seq = value
+        last_hash = queries.event_hash_at(session, chain, seq)
+        if last_hash is None:
+            raise invalid_cursor()
+        after = (chain, seq, last_hash)
+    position = None if after is None else (after[0], after[1])
+    fetch = None if limit is None else limit + 1
+    events = list(queries.events_in_chain_order(session, after=position, limit=fetch))
+    more = limit is not None and len(events) > limit
+    page = events[:limit] if more else events
+    check = check_chain(page, queries.all_heads(session), after=after, complete=not more)
+    if check.valid and not more and after is not None:
+        lost = queries.chains_without_events(session)
+        if lost:
+            reason = f"chain {lost[0]} lost all its events"
+            check = ChainCheck(False, check.events_checked, None, reason)
+    if not check.valid or not more:
+        return Verification(check)
+    return Verification(check, encode_cursor([page[-1].chain, page[-1].seq]))
 
 
 def list_events(

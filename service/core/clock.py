@@ -9,12 +9,20 @@ This module is the only place that reads the wall clock (ruff TID251 bans it els
 import datetime as _dt
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, Integer, select
+from sqlalchemy import BigInteger, Integer, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.core.db import Base
 
 _CLOCK_ROW = 1
+
+#: The range the sandbox clock may be set to. Every rule counts a few years from "now" at
+#: most (a bankruptcy ages off after 10, an extended fraud alert lasts 7) and looks back no
+#: further than that, so a century on either side of today tests any of them; and
+#: Python's calendar ends at 9999-12-31, so a clock near that end breaks every rule's date
+#: arithmetic. Kept well inside: a moment outside this range is refused where it is given.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 class SandboxClock(Base):
@@ -46,8 +54,27 @@ OFFSET = _OFFSET.scalar_subquery()
 
 
 def at_offset(offset_microseconds: int | None) -> datetime:
-    """The sandbox's current moment, given the offset just read from the database."""
-    return wall_now() + timedelta(microseconds=offset_microseconds or 0)
+    """The sandbox's current moment, given the offset just read from the database, held
+    within ``EARLIEST``..``LATEST``: an offset written behind the API's back still gives a
+    moment every rule can count from, so every request (a reset above all) still works."""
+    wall = wall_now()
+    if not offset_microseconds:
+        return wall
+    try:
+        moment = wall + timedelta(microseconds=offset_microseconds)
+    except OverflowError:
+        return LATEST if offset_microseconds > 0 else EARLIEST
+    if moment > LATEST:
+        return LATEST
+    return EARLIEST if moment < EARLIEST else moment
+
+
+def in_range(moment: datetime) -> bool:
+    """True when the clock may be set to ``moment`` (``EARLIEST``..``LATEST``)."""
+    try:
+        return EARLIEST <= moment.astimezone(UTC) <= LATEST
+    except OverflowError:
+        return False
 
 
 def now(session: Session) -> datetime:
@@ -57,6 +84,8 @@ def now(session: Session) -> datetime:
 
 
 def set_now(session: Session, moment: datetime) -> datetime:
+    if not in_range(moment):
+        raise ValueError(f"{moment!r} is outside the sandbox clock's range")
     row = _row(session, for_update=True)
     delta = moment.astimezone(UTC) - wall_now()
     row.offset_microseconds = delta // timedelta(microseconds=1)
@@ -72,5 +101,8 @@ def advance(session: Session, *, days: int) -> datetime:
 
 
 def reset(session: Session) -> None:
-    _row(session, for_update=True).offset_microseconds = 0
+    """Back to wall time. Writes the offset without reading it: whatever the row holds,
+    a reset needs no arithmetic on it."""
+    session.execute(update(SandboxClock).values(offset_microseconds=0))
+    _row(session)
     session.flush()

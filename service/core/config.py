@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The sandbox's documented default admin key. The server refuses to listen on a
@@ -9,6 +10,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_ADMIN_KEY = "cf_admin_sandbox_default"
 
 DEFAULT_DATABASE_URL = "sqlite:///./clearfile.db"
+
+#: The shortest admin key the server accepts on an address other machines can reach: 32
+#: characters, so that a key of random letters and digits carries well over 128 bits, out
+#: of reach of guessing over the network.
+MIN_PUBLIC_ADMIN_KEY_LENGTH = 32
+
+#: The largest request body the server reads (``CLEARFILE_MAX_BODY_BYTES``). The largest
+#: body the API takes is a furnishing or a simulation of a few kilobytes; 1 MiB leaves ample
+#: room and keeps one request from holding the server's memory and time.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -18,10 +29,34 @@ class Settings(BaseSettings):
     admin_key: str = DEFAULT_ADMIN_KEY
     #: Load the fixture personas into an empty database when the app starts.
     load_fixtures: bool = True
+    #: Request bodies larger than this are refused with 413 before they are read.
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
+    #: Serve on an address other machines can reach even though ``exposure_risks`` names
+    #: a risk (the operator accepts it): ``CLEARFILE_ALLOW_PUBLIC_BIND=true``.
+    allow_public_bind: bool = False
 
     @property
     def uses_default_admin_key(self) -> bool:
         return self.admin_key == DEFAULT_ADMIN_KEY
+
+    def exposure_risks(self) -> list[str]:
+        """Why serving these settings to other machines would hand them the sandbox: the
+        admin key is the published default or short enough to guess, or the fixture
+        personas, whose keys are published, are loaded. Empty when there is no such risk."""
+        risks = []
+        if self.uses_default_admin_key:
+            risks.append("the admin key is the documented sandbox default")
+        elif len(self.admin_key) < MIN_PUBLIC_ADMIN_KEY_LENGTH:
+            risks.append(
+                f"the admin key is shorter than {MIN_PUBLIC_ADMIN_KEY_LENGTH} characters "
+                "(CLEARFILE_ADMIN_KEY)"
+            )
+        if self.load_fixtures:
+            risks.append(
+                "the fixture personas, whose keys are published, are loaded "
+                "(CLEARFILE_LOAD_FIXTURES=false leaves them out)"
+            )
+        return risks
 
 
 @lru_cache

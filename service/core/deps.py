@@ -2,6 +2,7 @@
 route runs in, and the refusal of unknown query parameters. Who the caller is belongs to
 the principals domain (``service.principals.deps``)."""
 
+import asyncio
 import functools
 import inspect
 import weakref
@@ -27,13 +28,36 @@ def session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+_SERIAL_LOCKS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _serial_lock() -> asyncio.Lock:
+    """The running event loop's turn at the serial database (``is_serial``)."""
+    loop = asyncio.get_running_loop()
+    lock = _SERIAL_LOCKS.get(loop)
+    if lock is None:
+        lock = _SERIAL_LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. It connects on first use, inside the route's worker thread,
     and the route's unit of work commits it there (see ``UnitOfWorkRoute``): a connection
-    is never held across a hop between the event loop and a worker thread."""
+    is never held across a hop between the event loop and a worker thread.
+
+    On SQLite the process has one connection, so a request takes its turn at it here,
+    awaiting without blocking the event loop while a route in a worker thread
+    (``in_worker_thread``) holds it; otherwise waiting for the connection would stall
+    every request, those that need no database included."""
     session = session_factory(request)()
     try:
-        yield session
+        if is_serial(session.get_bind()):
+            async with _serial_lock():
+                yield session
+        else:
+            yield session
     finally:
         session.close()
 
@@ -69,7 +93,14 @@ def _declared_params(route: APIRoute) -> frozenset[str]:
 
 async def reject_unknown_query(request: Request) -> None:
     """No field outside the schema is accepted: that holds for query parameters too; and
-    no text carries NUL characters."""
+    no text, a path's ids included, carries NUL characters (PostgreSQL cannot compare
+    with them)."""
+    path_nul = sorted(k for k, v in request.path_params.items() if "\x00" in str(v))
+    if path_nul:
+        raise InvalidInput(
+            detail="Path parameters may not contain NUL characters.",
+            errors=[FieldError(f"path.{k}", "contains a NUL character") for k in path_nul],
+        )
     if not request.query_params:
         return
     route = request.scope.get("route")
@@ -112,6 +143,16 @@ def _runs_outside_the_call(endpoint: Callable[..., Any]) -> bool:
     )
 
 
+_IN_WORKER_THREAD = "_clearfile_in_worker_thread"
+
+
+def in_worker_thread(endpoint: Callable[..., T]) -> Callable[..., T]:
+    """Mark a route whose work may take long (it grows with the data): it runs in a worker
+    thread on every database, SQLite included, so the event loop goes on serving others."""
+    setattr(endpoint, _IN_WORKER_THREAD, True)
+    return endpoint
+
+
 def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """Run a sync endpoint as one unit of work: whatever it wrote is committed (or rolled
     back on any error) before it returns, in the same thread as its work. So a database
@@ -131,10 +172,12 @@ def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]
             session.commit()
         return result
 
+    off_loop = getattr(endpoint, _IN_WORKER_THREAD, False)
+
     @functools.wraps(endpoint)
     async def run(*args: Any, **kwargs: Any) -> Any:
         session = next((v for v in kwargs.values() if isinstance(v, Session)), None)
-        if session is None:
+        if session is None or off_loop:
             return await run_in_threadpool(work, *args, **kwargs)
         return await run_db_work(session.get_bind(), work, *args, **kwargs)
 

@@ -98,6 +98,18 @@ class ProhibitedDataCategory(InvalidInput):
     title = "The request carries data Clearfile may not hold"
 
 
+class PayloadTooLarge(DomainError):
+    status = 413
+    slug = "payload-too-large"
+    title = "The request body is too large"
+
+
+class UnsafeExposure(DomainError):
+    status = 503
+    slug = "unsafe-exposure"
+    title = "The server is exposed with unsafe settings"
+
+
 class InternalError(DomainError):
     status = 500
     slug = "internal-error"
@@ -117,6 +129,8 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     StaleUpdate,
     InvalidInput,
     ProhibitedDataCategory,
+    PayloadTooLarge,
+    UnsafeExposure,
     InternalError,
 )
 
@@ -130,6 +144,8 @@ BY_STATUS: dict[int, type[DomainError]] = {
     404: NotFound,
     405: MethodNotAllowed,
     409: Conflict,
+    413: PayloadTooLarge,
     422: InvalidInput,
     500: InternalError,
+    503: UnsafeExposure,
 }

@@ -1,8 +1,13 @@
-"""Opaque cursors for ordered lists: every list is paginated."""
+"""Opaque cursors for ordered lists: every list is paginated.
+
+A cursor is the client's to send back, so it is input like any other: every value inside a
+decoded cursor is checked here, once, before any list's query sees it (``decode_cursor``).
+"""
 
 import base64
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
@@ -14,6 +19,12 @@ R = TypeVar("R")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+#: The integers a cursor may carry: those a signed 64-bit column (SQL ``BIGINT``, the widest
+#: integer both SQLite and PostgreSQL store) can be compared with. Python's integers are
+#: unbounded; the database driver refuses anything wider with an error, not an answer.
+CURSOR_INT_MIN = -(2**63)
+CURSOR_INT_MAX = 2**63 - 1
 
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1-200)")]
 CursorQuery = Annotated[
@@ -33,13 +44,46 @@ def invalid_cursor() -> InvalidInput:
     )
 
 
+def _storable(value: Any) -> bool:
+    """True when every value inside a decoded cursor can reach a query: integers within
+    ``CURSOR_INT_MIN``..``CURSOR_INT_MAX``, text without NUL (PostgreSQL cannot take it),
+    no floats (no list is ordered by one), and lists of such values."""
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return CURSOR_INT_MIN <= value <= CURSOR_INT_MAX
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return False
+
+
 def decode_cursor(cursor: str | None) -> Any:
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise invalid_cursor() from exc
+    if not _storable(value):
+        raise invalid_cursor()
+    return value
+
+
+def cursor_moment(text: Any) -> datetime:
+    """A timezone-aware moment taken from a cursor, in UTC. A moment without a zone, or one
+    that falls outside the calendar once moved to UTC (``0001-01-01T00:00:00+05:00``), is
+    not one this API issued."""
+    if not isinstance(text, str):
+        raise invalid_cursor()
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise invalid_cursor() from exc
 
 

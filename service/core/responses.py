@@ -62,14 +62,15 @@ def install_openapi(app: FastAPI) -> None:
 
 def _replace_default_validation_responses(schema: dict[str, Any]) -> None:
     """FastAPI documents its own 422 body; ours is an RFC 9457 problem, so say so. A body
-    that is not JSON at all is a 400 problem."""
-    declared = problems(400, 422)
+    that is not JSON at all is a 400 problem, and one over the size limit a 413."""
+    declared = problems(400, 413, 422)
     ours = declared[422]
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
             if "requestBody" in operation:
                 responses.setdefault("400", declared[400])
+                responses.setdefault("413", declared[413])
             if "422" in responses and "application/json" in responses["422"].get("content", {}):
                 responses["422"] = ours
     components = schema.get("components", {}).get("schemas", {})

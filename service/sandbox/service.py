@@ -10,7 +10,7 @@ from schemas.common import Role
 from schemas.sandbox import PersonaRead, SandboxReset
 from service.audit import service as audit
 from service.core import clock
-from service.core.errors import Conflict, FieldError
+from service.core.errors import Conflict, FieldError, InvalidInput
 from service.core.pagination import invalid_cursor
 from service.core.security import Principal
 from service.principals import service as principals
@@ -56,6 +56,14 @@ def run_due_work(session: Session, *, now: datetime) -> None:
     file_service.purge_obsolete(session, now=now)
 
 
+def _out_of_range(field: str, detail: str) -> InvalidInput:
+    return InvalidInput(
+        detail=f"The sandbox clock stays within {clock.EARLIEST.isoformat()} and "
+        f"{clock.LATEST.isoformat()}, so that every rule can count years from it.",
+        errors=[FieldError(field, detail)],
+    )
+
+
 def move_clock(
     session: Session, *, actor: Principal, to: datetime | None, advance_days: int | None
 ) -> datetime:
@@ -63,6 +71,8 @@ def move_clock(
     the audit log and every deadline assume it moves forward."""
     before = clock.now(session)
     if to is not None:
+        if not clock.in_range(to):
+            raise _out_of_range("now", "the sandbox clock cannot be set to that moment")
         if to < before:
             raise Conflict(
                 detail=f"The sandbox clock is at {before.isoformat()}; it cannot move back. "
@@ -71,7 +81,10 @@ def move_clock(
             )
         moved = clock.set_now(session, to)
     else:
-        moved = clock.advance(session, days=advance_days or 0)
+        days = advance_days or 0
+        if days > (clock.LATEST - before).days:
+            raise _out_of_range("advance_days", "would move the clock past its range")
+        moved = clock.advance(session, days=days)
     audit.record(
         session,
         actor=actor,

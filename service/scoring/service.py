@@ -36,6 +36,7 @@ from service.audit import purposes
 from service.audit import service as audit
 from service.core.errors import FieldError, InvalidInput, NotFound
 from service.core.pagination import (
+    cursor_moment,
     decode_cursor,
     decode_typed_cursor,
     invalid_cursor,
@@ -347,14 +348,9 @@ def _keyset(cursor: str | None) -> tuple[datetime, str] | None:
     value = decode_cursor(cursor)
     if value is None:
         return None
-    try:
-        at, rid = value
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None or not isinstance(rid, str):
-            raise ValueError("not a cursor of this list")
-    except (TypeError, ValueError) as exc:
-        raise invalid_cursor() from exc
-    return moment, rid
+    if not isinstance(value, list) or len(value) != 2 or not isinstance(value[1], str):
+        raise invalid_cursor()
+    return cursor_moment(value[0]), value[1]
 
 
 def history(

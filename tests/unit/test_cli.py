@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from service import cli
 from service.core import migrate
 from service.core.config import DEFAULT_ADMIN_KEY
+from service.core.middleware import is_loopback
 from service.sandbox.fixtures import personas
 
 runner = CliRunner()
@@ -24,7 +25,13 @@ ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """A fresh SQLite file and the default admin key, whatever the caller's environment."""
-    for name in ("CLEARFILE_ADMIN_KEY", "CLEARFILE_LOAD_FIXTURES", "CLEARFILE_DATABASE_URL"):
+    for name in (
+        "CLEARFILE_ADMIN_KEY",
+        "CLEARFILE_LOAD_FIXTURES",
+        "CLEARFILE_DATABASE_URL",
+        "CLEARFILE_ALLOW_PUBLIC_BIND",
+        "CLEARFILE_MAX_BODY_BYTES",
+    ):
         monkeypatch.delenv(name, raising=False)
     return {"CLEARFILE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
 
@@ -64,7 +71,7 @@ def flat(text: str) -> str:
     ],
 )
 def test_loopback_means_only_this_machine(host: str, loopback: bool) -> None:
-    assert cli.is_loopback(host) is loopback
+    assert is_loopback(host) is loopback
 
 
 @pytest.mark.parametrize("host", [ALL_INTERFACES, "::", "192.168.1.20", "sandbox.example"])
@@ -108,6 +115,7 @@ def test_serve_on_loopback_migrates_loads_the_personas_and_prints_their_keys(
             "workers": 1,
             "access_log": True,
             "loop": "asyncio",
+            "server_header": False,
         }
     ]
     # A second start finds the personas there and loads nothing.
@@ -132,6 +140,66 @@ def test_serve_listens_publicly_with_an_own_admin_key_and_never_prints_it(
     assert own_key not in result.output
     assert DEFAULT_ADMIN_KEY not in result.output
     assert "Loaded" not in result.output
+
+
+#: 31 and 32 characters: one short of the shortest admin key served to the network, and it.
+KEY_31 = "cf_admin_0123456789abcdefghijkl"
+KEY_32 = "cf_admin_0123456789abcdefghijklm"
+
+
+@pytest.mark.parametrize(
+    ("extra_env", "why"),
+    [
+        (
+            {"CLEARFILE_ADMIN_KEY": "x", "CLEARFILE_LOAD_FIXTURES": "false"},
+            "the admin key is shorter than 32 characters",
+        ),
+        (
+            {"CLEARFILE_ADMIN_KEY": KEY_31, "CLEARFILE_LOAD_FIXTURES": "false"},
+            "the admin key is shorter than 32 characters",
+        ),
+        ({"CLEARFILE_ADMIN_KEY": KEY_32}, "the fixture personas, whose keys are published"),
+        ({"CLEARFILE_LOAD_FIXTURES": "false"}, "the admin key is the documented sandbox default"),
+    ],
+    ids=["one-character-key", "31-character-key", "personas-loaded", "default-key"],
+)
+def test_serve_refuses_a_public_address_and_says_why(
+    env: dict[str, str], served: list[dict[str, Any]], extra_env: dict[str, str], why: str
+) -> None:
+    result = runner.invoke(cli.app, ["serve", "--host", ALL_INTERFACES], env={**env, **extra_env})
+
+    assert result.exit_code == 2
+    message = flat(result.output)
+    assert f"Refusing to listen on {ALL_INTERFACES}" in message
+    assert why in message
+    assert "CLEARFILE_ALLOW_PUBLIC_BIND" in message
+    assert served == []
+
+
+def test_serve_on_a_public_address_with_a_32_character_key_and_no_personas(
+    env: dict[str, str], served: list[dict[str, Any]]
+) -> None:
+    result = runner.invoke(
+        cli.app,
+        ["serve", "--host", "192.168.1.20"],
+        env={**env, "CLEARFILE_ADMIN_KEY": KEY_32, "CLEARFILE_LOAD_FIXTURES": "false"},
+    )
+    assert result.exit_code == 0, result.output
+    assert served[0]["host"] == "192.168.1.20"
+    assert served[0]["server_header"] is False
+
+
+def test_the_operator_may_accept_the_risk_explicitly(
+    env: dict[str, str], served: list[dict[str, Any]]
+) -> None:
+    result = runner.invoke(
+        cli.app,
+        ["serve", "--host", ALL_INTERFACES, "--workers", "2"],
+        env={**env, "CLEARFILE_ALLOW_PUBLIC_BIND": "true"},
+    )
+    assert result.exit_code == 0, result.output
+    assert served[0]["host"] == ALL_INTERFACES
+    assert served[0]["workers"] == 2
 
 
 def test_fixtures_load_only_into_an_empty_database(env: dict[str, str]) -> None:
