@@ -34,9 +34,9 @@ from service.core.db import make_engine, make_sessionmaker  # noqa: E402
 from service.core.migrate import upgrade  # noqa: E402
 from service.scoring import population  # noqa: E402
 from service.scoring.batch import DEFAULT_CHUNK, score_all  # noqa: E402
+from service.scoring.engine.scorecard import CURRENT_VERSION, MODELS_DIR, load_model  # noqa: E402
 from service.scoring.models import ScoreReceipt  # noqa: E402
 from service.scoring.receipts import recompute  # noqa: E402
-from service.scoring.scorecard import CURRENT_VERSION, MODELS_DIR, load_model  # noqa: E402
 
 TARGET_SUBJECTS_PER_SECOND = 20_000
 TEST_MODEL = ROOT / "tests" / "unit" / "data" / "test-model.json"

@@ -26,15 +26,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # allow `python bench/bench_scorer.py` as well as `-m`
     sys.path.insert(0, str(ROOT))
 
-from service.scoring.characteristics import Value  # noqa: E402
-from service.scoring.engine import engine_for, score_rows_naive  # noqa: E402
-from service.scoring.scorecard import (  # noqa: E402
+from service.scoring.engine.characteristics import Value  # noqa: E402
+from service.scoring.engine.scorecard import (  # noqa: E402
     CURRENT_VERSION,
     MODELS_DIR,
     Characteristic,
     Scorecard,
     load_model,
 )
+from service.scoring.engine.scorer import engine_for, score_rows_naive  # noqa: E402
 
 TARGET_ROWS_PER_SECOND = 10_000_000
 MISSING_SHARE = 0.05

@@ -32,7 +32,7 @@ from service.file.rules import (
 )
 from service.furnishing import service as furnishing
 from service.principals import service as principals
-from service.scoring.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
+from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 
 #: The actor named in the audit log for work done by a time rule.
 RULE_ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (scheduled rule)")

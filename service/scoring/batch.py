@@ -55,7 +55,7 @@ from service.file.rules import (
     is_obsolete,
 )
 from service.scoring import queries
-from service.scoring.characteristics import (
+from service.scoring.engine.characteristics import (
     COLLECTION_OR_CHARGE_OFF_SEVERITY,
     CREDIT_MIX_VALUES,
     DELINQUENCY_WINDOW_MONTHS,
@@ -70,9 +70,10 @@ from service.scoring.characteristics import (
     STATUS_SEVERITY,
     WORST_LATE_SEVERITY,
 )
-from service.scoring.engine import engine_for
-from service.scoring.explain import check_scores_files
-from service.scoring.inputs import AccountInput, FileInput
+from service.scoring.engine.explain import check_scores_files
+from service.scoring.engine.inputs import AccountInput, FileInput
+from service.scoring.engine.scorecard import Scorecard
+from service.scoring.engine.scorer import engine_for
 from service.scoring.receipts import INPUTS_FORMAT, account_json, public_record_json
 from service.scoring.rules import (
     HISTORY_MONTHS,
@@ -83,7 +84,6 @@ from service.scoring.rules import (
     NO_ACCOUNT_OLD_ENOUGH,
     NO_RECENT_REPORT,
 )
-from service.scoring.scorecard import Scorecard
 
 #: Subjects per chunk (per transaction and per set of three reads).
 DEFAULT_CHUNK: Final = 5000

@@ -47,7 +47,7 @@ from service.file.rules import add_months
 from service.furnishing.models import Account, AccountVersion
 from service.furnishing.rules import FURNISHED_FIELDS
 from service.principals.models import Principal, Subject
-from service.scoring.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
+from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 
 # --- the known default process -------------------------------------------------------------
 
@@ -570,7 +570,7 @@ def characteristic_rows(
     """One row per person: the characteristics ``compute`` finds in the file at
     ``population.today``, and the outcome in ``TARGET_COLUMN`` (1 bad, 0 good)."""
     if compute is None:
-        from service.scoring.characteristics import compute as compute_characteristics
+        from service.scoring.engine.characteristics import compute as compute_characteristics
 
         compute = compute_characteristics
     for file, outcome in zip(population.files, population.bad.tolist(), strict=True):

@@ -6,7 +6,7 @@ Pure functions of the file and ``today``; no database, no clock.
 from dataclasses import dataclass
 from datetime import date
 
-from service.scoring.inputs import FileInput
+from service.scoring.engine.inputs import FileInput
 
 #: DESIGN.md "Scoring" (the industry's minimum scoring criteria; not statute): a file is
 #: scored only when at least one account was opened this many months ago or more ...

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from service.scoring.engine import Engine
-    from service.scoring.scorecard import Scorecard
+    from service.scoring.engine.scorecard import Scorecard
+    from service.scoring.engine.scorer import Engine
 
 #: Rows scored at a time when scoring a CSV.
 CSV_BLOCK_ROWS = 100_000
@@ -43,7 +43,12 @@ def _fail(message: str) -> typer.Exit:
 
 def resolve_model(model: str | None) -> Scorecard:
     """A model JSON file, or a published version (the current model when None)."""
-    from service.scoring.scorecard import CURRENT_VERSION, ScorecardError, get_model, load_model
+    from service.scoring.engine.scorecard import (
+        CURRENT_VERSION,
+        ScorecardError,
+        get_model,
+        load_model,
+    )
 
     try:
         if model is not None and (model.endswith(".json") or Path(model).is_file()):
@@ -183,7 +188,7 @@ def _score_block(
 def score_csv(scorecard: Scorecard, source: Path, target: Path) -> tuple[int, float]:
     """Score every row of ``source`` into ``target`` (a ``score`` column added, or replaced);
     returns the number of rows and the seconds taken."""
-    from service.scoring.engine import engine_for
+    from service.scoring.engine.scorer import engine_for
 
     engine = engine_for(scorecard)
     started = time.perf_counter()

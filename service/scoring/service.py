@@ -44,12 +44,12 @@ from service.core.pagination import (
 from service.core.security import Principal, new_id
 from service.file import service as file_service
 from service.file.service import ScoringFile
-from service.scoring import queries, receipts, recourse
-from service.scoring.characteristics import is_open
-from service.scoring.explain import Explanation, explain_file
-from service.scoring.inputs import FileInput
-from service.scoring.models import ScoreReceipt
-from service.scoring.scorecard import (
+from service.scoring import queries, receipts
+from service.scoring.engine import recourse
+from service.scoring.engine.characteristics import is_open
+from service.scoring.engine.explain import Explanation, explain_file
+from service.scoring.engine.inputs import FileInput
+from service.scoring.engine.scorecard import (
     CURRENT_VERSION,
     MODELS_DIR,
     Scorecard,
@@ -57,6 +57,7 @@ from service.scoring.scorecard import (
     list_models,
     to_json,
 )
+from service.scoring.models import ScoreReceipt
 
 #: How many actions a score response lists.
 ACTIONS_SHOWN = 3

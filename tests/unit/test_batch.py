@@ -32,13 +32,13 @@ from service.scoring.batch import (
     score_all,
     score_chunk,
 )
-from service.scoring.characteristics import compute
-from service.scoring.explain import explain_file
-from service.scoring.inputs import FileInput
+from service.scoring.engine.characteristics import compute
+from service.scoring.engine.explain import explain_file
+from service.scoring.engine.inputs import FileInput
+from service.scoring.engine.scorecard import Scorecard, get_model
 from service.scoring.models import ScoreReceipt
 from service.scoring.receipts import content_of, inputs_json
 from service.scoring.rules import NO_ACCOUNT_OLD_ENOUGH, NO_RECENT_REPORT
-from service.scoring.scorecard import Scorecard, get_model
 from tests.unit.scoring_factories import TODAY, files, load_test_model
 
 MODELS = {"test": load_test_model(), "shipped": get_model()}

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from service.scoring import fit
 from service.scoring import population as pop
 from service.scoring.cli import model_app, population_command
-from service.scoring.scorecard import get_model, parse_model
+from service.scoring.engine.scorecard import get_model, parse_model
 
 TODAY = date(2026, 11, 26)
 

@@ -26,8 +26,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from service.scoring.characteristics import Value
-from service.scoring.scorecard import Characteristic, Scorecard, ScorecardError
+from service.scoring.engine.characteristics import Value
+from service.scoring.engine.scorecard import Characteristic, Scorecard, ScorecardError
 
 FloatMatrix = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]

@@ -10,16 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from service.scoring import characteristics as chars
-from service.scoring.characteristics import Value
-from service.scoring.inputs import FileInput
+from service.scoring.engine import characteristics as chars
+from service.scoring.engine.characteristics import Value
+from service.scoring.engine.inputs import FileInput
+from service.scoring.engine.scorecard import Scorecard, ScorecardError
 from service.scoring.rules import (
     INQUIRY_CHARACTERISTIC,
     MAX_KEY_FACTORS,
     NoScoreReason,
     no_score_reasons,
 )
-from service.scoring.scorecard import Scorecard, ScorecardError
 
 
 @dataclass(frozen=True, slots=True)

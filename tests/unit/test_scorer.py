@@ -11,10 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.core.errors import NotFound
-from service.scoring.characteristics import Value
-from service.scoring.engine import Engine, engine_for, score_rows_naive
-from service.scoring.explain import check_scores_files
-from service.scoring.scorecard import (
+from service.scoring.engine.characteristics import Value
+from service.scoring.engine.explain import check_scores_files
+from service.scoring.engine.scorecard import (
     ScorecardError,
     get_model,
     list_models,
@@ -22,6 +21,7 @@ from service.scoring.scorecard import (
     parse_model,
     to_json,
 )
+from service.scoring.engine.scorer import Engine, engine_for, score_rows_naive
 from tests.unit.scoring_factories import TEST_MODEL_PATH, load_test_model
 
 

@@ -1,7 +1,7 @@
 """The characteristics a score is made of, computed from the file alone (issue 3, item 1).
 
 ``compute(file, today)`` is the only way a characteristic gets a value: its inputs are the
-records of ``service.scoring.inputs`` (financial file data, obsolete items already removed by
+records of ``service.scoring.engine.inputs`` (financial file data, obsolete items already removed by
 the file domain) and the day, so nothing else can reach a score. Each characteristic is
 documented below (name, definition, the window it looks at); the names are the contract shared
 with the published scorecards.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
-from service.scoring.inputs import AccountInput, FileInput
+from service.scoring.engine.inputs import AccountInput, FileInput
 from service.scoring.rules import HISTORY_MONTHS, calendar_months_between, months_between
 
 #: A characteristic's value: a number, a category, or None when it is missing.

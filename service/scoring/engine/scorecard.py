@@ -24,9 +24,9 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from service.core.errors import NotFound
-from service.scoring.characteristics import Value
+from service.scoring.engine.characteristics import Value
 
-MODELS_DIR: Final = Path(__file__).resolve().parent / "models"
+MODELS_DIR: Final = Path(__file__).resolve().parents[1] / "models"
 #: The model that scores files unless a version is named.
 CURRENT_VERSION: Final = "cf-2026.11"
 
