@@ -9,7 +9,7 @@ subject, and a sample recomputed one by one from their stored inputs gives the s
 
     python -m bench.bench_score_all [--n N] [--seed S] [--chunk C] [--model FILE] [--profile]
 
-The default model is the shipped one (service/scoring/models/cf-2026.11.json) when it is
+The default model is the shipped one (service/scoring/scorecards/cf-2026.11.json) when it is
 there, otherwise the unit tests' hand-made model.
 """
 
@@ -34,7 +34,7 @@ from service.core.db import make_engine, make_sessionmaker  # noqa: E402
 from service.core.migrate import upgrade  # noqa: E402
 from service.scoring import population  # noqa: E402
 from service.scoring.batch import DEFAULT_CHUNK, score_all  # noqa: E402
-from service.scoring.engine.scorecard import CURRENT_VERSION, MODELS_DIR, load_model  # noqa: E402
+from service.scoring.engine.scorecard import CURRENT_VERSION, SCORECARDS_DIR, load_model  # noqa: E402
 from service.scoring.models import ScoreReceipt  # noqa: E402
 from service.scoring.receipts import recompute  # noqa: E402
 
@@ -45,7 +45,7 @@ SAMPLE = 500
 
 
 def default_model_path() -> Path:
-    shipped = MODELS_DIR / f"{CURRENT_VERSION}.json"
+    shipped = SCORECARDS_DIR / f"{CURRENT_VERSION}.json"
     return shipped if shipped.exists() else TEST_MODEL
 
 

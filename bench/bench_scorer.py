@@ -9,7 +9,7 @@ do not use threads.
 
     python -m bench.bench_scorer [--rows N] [--naive-rows N] [--repeat R] [--model FILE]
 
-The default model is the shipped one (service/scoring/models/cf-2026.11.json) when it is
+The default model is the shipped one (service/scoring/scorecards/cf-2026.11.json) when it is
 there, otherwise the unit tests' hand-made model.
 """
 
@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:  # allow `python bench/bench_scorer.py` as well as
 from service.scoring.engine.characteristics import Value  # noqa: E402
 from service.scoring.engine.scorecard import (  # noqa: E402
     CURRENT_VERSION,
-    MODELS_DIR,
+    SCORECARDS_DIR,
     Characteristic,
     Scorecard,
     load_model,
@@ -42,7 +42,7 @@ TEST_MODEL = ROOT / "tests" / "unit" / "data" / "test-model.json"
 
 
 def default_model_path() -> Path:
-    shipped = MODELS_DIR / f"{CURRENT_VERSION}.json"
+    shipped = SCORECARDS_DIR / f"{CURRENT_VERSION}.json"
     return shipped if shipped.exists() else TEST_MODEL
 
 

@@ -51,7 +51,7 @@ from service.scoring.engine.explain import Explanation, explain_file
 from service.scoring.engine.inputs import FileInput
 from service.scoring.engine.scorecard import (
     CURRENT_VERSION,
-    MODELS_DIR,
+    SCORECARDS_DIR,
     Scorecard,
     get_model,
     list_models,
@@ -64,7 +64,7 @@ ACTIONS_SHOWN = 3
 
 #: Where the published models are, and which one scores files now (module settings, so that
 #: a test can point them elsewhere).
-MODEL_DIRECTORY: Path = MODELS_DIR
+MODEL_DIRECTORY: Path = SCORECARDS_DIR
 CURRENT_MODEL: str = CURRENT_VERSION
 
 

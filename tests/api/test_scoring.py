@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from schemas.scoring import MAX_SIMULATED_MONTHS
 from service.scoring import service as scoring_service
 from service.scoring.engine import recourse
-from service.scoring.engine.scorecard import CURRENT_VERSION, MODELS_DIR
+from service.scoring.engine.scorecard import CURRENT_VERSION, SCORECARDS_DIR
 from service.scoring.rules import INQUIRY_CHARACTERISTIC, MAX_KEY_FACTORS
 from tests.unit.scoring_factories import TEST_MODEL_PATH
 
@@ -30,7 +30,7 @@ PERSONAS = (
     "hardy_pullman",
 )
 CARD_CO = {"Authorization": "Bearer cf_furnisher_sandbox_card_co"}
-SHIPPED_MODEL = MODELS_DIR / f"{CURRENT_VERSION}.json"
+SHIPPED_MODEL = SCORECARDS_DIR / f"{CURRENT_VERSION}.json"
 
 
 def key(persona: str) -> dict[str, str]:

@@ -181,7 +181,7 @@ def test_file_name_must_be_the_version(tmp_path: Path) -> None:
 def test_published_models_score_files() -> None:
     models = list_models()
     if not models:
-        pytest.skip("no model published in service/scoring/models yet")
+        pytest.skip("no model published in service/scoring/scorecards yet")
     for model in models:
         check_scores_files(model)
 
