@@ -32,7 +32,6 @@ from service.file.rules import (
 )
 from service.furnishing import service as furnishing
 from service.principals import service as principals
-from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 
 #: The actor named in the audit log for work done by a time rule.
 RULE_ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (scheduled rule)")
@@ -271,50 +270,3 @@ def add_inquiry(
         resource_id=inquiry.id,
     )
     return inquiry
-
-
-@dataclass(frozen=True, slots=True)
-class ScoringFile:
-    """The current file as a score sees it, with each account's API id (``acc_...``) and a
-    label naming it, in the order of ``file.accounts``."""
-
-    file: FileInput
-    account_ids: tuple[str, ...]
-    account_labels: tuple[str, ...]
-
-
-def file_input(session: Session, *, subject_id: str, now: datetime) -> ScoringFile:
-    """The subject's current file as scoring inputs: exactly the items ``build_report``
-    shows (nothing deleted by its furnisher, nothing obsolete), financial fields only."""
-    report = build_report(session, subject_id=subject_id, now=now)
-    accounts = report.accounts
-    return ScoringFile(
-        file=FileInput(
-            accounts=tuple(
-                AccountInput(
-                    account_type=a.account_type.value,
-                    opened_on=a.opened_on,
-                    credit_limit_cents=a.credit_limit_cents,
-                    original_amount_cents=a.original_amount_cents,
-                    balance_cents=a.balance_cents,
-                    past_due_cents=a.past_due_cents,
-                    status=a.status.value,
-                    payment_history=a.payment_history,
-                    date_of_first_delinquency=a.date_of_first_delinquency,
-                    closed_on=a.closed_on,
-                    as_of=a.as_of,
-                )
-                for a in accounts
-            ),
-            inquiries=tuple(
-                InquiryInput(at=i.at.astimezone(UTC).date(), kind=i.kind.value)
-                for i in report.inquiries
-            ),
-            public_records=tuple(
-                PublicRecordInput(chapter=r.chapter, status=r.status, filed_on=r.filed_on)
-                for r in report.public_records
-            ),
-        ),
-        account_ids=tuple(a.id for a in accounts),
-        account_labels=tuple(f"{a.account_ref} at {a.furnisher.name}" for a in accounts),
-    )

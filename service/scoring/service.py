@@ -6,7 +6,8 @@ version, so it can be recomputed) and audited, all in the request's transaction.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,11 @@ from service.core.pagination import (
 )
 from service.core.security import Principal, new_id
 from service.file import service as file_service
-from service.file.service import ScoringFile
 from service.scoring import queries, receipts
 from service.scoring.engine import recourse
 from service.scoring.engine.characteristics import is_open
 from service.scoring.engine.explain import Explanation, explain_file
-from service.scoring.engine.inputs import FileInput
+from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 from service.scoring.engine.scorecard import (
     CURRENT_VERSION,
     SCORECARDS_DIR,
@@ -115,6 +115,56 @@ def published_model(version: str) -> ModelRead:
     ):
         published["max_points"] = characteristic.max_points
     return ModelRead.model_validate(data)
+
+
+# --- the file a score reads ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringFile:
+    """The current file as a score sees it, with each account's API id (``acc_...``) and a
+    label naming it, in the order of ``file.accounts``."""
+
+    file: FileInput
+    account_ids: tuple[str, ...]
+    account_labels: tuple[str, ...]
+
+
+def file_input(session: Session, *, subject_id: str, now: datetime) -> ScoringFile:
+    """The subject's current file as scoring inputs: exactly the items the file domain's
+    report shows (nothing deleted by its furnisher, nothing obsolete), financial fields only."""
+    report = file_service.build_report(session, subject_id=subject_id, now=now)
+    accounts = report.accounts
+    return ScoringFile(
+        file=FileInput(
+            accounts=tuple(
+                AccountInput(
+                    account_type=a.account_type.value,
+                    opened_on=a.opened_on,
+                    credit_limit_cents=a.credit_limit_cents,
+                    original_amount_cents=a.original_amount_cents,
+                    balance_cents=a.balance_cents,
+                    past_due_cents=a.past_due_cents,
+                    status=a.status.value,
+                    payment_history=a.payment_history,
+                    date_of_first_delinquency=a.date_of_first_delinquency,
+                    closed_on=a.closed_on,
+                    as_of=a.as_of,
+                )
+                for a in accounts
+            ),
+            inquiries=tuple(
+                InquiryInput(at=i.at.astimezone(UTC).date(), kind=i.kind.value)
+                for i in report.inquiries
+            ),
+            public_records=tuple(
+                PublicRecordInput(chapter=r.chapter, status=r.status, filed_on=r.filed_on)
+                for r in report.public_records
+            ),
+        ),
+        account_ids=tuple(a.id for a in accounts),
+        account_labels=tuple(f"{a.account_ref} at {a.furnisher.name}" for a in accounts),
+    )
 
 
 # --- explanations as the API shows them ----------------------------------------------------
@@ -222,7 +272,7 @@ def score_me(session: Session, *, subject: Principal, now: datetime) -> ScoreRea
     """Score the subject's current file with the current model, keep the receipt, audit the
     disclosure, and explain: factors, ranked reasons, and the best actions."""
     model = current_model()
-    scoring = file_service.file_input(session, subject_id=subject.id, now=now)
+    scoring = file_input(session, subject_id=subject.id, now=now)
     explanation = explain_file(scoring.file, now.date(), model)
     receipt = _store_receipt(
         session,
@@ -299,7 +349,7 @@ def simulate(
     """What the changes would do to the subject's score. No receipt (no score is issued),
     but the read of the file is audited."""
     model = current_model()
-    scoring = file_service.file_input(session, subject_id=subject.id, now=now)
+    scoring = file_input(session, subject_id=subject.id, now=now)
     changes = _changes(request, scoring)
     try:
         result = recourse.simulate(scoring.file, now.date(), model, changes)

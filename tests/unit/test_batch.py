@@ -18,12 +18,12 @@ from schemas.common import Role
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.core.db import make_sessionmaker
 from service.core.security import new_id
-from service.file import service as file_service
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
 from service.principals.models import Principal, Subject
 from service.scoring import population as pop
 from service.scoring import queries
+from service.scoring import service as scoring_service
 from service.scoring.batch import (
     BATCH_PURPOSE,
     characteristic_columns,
@@ -231,7 +231,7 @@ def test_batch_receipts_equal_scoring_each_subject_on_its_own(
     receipts = {r.subject_id: r for r in session.scalars(select(ScoreReceipt))}
     assert sorted(receipts) == population.ids
     for subject_id in population.ids:
-        scoring = file_service.file_input(session, subject_id=subject_id, now=NOW)
+        scoring = scoring_service.file_input(session, subject_id=subject_id, now=NOW)
         expected = content_of(explain_file(scoring.file, NOW.date(), model))
         receipt = receipts[subject_id]
         assert receipt.score == expected.score
