@@ -2,7 +2,7 @@
 
 Creates a temporary SQLite database, applies the migrations, generates a seeded population
 (``service.scoring.population``) and loads it (both timed and shown, not counted), then times
-``service.scoring.batch.score_all`` end to end: the chunked reads of the files, the vectorised
+``service.jobs.score_all.score_all`` end to end: the chunked reads of the files, the vectorised
 characteristics and scorer, and the bulk insert of one receipt per subject, each chunk in its
 own committed transaction. Prints subjects per second and checks the receipts: one per
 subject, and a sample recomputed one by one from their stored inputs gives the same scores.
@@ -32,8 +32,8 @@ from sqlalchemy import func, select  # noqa: E402
 
 from service.core.db import make_engine, make_sessionmaker  # noqa: E402
 from service.core.migrate import upgrade  # noqa: E402
+from service.jobs.score_all import DEFAULT_CHUNK, score_all  # noqa: E402
 from service.scoring import population  # noqa: E402
-from service.scoring.batch import DEFAULT_CHUNK, score_all  # noqa: E402
 from service.scoring.engine.scorecard import CURRENT_VERSION, SCORECARDS_DIR, load_model  # noqa: E402
 from service.scoring.models import ScoreReceipt  # noqa: E402
 from service.scoring.receipts import recompute  # noqa: E402

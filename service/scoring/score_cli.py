@@ -104,7 +104,7 @@ def _score_everyone(scorecard: Scorecard, chunk: int) -> None:
     from service.core.config import Settings
     from service.core.db import make_engine, make_sessionmaker
     from service.core.migrate import upgrade
-    from service.scoring.batch import score_all
+    from service.jobs.score_all import score_all
 
     url = Settings().database_url
     upgrade(url)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,9 @@ from service.scoring.engine.scorecard import (
     to_json,
 )
 from service.scoring.models import ScoreReceipt
+
+if TYPE_CHECKING:
+    from service.scoring.bulk import Chunk
 
 #: How many actions a score response lists.
 ACTIONS_SHOWN = 3
@@ -376,6 +379,35 @@ def simulate(
         factors=_factors(after),
         no_score_reasons=_no_score_reasons(after),
     )
+
+
+def store_receipts_in_bulk(
+    session: Session,
+    *,
+    subject_ids: Sequence[str],
+    chunk: "Chunk",
+    model: Scorecard,
+    now: datetime,
+    purpose: str,
+    requested_by: str,
+) -> int:
+    """Score every subject of ``chunk`` (the files of ``subject_ids``, in that order) with
+    ``model`` as of ``now`` and insert one receipt each, in one statement: the bulk path for
+    jobs. Returns how many subjects got a score (the others were too thin to score)."""
+    from service.scoring import bulk  # numpy: only jobs need it
+
+    scored = bulk.score_chunk(chunk, now.date(), model)
+    same = {
+        "model_version": model.version,
+        "computed_at": now,
+        "scored_on": now.date(),
+        "purpose": purpose,
+        "requested_by": requested_by,
+    }
+    queries.insert_encoded_receipts(
+        session, bulk.receipt_rows(subject_ids, chunk, scored), same=same
+    )
+    return len(subject_ids) - scored.scores.count(None)
 
 
 # --- receipts ------------------------------------------------------------------------------

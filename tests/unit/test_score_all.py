@@ -20,19 +20,14 @@ from service.core.db import make_sessionmaker
 from service.core.security import new_id
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
+from service.jobs.score_all import BATCH_PURPOSE, score_all
 from service.principals.models import Principal, Subject
 from service.scoring import population as pop
 from service.scoring import queries
 from service.scoring import service as scoring_service
-from service.scoring.batch import (
-    BATCH_PURPOSE,
-    characteristic_columns,
-    chunk_of_files,
-    receipt_ids,
-    score_all,
-    score_chunk,
-)
+from service.scoring.bulk import chunk_of_files, receipt_ids, score_chunk
 from service.scoring.engine.characteristics import compute
+from service.scoring.engine.columns import characteristic_columns
 from service.scoring.engine.explain import explain_file
 from service.scoring.engine.inputs import FileInput
 from service.scoring.engine.scorecard import Scorecard, get_model
@@ -60,7 +55,7 @@ def _canonical(inputs: dict[str, Any]) -> dict[str, Any]:
 def test_a_chunk_scores_like_each_file_on_its_own(batch: list[FileInput], model_name: str) -> None:
     model = MODELS[model_name]
     chunk = chunk_of_files(batch)
-    values = characteristic_columns(chunk, TODAY).values()
+    values = characteristic_columns(chunk.files, TODAY).values()
     scored = score_chunk(chunk, TODAY, model)
     inputs = chunk.inputs_texts()
     for k, file in enumerate(batch):

@@ -1,0 +1,1 @@
+"""Batch work that runs outside a request."""
