@@ -15,7 +15,7 @@ from schemas.file import (
     Report,
     Source,
 )
-from schemas.furnishing import AccountRead, AccountStatus
+from schemas.furnishing import AccountRead
 from service.audit import purposes
 from service.audit import service as audit
 from service.core.errors import NotFound
@@ -24,11 +24,14 @@ from service.file import queries
 from service.file.models import Inquiry, PublicRecord
 from service.file.rules import (
     INQUIRY_SHOWN_MONTHS,
+    account_on_file,
     add_months,
     bankruptcy_obsolete_on,
     earliest_possible_obsolete_cutoff,
     inquiry_obsolete_on,
+    inquiry_on_file,
     is_obsolete,
+    public_record_on_file,
 )
 from service.furnishing import service as furnishing
 from service.principals import service as principals
@@ -82,7 +85,12 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
     sources: dict[str, Source] = {}
     accounts = []
     for account in furnishing.account_views_of_subject(session, subject_id):
-        if account.status == AccountStatus.delete or is_obsolete(account.obsolete_on, today):
+        if not account_on_file(
+            status=account.status.value,
+            account_type=account.account_type.value,
+            date_of_first_delinquency=account.date_of_first_delinquency,
+            today=today,
+        ):
             continue
         accounts.append(account)
         furnisher = account.furnisher
@@ -92,8 +100,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
             )
     inquiries = []
     for inquiry, lender_name in queries.inquiries_of_subject(session, subject_id):
-        shown_until = inquiry_obsolete_on(inquiry.at)
-        if is_obsolete(shown_until, today):
+        if not inquiry_on_file(at=inquiry.at, today=today):
             continue
         inquiries.append(
             InquiryRead(
@@ -103,7 +110,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
                 purpose=inquiry.purpose,
                 kind=inquiry.kind,
                 at=inquiry.at,
-                obsolete_on=shown_until,
+                obsolete_on=inquiry_obsolete_on(inquiry.at),
             )
         )
         src = sources.setdefault(
@@ -114,10 +121,9 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
             src.supplied.append("inquiries")
     records = []
     for record in queries.public_records_of_subject(session, subject_id):
-        leaves = bankruptcy_obsolete_on(
-            chapter=record.chapter, status=record.status, filed_on=record.filed_on
-        )
-        if is_obsolete(leaves, today):
+        if not public_record_on_file(
+            chapter=record.chapter, status=record.status, filed_on=record.filed_on, today=today
+        ):
             continue
         records.append(
             PublicRecordRead(
@@ -129,7 +135,9 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
                 resolved_on=record.resolved_on,
                 court=record.court,
                 reference=record.reference,
-                obsolete_on=leaves,
+                obsolete_on=bankruptcy_obsolete_on(
+                    chapter=record.chapter, status=record.status, filed_on=record.filed_on
+                ),
             )
         )
     return _FileItems(

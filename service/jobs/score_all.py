@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.audit import service as audit
 from service.core.security import ADMIN, Principal
 from service.file.rules import (
+    DELETED_STATUS,
     INQUIRY_SHOWN_MONTHS,
-    account_obsolete_on,
+    account_on_file,
     add_months,
-    bankruptcy_obsolete_on,
     earliest_possible_obsolete_cutoff,
-    inquiry_obsolete_on,
-    is_obsolete,
+    inquiry_on_file,
+    public_record_on_file,
 )
 from service.scoring import queries
 from service.scoring import service as scoring
@@ -66,17 +66,19 @@ def _column(rows: Sequence[Sequence[Any]], index: int) -> list[Any]:
     return list(map(itemgetter(index), rows))
 
 
-def _leave_out(rows: list[Any], key: int, limit: str, gone: Callable[[Any], bool]) -> None:
-    """Remove, in place, the rows that are ``gone``, checking only those whose ``row[key]``
-    is set and at or before ``limit`` (ISO dates compare as text)."""
-    suspects = [
-        i
-        for i, value in enumerate(map(itemgetter(key), rows))
-        if value is not None and value <= limit
-    ]
+def _keep_on_file(
+    rows: list[Any], suspect: Callable[[Any], bool], on_file: Callable[[Any], bool]
+) -> None:
+    """Remove, in place, the rows that are not ``on_file``, asking only of those that are a
+    ``suspect`` (a cheap test that every row off the file passes)."""
+    suspects = [i for i, row in enumerate(rows) if suspect(row)]
     for i in reversed(suspects):
-        if gone(rows[i]):
+        if not on_file(rows[i]):
             del rows[i]
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
 
 
 def read_chunk(session: Session, subject_ids: Sequence[str], today: date) -> Chunk:
@@ -88,21 +90,19 @@ def read_chunk(session: Session, subject_ids: Sequence[str], today: date) -> Chu
         subjects = map(itemgetter(0), rows)
         return np.fromiter(map(index.__getitem__, subjects), dtype=np.intp, count=len(rows))
 
-    # Accounts deleted by their furnisher (DA) are left out by the query; an adverse account
-    # dated before the earliest possible cutoff is checked against FCRA 605.
+    # What is on the file is decided by the file rule; only an account deleted by its
+    # furnisher, or one whose first delinquency is before the earliest possible cutoff,
+    # can be off it.
     cutoff = earliest_possible_obsolete_cutoff(today).isoformat()
     accounts = queries.account_rows_between(session, first, last)
-    _leave_out(
+    _keep_on_file(
         accounts,
-        key=6,
-        limit=cutoff,
-        gone=lambda r: is_obsolete(
-            account_obsolete_on(
-                status=r[2][PACKED_STATUS],
-                account_type=r[3],
-                date_of_first_delinquency=date.fromisoformat(r[6]),
-            ),
-            today,
+        suspect=lambda r: (r[6] is not None and r[6] <= cutoff) or r[2].startswith(DELETED_STATUS),
+        on_file=lambda r: account_on_file(
+            status=r[2][PACKED_STATUS],
+            account_type=r[3],
+            date_of_first_delinquency=_day(r[6]),
+            today=today,
         ),
     )
     accounts, account_owner = _by_owner(accounts, owners(accounts))
@@ -113,24 +113,22 @@ def read_chunk(session: Session, subject_ids: Sequence[str], today: date) -> Chu
     since = datetime.combine(shown_since - _INQUIRY_MARGIN, datetime.min.time(), tzinfo=UTC)
     sure = (shown_since + _INQUIRY_MARGIN).isoformat()
     inquiries = queries.inquiry_rows_between(session, first, last, since=since)
-    _leave_out(
+    _keep_on_file(
         inquiries,
-        key=1,
-        limit=sure,
-        gone=lambda r: is_obsolete(
-            inquiry_obsolete_on(datetime.fromisoformat(r[1]).replace(tzinfo=UTC)), today
+        suspect=lambda r: r[1] <= sure,
+        on_file=lambda r: inquiry_on_file(
+            at=datetime.fromisoformat(r[1]).replace(tzinfo=UTC), today=today
         ),
     )
     inquiries, inquiry_owner = _by_owner(inquiries, owners(inquiries))
 
+    today_text = today.isoformat()
     records = queries.public_record_rows_between(session, first, last)
-    _leave_out(
+    _keep_on_file(
         records,
-        key=3,
-        limit=today.isoformat(),
-        gone=lambda r: is_obsolete(
-            bankruptcy_obsolete_on(chapter=r[1], status=r[2], filed_on=date.fromisoformat(r[3])),
-            today,
+        suspect=lambda r: r[3] <= today_text,
+        on_file=lambda r: public_record_on_file(
+            chapter=r[1], status=r[2], filed_on=date.fromisoformat(r[3]), today=today
         ),
     )
     records, record_owner = _by_owner(records, owners(records))

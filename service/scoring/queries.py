@@ -122,11 +122,11 @@ def _rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
 
 
 def account_rows_between(session: Session, first: str, last: str) -> list[tuple[Any, ...]]:
-    """Every account (but those deleted by their furnisher, DA) of the subjects whose id is
-    in ``[first, last]``, grouped by subject: ``(subject_id, inputs,
-    packed, account_type, credit_limit_cents, balance_cents, date_of_first_delinquency,
-    closed_on)``, ``inputs`` being the JSON array of ``receipts.ACCOUNT_FIELDS``, ``packed``
-    the fixed-width fields of ``engine.columns.PACKED_*``, and the dates ``YYYY-MM-DD`` text."""
+    """Every account of the subjects whose id is in ``[first, last]``, grouped by subject:
+    ``(subject_id, inputs, packed, account_type, credit_limit_cents, balance_cents,
+    date_of_first_delinquency, closed_on)``, ``inputs`` being the JSON array of
+    ``receipts.ACCOUNT_FIELDS``, ``packed`` the fixed-width fields of
+    ``engine.columns.PACKED_*``, and the dates ``YYYY-MM-DD`` text."""
     stmt = (
         select(
             Account.subject_id,
@@ -157,7 +157,6 @@ def account_rows_between(session: Session, first: str, last: str) -> list[tuple[
         .where(
             Account.subject_id >= first,
             Account.subject_id <= last,
-            Account.status != "DA",
         )
         .order_by(Account.subject_id)
     )
