@@ -25,9 +25,8 @@ from service.furnishing.rules import FURNISHED_FIELDS, shows_delinquency, valida
 from service.principals.models import Principal, Subject
 from service.scoring import fit
 from service.scoring import population as pop
-from service.scoring.engine.characteristics import NAMES
+from service.scoring.engine.characteristics import NAMES, no_score_reasons
 from service.scoring.engine.inputs import AccountInput
-from service.scoring.rules import no_score_reasons
 
 TODAY = date(2026, 11, 26)
 

@@ -6,8 +6,7 @@ batch scorer reads them from the database, ``columns_of_files`` builds them from
 criteria of every file at once, with numpy.
 """
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -16,52 +15,30 @@ import numpy as np
 import numpy.typing as npt
 
 from service.scoring.engine.characteristics import (
-    COLLECTION_OR_CHARGE_OFF_SEVERITY,
+    ACCOUNT_FIELDS,
+    AGGREGATES,
+    CHARACTERISTICS,
     CREDIT_MIX_VALUES,
-    DELINQUENCY_WINDOW_MONTHS,
-    DEROGATORY_STATUSES,
-    HISTORY_SEVERITY,
-    INQUIRY_WINDOW_MONTHS,
-    INSTALLMENT_TYPES,
+    CRITERIA,
+    MONTH_FIELDS,
     NAMES,
-    NEW_ACCOUNT_WINDOW_MONTHS,
-    PAID_CLOSED_STATUS,
-    REVOLVING_TYPES,
-    STATUS_SEVERITY,
-    WORST_LATE_SEVERITY,
+    Aggregate,
+    Level,
+    Reduction,
 )
 from service.scoring.engine.inputs import AccountInput, FileInput
-from service.scoring.rules import (
-    HISTORY_MONTHS,
-    MAX_MONTHS_SINCE_REPORTED,
-    MIN_OLDEST_ACCOUNT_MONTHS,
-)
+from service.scoring.rules import HISTORY_MONTHS, NO_ACCOUNT_OLD_ENOUGH, NO_RECENT_REPORT
 
 #: Characteristics whose values are whole numbers (the rest are fractions or a category).
-INTEGER_VALUED: Final = frozenset(
-    {
-        "worst_delinquency_24m",
-        "lates_30plus_24m",
-        "months_since_recent_delinquency",
-        "derogatory_count",
-        "accounts_with_balance",
-        "oldest_account_months",
-        "hard_inquiries_12m",
-        "accounts_opened_12m",
-    }
-)
+INTEGER_VALUED: Final = frozenset(c.name for c in CHARACTERISTICS if c.whole and not c.categories)
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 Owners = npt.NDArray[np.intp]
 
-_SEVERITY_OF_CODE = np.zeros(256, dtype=np.uint8)
-for _code, _severity in HISTORY_SEVERITY.items():
-    _SEVERITY_OF_CODE[ord(_code)] = _severity
 _HISTORY_PAD: Final = "B"  # no earlier history: not a delinquency
 _MONTH_OFFSETS = np.arange(HISTORY_MONTHS, dtype=np.int64)
-_NO_MONTH: Final = np.iinfo(np.int64).max
 
 #: An account's fixed-width scoring fields joined into one text (so that numpy reads these
 #: fields of many accounts from their bytes at once): status, payment history, opened_on and
@@ -189,6 +166,11 @@ class _Days:
     def of_texts(cls, texts: Sequence[str]) -> "_Days":
         return cls.of(date_block(texts))
 
+    @classmethod
+    def empty(cls) -> "_Days":
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, none, none)
+
     def on_or_before(self, today: date) -> Bools:
         key = self.year * 10000 + self.month * 100 + self.day
         on_or_before: Bools = key <= today.year * 10000 + today.month * 100 + today.day
@@ -207,29 +189,103 @@ class _Days:
         return clamped
 
 
-def _status_table(values: dict[str, int]) -> Ints:
-    """A lookup by the two bytes of a status (256 * first + second)."""
-    table = np.zeros(1 << 16, dtype=np.int64)
-    for status, value in values.items():
-        first, second = status.encode("ascii")
-        table[first << 8 | second] = value
-    return table
+class _Codes:
+    """A column of categories as integer codes: ``key`` gives the code of a category (-1
+    for one the column cannot hold), ``size`` bounds the codes."""
+
+    def __init__(self, codes: npt.NDArray[Any], key: Callable[[str], int], size: int) -> None:
+        self.codes = codes
+        self.key = key
+        self.size = size
+
+    @classmethod
+    def of_strings(cls, values: Sequence[str]) -> "_Codes":
+        vocabulary = {v: i for i, v in enumerate(sorted(set(values)))}
+        codes = np.fromiter(map(vocabulary.__getitem__, values), dtype=np.intp, count=len(values))
+        return cls(codes, lambda v: vocabulary.get(v, -1), max(len(vocabulary), 1))
+
+    def __eq__(self, other: object) -> Any:
+        if not isinstance(other, str):
+            return NotImplemented
+        return self.codes == self.key(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def lookup(self, table: Mapping[str, int]) -> Ints:
+        values = np.zeros(self.size, dtype=np.int64)
+        for category, value in table.items():
+            code = self.key(category)
+            if 0 <= code < self.size:
+                values[code] = value
+        looked_up: Ints = values[self.codes]
+        return looked_up
 
 
-_STATUS_SEVERITY_OF = _status_table(dict(STATUS_SEVERITY))
-_DEROGATORY_STATUS_OF = _status_table(dict.fromkeys(DEROGATORY_STATUSES, 1))
-_PAID_CLOSED_OF = _status_table({PAID_CLOSED_STATUS: 1})
-#: Account types as small codes: 1 revolving, 2 installment (mortgage included), 3 a
-#: collection account, 0 anything else.
-_REVOLVING, _INSTALLMENT, _COLLECTION = 1, 2, 3
-_TYPE_CODE: Final = defaultdict(
-    int,
-    {
-        **dict.fromkeys(REVOLVING_TYPES, _REVOLVING),
-        **dict.fromkeys(INSTALLMENT_TYPES, _INSTALLMENT),
-        "collection": _COLLECTION,
-    },
-)
+def _two_bytes(text: str) -> int:
+    raw = text.encode("ascii", "replace")
+    return raw[0] << 8 | raw[1] if len(raw) == 2 else -1
+
+
+def _one_byte(text: str) -> int:
+    raw = text.encode("ascii", "replace")
+    return raw[0] if len(raw) == 1 else -1
+
+
+class _ColumnOps:
+    """``Ops`` over the columns of many records."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+
+    def where(self, condition: Any, yes: Any, no: Any) -> Any:
+        return np.where(condition, yes, no)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return np.maximum(a, b)
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        return np.minimum(a, b)
+
+    def not_(self, condition: Any) -> Any:
+        return np.logical_not(condition)
+
+    def lookup(self, table: Mapping[str, int], key: Any) -> Any:
+        return key.lookup(table)
+
+    def member(self, key: Any, values: frozenset[str]) -> Any:
+        return key.lookup(dict.fromkeys(values, 1)) != 0
+
+    def months(self, day: Any) -> Any:
+        return day.months_to(self.today)
+
+    def calendar_months(self, day: Any) -> Any:
+        return day.calendar_months_to(self.today)
+
+    def on_or_before_today(self, day: Any) -> Any:
+        return day.on_or_before(self.today)
+
+    def divide(self, numerator: Any, denominator: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.true_divide(numerator, denominator)
+
+    def missing_unless(self, condition: Any, value: Any) -> Any:
+        return np.where(condition, value, np.nan)
+
+
+class _Record:
+    """The columns of one level's records as attributes."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+    def __getattr__(self, name: str) -> Any:  # a field or a derived field, set in __dict__
+        raise AttributeError(name)
+
+
+def _derive(record: _Record, fields: Mapping[str, Any], o: _ColumnOps) -> _Record:
+    for name, term in fields.items():
+        setattr(record, name, term(record, o))
+    return record
 
 
 class _Groups:
@@ -294,115 +350,98 @@ class Columns:
         return [dict(zip(NAMES, row, strict=True)) for row in zip(*named, strict=True)]
 
 
+def _reduce_rows(how: Reduction, values: Any, empty: int) -> Any:
+    """A month term of every account reduced over its months (axis 1)."""
+    if how in ("count", "sum"):
+        return values.sum(axis=1, dtype=np.int64)
+    if how == "max":
+        return values.max(axis=1, initial=empty)
+    return values.min(axis=1, initial=empty)
+
+
+def _reduce_groups(groups: "_Groups", how: Reduction, values: Any, empty: int) -> Any:
+    if how == "count":
+        return groups.count(values.astype(np.bool_))
+    if how == "sum":
+        return groups.total(values.astype(np.int64))
+    if how == "max":
+        return groups.largest(values.astype(np.int64), empty)
+    return groups.smallest(values.astype(np.int64), empty)
+
+
+def _level_totals(
+    level: Level, record: _Record, groups: "_Groups", shape: tuple[int, ...], o: _ColumnOps
+) -> dict[Aggregate, Any]:
+    out = {}
+    for g in AGGREGATES[level]:
+        values = np.broadcast_to(g.term(record, o), shape)
+        if level == "month":
+            values = _reduce_rows(g.reduce, values, g.empty)
+        how: Reduction = "sum" if level == "month" and g.reduce == "count" else g.reduce
+        out[g] = _reduce_groups(groups, how, values, g.empty)
+    return out
+
+
 def characteristic_columns(chunk: FileColumns, today: date) -> Columns:
-    """``characteristics.compute`` and ``rules.no_score_reasons`` for every subject of the
-    chunk at once (the definitions are documented there; this is their column form)."""
-    groups = _Groups(chunk.account_owner, chunk.n)
+    """``characteristics.evaluate`` for every file of the chunk at once: the same
+    definitions, evaluated over columns."""
+    o = _ColumnOps(today)
+    n = chunk.n
     raw = _packed_block(chunk.packed)
-    kind = np.fromiter(
-        map(_TYPE_CODE.__getitem__, chunk.account_type), dtype=np.int8, count=len(raw)
-    )
+    accounts = len(raw)
     s0 = PACKED_STATUS.start
     status = raw[:, s0].astype(np.int64) << 8 | raw[:, s0 + 1]
-    opened = _Days.of(raw[:, PACKED_OPENED])
-    as_of = _Days.of(raw[:, PACKED_AS_OF])
-    closed = np.array(chunk.closed, dtype=np.bool_)
-    balance = np.array(chunk.balance_cents, dtype=np.int64)
-    # A limit that is missing (None becomes NaN) or zero does not count.
+    # A limit that is missing (None becomes NaN) counts as 0.
     limit = np.nan_to_num(np.array(chunk.credit_limit_cents, dtype=np.float64)).astype(np.int64)
-
-    # Payment history and delinquencies.
-    lag = as_of.calendar_months_to(today)
-    derogatory = (kind == _COLLECTION) | (_DEROGATORY_STATUS_OF[status] == 1)
-    status_severity = _STATUS_SEVERITY_OF[status]
-    status_severity[derogatory] = COLLECTION_OR_CHARGE_OFF_SEVERITY
-    severity = _SEVERITY_OF_CODE[raw[:, PACKED_HISTORY]]  # uint8, n x 24
-    # Month j of an account's history is lag + j months ago: in the window while j < 24 - lag.
-    in_window = _MONTH_OFFSETS[None, :] < (DELINQUENCY_WINDOW_MONTHS - lag)[:, None]
-    windowed = severity * in_window
-    worst = np.maximum(
-        windowed.max(axis=1, initial=0).astype(np.int64),
-        np.where((status_severity > 0) & (lag < DELINQUENCY_WINDOW_MONTHS), status_severity, 0),
+    a = _derive(
+        _Record(
+            account_type=_Codes.of_strings(chunk.account_type),
+            status=_Codes(status, _two_bytes, 1 << 16),
+            balance_cents=np.array(chunk.balance_cents, dtype=np.int64),
+            credit_limit_cents=limit,
+            closed=np.array(chunk.closed, dtype=np.bool_),
+            opened_on=_Days.of(raw[:, PACKED_OPENED]),
+            as_of=_Days.of(raw[:, PACKED_AS_OF]),
+        ),
+        ACCOUNT_FIELDS,
+        o,
     )
-    worst[derogatory] = COLLECTION_OR_CHARGE_OFF_SEVERITY  # on the file, whatever its age
-    # 1..6 are lates (7 is a collection or charge-off); 0 - 1 wraps round to 255.
-    lates = ((windowed - np.uint8(1)) < WORST_LATE_SEVERITY).sum(axis=1, dtype=np.int64)
-    delinquent = severity > 0
-    first = np.where(delinquent.any(axis=1), lag + delinquent.argmax(axis=1), _NO_MONTH)
-    since = np.minimum(first, np.where(status_severity > 0, lag, _NO_MONTH))
-
-    # Amounts owed, mix.
-    is_open = ~closed & (_PAID_CLOSED_OF[status] == 0)
-    revolving = is_open & (kind == _REVOLVING)
-    installment = is_open & (kind == _INSTALLMENT)
-    with_limit = revolving & (limit != 0)
-    revolving_balance = groups.total(np.where(with_limit, balance, 0))
-    revolving_limit = groups.total(np.where(with_limit, limit, 0))
-
-    # Length of history, new credit.
-    age = opened.months_to(today)
-    opened_recently = opened.on_or_before(today) & (age < NEW_ACCOUNT_WINDOW_MONTHS)
-
-    inquiry_owner = chunk.inquiry_owner
-    if len(chunk.inquiry_at):
-        at = _Days.of_texts(chunk.inquiry_at)
-        hard = (
-            np.array([k == "hard" for k in chunk.inquiry_kind], dtype=np.bool_)
-            & at.on_or_before(today)
-            & (at.months_to(today) < INQUIRY_WINDOW_MONTHS)
-        )
-        hard_inquiries = np.bincount(inquiry_owner[hard], minlength=chunk.n)
-    else:
-        hard_inquiries = np.zeros(chunk.n, dtype=np.int64)
-    bankruptcies = np.bincount(chunk.record_owner, minlength=chunk.n)
-
-    has_revolving = groups.count(revolving) > 0
-    has_installment = groups.count(installment) > 0
-    mix = np.where(
-        has_revolving & has_installment,
-        CREDIT_MIX_VALUES.index("revolving_and_installment"),
-        np.where(
-            has_revolving,
-            CREDIT_MIX_VALUES.index("revolving_only"),
-            np.where(has_installment, CREDIT_MIX_VALUES.index("installment_only"), 0),
+    m = _derive(
+        _Record(
+            code=_Codes(raw[:, PACKED_HISTORY], _one_byte, 256),
+            index=_MONTH_OFFSETS[None, :],
+            lag=np.asarray(a.lag)[:, None],
         ),
-    ).astype(np.int64)
+        MONTH_FIELDS,
+        o,
+    )
+    account_groups = _Groups(chunk.account_owner, n)
+    totals = _level_totals("account", a, account_groups, (accounts,), o)
+    totals |= _level_totals("month", m, account_groups, (accounts, HISTORY_MONTHS), o)
+    inquiries = len(chunk.inquiry_at)
+    q = _Record(
+        kind=_Codes.of_strings(chunk.inquiry_kind),
+        at=_Days.of_texts(chunk.inquiry_at) if inquiries else _Days.empty(),
+    )
+    totals |= _level_totals("inquiry", q, _Groups(chunk.inquiry_owner, n), (inquiries,), o)
+    records = len(chunk.record_owner)
+    totals |= _level_totals(
+        "public_record", _Record(), _Groups(chunk.record_owner, n), (records,), o
+    )
 
-    count = groups.counts
-    any_account = count > 0
-    earliest = groups.smallest(since, _NO_MONTH)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        utilisation = np.where(
-            revolving_limit > 0,
-            100.0 * revolving_balance.astype(np.float64) / revolving_limit.astype(np.float64),
-            np.nan,
+    numeric: dict[str, Floats] = {}
+    credit_mix = np.zeros(n, dtype=np.int64)
+    for c in CHARACTERISTICS:
+        value = np.broadcast_to(
+            c.value({name: totals[g] for name, g in c.aggregates.items()}, o), (n,)
         )
-        average_age = np.where(
-            any_account,
-            groups.total(age).astype(np.float64) / count.astype(np.float64),
-            np.nan,
-        )
-    numeric: dict[str, Floats] = {
-        "worst_delinquency_24m": groups.largest(worst, 0).astype(np.float64),
-        "lates_30plus_24m": groups.total(lates).astype(np.float64),
-        "months_since_recent_delinquency": np.where(
-            earliest == _NO_MONTH, np.nan, earliest.astype(np.float64)
-        ),
-        "derogatory_count": (groups.count(derogatory) + bankruptcies).astype(np.float64),
-        "revolving_utilisation_pct": utilisation,
-        "accounts_with_balance": groups.count(is_open & (balance > 0)).astype(np.float64),
-        "oldest_account_months": np.where(
-            any_account, groups.largest(age, 0).astype(np.float64), np.nan
-        ),
-        "average_account_age_months": average_age,
-        "hard_inquiries_12m": hard_inquiries.astype(np.float64),
-        "accounts_opened_12m": groups.count(opened_recently).astype(np.float64),
-    }
-    old_enough = opened.on_or_before(today) & (age >= MIN_OLDEST_ACCOUNT_MONTHS)
-    recent = as_of.months_to(today) < MAX_MONTHS_SINCE_REPORTED
+        if c.categories:
+            credit_mix = value.astype(np.int64)
+        else:
+            numeric[c.name] = value.astype(np.float64)
     return Columns(
         numeric=numeric,
-        credit_mix=mix,
-        no_account_old_enough=groups.count(old_enough) == 0,
-        no_recent_report=groups.count(recent) == 0,
+        credit_mix=credit_mix,
+        no_account_old_enough=totals[CRITERIA[NO_ACCOUNT_OLD_ENOUGH]] == 0,
+        no_recent_report=totals[CRITERIA[NO_RECENT_REPORT]] == 0,
     )

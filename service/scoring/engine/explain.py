@@ -18,7 +18,6 @@ from service.scoring.rules import (
     INQUIRY_CHARACTERISTIC,
     MAX_KEY_FACTORS,
     NoScoreReason,
-    no_score_reasons,
 )
 
 
@@ -123,8 +122,7 @@ def explain_file(file: FileInput, today: date, model: Scorecard) -> Explanation:
     """The score of ``file`` on ``today`` under ``model``, explained; no score (with the
     reasons) when the file does not meet the minimum scoring criteria."""
     check_scores_files(model)
-    values = chars.compute(file, today)
-    thin = no_score_reasons(file, today)
+    values, thin = chars.evaluate(file, today)
     if thin:
         return Explanation(
             model_version=model.version,
