@@ -168,10 +168,10 @@ Progress = Callable[[int, int], None]
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one chunk. A chunk allocates hundreds of
-    thousands of short-lived tuples, lists and strings, none in a reference cycle; the
-    collector would walk them again and again for nothing (about a seventh of the run
-    time). Reference counting still frees them; the collector resumes after."""
+    """Pause Python's cyclic garbage collector for one chunk. A chunk allocates many
+    short-lived tuples, lists and strings, none in a reference cycle; the collector would
+    walk them again and again for nothing. Reference counting still frees them; the
+    collector resumes after."""
     enabled = gc.isenabled()
     gc.disable()
     try:

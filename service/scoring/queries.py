@@ -4,11 +4,10 @@ The batch reads (``*_rows_between``) are Core selects over the file's tables for
 subjects, run on the session's connection: one statement per table and chunk, plain rows,
 dates as ISO text (``CAST(... AS VARCHAR)`` gives ``YYYY-MM-DD`` on SQLite and PostgreSQL
 alike) and each account's receipt record built by the database as JSON text, so that a chunk
-of thousands of subjects costs three queries, no ORM object and no JSON encoding in Python.
-They only read; which items are on the file (not obsolete) is decided by the file rules, in
-``service.jobs.score_all``. Rows come grouped by subject in the order the index holds them
-(sorting each subject's records as well would cost the database more than anything else
-the batch asks of it, and the characteristics do not depend on the order).
+of subjects costs three queries, no ORM object and no JSON encoding in Python. They only
+read; which items are on the file is decided by the file rules, in ``service.jobs.score_all``.
+Rows come grouped by subject in the order the index holds them, not sorted within a subject:
+the characteristics do not depend on the order.
 """
 
 from collections.abc import Sequence
@@ -206,7 +205,7 @@ def insert_encoded_receipts(
 
     One executemany straight to the driver: the statement is compiled once, the shared
     values go through their column types once, and the rows are passed as they are (no
-    per-row parameter processing: the batch inserts tens of thousands at a time).
+    per-row parameter processing: the batch inserts a whole chunk at a time).
     """
     if not rows:
         return

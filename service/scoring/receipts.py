@@ -1,4 +1,4 @@
-"""What a score receipt stores, and how it is recomputed (issue 3, item 7).
+"""What a score receipt stores, and how it is recomputed.
 
 Pure: no database, no clock. A receipt (``ScoreReceipt``) keeps, as compact JSON:
 

@@ -7,7 +7,7 @@ Pure: no database, no clock. The criteria are evaluated with the characteristics
 from dataclasses import dataclass
 from datetime import date
 
-#: DESIGN.md "Scoring" (the industry's minimum scoring criteria; not statute): a file is
+#: The industry's minimum scoring criteria (not statute): a file is
 #: scored only when at least one account was opened this many months ago or more ...
 MIN_OLDEST_ACCOUNT_MONTHS = 6
 #: ... and at least one account was reported (its ``as_of``) within this many months.

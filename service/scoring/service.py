@@ -65,14 +65,14 @@ if TYPE_CHECKING:
 #: How many actions a score response lists.
 ACTIONS_SHOWN = 3
 
-#: Where the published models are, and which one scores files now (module settings, so that
-#: a test can point them elsewhere).
+#: Where the published models are, and which one scores files unless a version is named
+#: (module settings, so that a test can point them elsewhere).
 MODEL_DIRECTORY: Path = SCORECARDS_DIR
 CURRENT_MODEL: str = CURRENT_VERSION
 
 
 def current_model() -> Scorecard:
-    """The model that scores files now."""
+    """The model that scores files (the current one)."""
     return get_model(CURRENT_MODEL, MODEL_DIRECTORY)
 
 

@@ -5,8 +5,8 @@ A characteristic is a small expression over the records of a file: per-record *t
 bankruptcy) reduced over the file (count, sum, largest, smallest), then combined into the
 value. The same definition is evaluated
 
-- per file, in plain Python, one record at a time: ``compute(file, today)``, the reference,
-  used to score one file, explain it and simulate changes to it;
+- per file, in plain Python, one record at a time: ``evaluate(file, today)``, the reference,
+  which scores one file, explains it and simulates changes to it;
 - over many files at once, with numpy, one column per field: ``columns.characteristic_columns``
   (the batch scorer).
 
