@@ -66,12 +66,9 @@ def _column(rows: Sequence[Sequence[Any]], index: int) -> list[Any]:
     return list(map(itemgetter(index), rows))
 
 
-def _keep_on_file(
-    rows: list[Any], suspect: Callable[[Any], bool], on_file: Callable[[Any], bool]
-) -> None:
-    """Remove, in place, the rows that are not ``on_file``, asking only of those that are a
-    ``suspect`` (a cheap test that every row off the file passes)."""
-    suspects = [i for i, row in enumerate(rows) if suspect(row)]
+def _keep_on_file(rows: list[Any], suspects: list[int], on_file: Callable[[Any], bool]) -> None:
+    """Remove, in place, the rows that are not ``on_file``, asking only of the ``suspects``
+    (the indexes, in order, of the rows a cheap test finds could be off the file)."""
     for i in reversed(suspects):
         if not on_file(rows[i]):
             del rows[i]
@@ -97,7 +94,14 @@ def read_chunk(session: Session, subject_ids: Sequence[str], today: date) -> Chu
     accounts = queries.account_rows_between(session, first, last)
     _keep_on_file(
         accounts,
-        suspect=lambda r: (r[6] is not None and r[6] <= cutoff) or r[2].startswith(DELETED_STATUS),
+        [
+            i
+            for i, (packed, delinquent_since) in enumerate(
+                zip(_column(accounts, 2), _column(accounts, 6), strict=True)
+            )
+            if (delinquent_since is not None and delinquent_since <= cutoff)
+            or packed.startswith(DELETED_STATUS)
+        ],
         on_file=lambda r: account_on_file(
             status=r[2][PACKED_STATUS],
             account_type=r[3],
@@ -115,7 +119,7 @@ def read_chunk(session: Session, subject_ids: Sequence[str], today: date) -> Chu
     inquiries = queries.inquiry_rows_between(session, first, last, since=since)
     _keep_on_file(
         inquiries,
-        suspect=lambda r: r[1] <= sure,
+        [i for i, day in enumerate(_column(inquiries, 1)) if day <= sure],
         on_file=lambda r: inquiry_on_file(
             at=datetime.fromisoformat(r[1]).replace(tzinfo=UTC), today=today
         ),
@@ -126,7 +130,7 @@ def read_chunk(session: Session, subject_ids: Sequence[str], today: date) -> Chu
     records = queries.public_record_rows_between(session, first, last)
     _keep_on_file(
         records,
-        suspect=lambda r: r[3] <= today_text,
+        [i for i, filed in enumerate(_column(records, 3)) if filed <= today_text],
         on_file=lambda r: public_record_on_file(
             chapter=r[1], status=r[2], filed_on=date.fromisoformat(r[3]), today=today
         ),

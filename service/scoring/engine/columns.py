@@ -6,6 +6,7 @@ batch scorer reads them from the database, ``columns_of_files`` builds them from
 criteria of every file at once, with numpy.
 """
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -211,14 +212,28 @@ class _Codes:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def lookup(self, table: Mapping[str, int]) -> Ints:
-        values = np.zeros(self.size, dtype=np.int64)
-        for category, value in table.items():
-            code = self.key(category)
-            if 0 <= code < self.size:
-                values[code] = value
-        looked_up: Ints = values[self.codes]
+    def lookup(self, table: Mapping[str, int]) -> npt.NDArray[np.signedinteger[Any]]:
+        """``table[category]`` of each value (0 for a category not in the table)."""
+        looked_up: npt.NDArray[np.signedinteger[Any]] = _table(
+            self.key, self.size, tuple(table.items())
+        )[self.codes]
         return looked_up
+
+
+@functools.lru_cache(maxsize=64)
+def _table(
+    key: Callable[[str], int], size: int, items: tuple[tuple[str, int], ...]
+) -> npt.NDArray[np.signedinteger[Any]]:
+    """A lookup table by code, in the smallest integer type that holds its values."""
+    numbers = [value for _, value in items]
+    dtype = np.result_type(np.int8, *(np.min_scalar_type(v) for v in numbers))
+    values = np.zeros(size, dtype=dtype)
+    for category, value in items:
+        code = key(category)
+        if 0 <= code < size:
+            values[code] = value
+    values.setflags(write=False)
+    return values
 
 
 def _two_bytes(text: str) -> int:
