@@ -2,14 +2,14 @@
 
 Creates a temporary SQLite database, applies the migrations, generates a seeded population
 (``service.modelling.population``) and loads it (both timed and shown, not counted), then times
-``service.scoring.batch.score_all`` end to end: the chunked reads of the files, the vectorised
+``service.jobs.score_all.score_all`` end to end: the chunked reads of the files, the vectorised
 characteristics and scorer, and the bulk insert of one receipt per subject, each chunk in its
 own committed transaction. Prints subjects per second and checks the receipts: one per
 subject, and a sample recomputed one by one from their stored inputs gives the same scores.
 
     python -m bench.bench_score_all [--n N] [--seed S] [--chunk C] [--model FILE] [--profile]
 
-The default model is the shipped one (service/scoring/models/cf-2026.11.json) when it is
+The default model is the shipped one (service/scoring/scorecards/cf-2026.11.json) when it is
 there, otherwise the unit tests' hand-made model.
 """
 
@@ -33,11 +33,15 @@ from sqlalchemy import func, select  # noqa: E402
 from service.core.db import make_engine, make_sessionmaker  # noqa: E402
 from service.core.migrate import upgrade  # noqa: E402
 from service.jobs.load_population import load_population  # noqa: E402
+from service.jobs.score_all import DEFAULT_CHUNK, score_all  # noqa: E402
 from service.modelling import population  # noqa: E402
-from service.scoring.batch import DEFAULT_CHUNK, score_all  # noqa: E402
+from service.scoring.engine.scorecard import (  # noqa: E402
+    CURRENT_VERSION,
+    SCORECARDS_DIR,
+    load_model,
+)
 from service.scoring.models import ScoreReceipt  # noqa: E402
 from service.scoring.receipts import recompute  # noqa: E402
-from service.scoring.scorecard import CURRENT_VERSION, MODELS_DIR, load_model  # noqa: E402
 
 TARGET_SUBJECTS_PER_SECOND = 20_000
 TEST_MODEL = ROOT / "tests" / "unit" / "data" / "test-model.json"
@@ -46,7 +50,7 @@ SAMPLE = 500
 
 
 def default_model_path() -> Path:
-    shipped = MODELS_DIR / f"{CURRENT_VERSION}.json"
+    shipped = SCORECARDS_DIR / f"{CURRENT_VERSION}.json"
     return shipped if shipped.exists() else TEST_MODEL
 
 

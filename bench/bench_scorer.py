@@ -9,7 +9,7 @@ do not use threads.
 
     python -m bench.bench_scorer [--rows N] [--naive-rows N] [--repeat R] [--model FILE]
 
-The default model is the shipped one (service/scoring/models/cf-2026.11.json) when it is
+The default model is the shipped one (service/scoring/scorecards/cf-2026.11.json) when it is
 there, otherwise the unit tests' hand-made model.
 """
 
@@ -26,15 +26,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # allow `python bench/bench_scorer.py` as well as `-m`
     sys.path.insert(0, str(ROOT))
 
-from service.scoring.characteristics import Value  # noqa: E402
-from service.scoring.engine import engine_for, score_rows_naive  # noqa: E402
-from service.scoring.scorecard import (  # noqa: E402
+from service.scoring.engine.characteristics import Value  # noqa: E402
+from service.scoring.engine.scorecard import (  # noqa: E402
     CURRENT_VERSION,
-    MODELS_DIR,
+    SCORECARDS_DIR,
     Characteristic,
     Scorecard,
     load_model,
 )
+from service.scoring.engine.scorer import engine_for, score_rows_naive  # noqa: E402
 
 TARGET_ROWS_PER_SECOND = 10_000_000
 MISSING_SHARE = 0.05
@@ -42,7 +42,7 @@ TEST_MODEL = ROOT / "tests" / "unit" / "data" / "test-model.json"
 
 
 def default_model_path() -> Path:
-    shipped = MODELS_DIR / f"{CURRENT_VERSION}.json"
+    shipped = SCORECARDS_DIR / f"{CURRENT_VERSION}.json"
     return shipped if shipped.exists() else TEST_MODEL
 
 

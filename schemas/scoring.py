@@ -11,8 +11,8 @@ from schemas.examples import AT, examples
 #: A characteristic's value: a number, a category, or null when it is missing.
 CharacteristicValue = int | float | str | None
 
-#: The longest stretch a simulation may let pass (service.scoring.recourse, a test keeps the
-#: two figures equal).
+#: The longest stretch a simulation may let pass (service.scoring.engine.recourse, a test
+#: keeps the two figures equal).
 MAX_SIMULATED_MONTHS = 120
 #: The most changes one simulation applies.
 MAX_SIMULATED_CHANGES = 20

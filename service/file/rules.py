@@ -1,4 +1,4 @@
-"""Obsolescence: when an item leaves the file (FCRA 605), each figure next to its citation.
+"""What is on the file: deletion by the furnisher, and obsolescence (FCRA 605).
 
 Pure functions of the item and ``today``; no database, no clock.
 """
@@ -18,6 +18,8 @@ COMPLETED_CHAPTER_13_YEARS = 7
 #: 12, and 24 for an employment purpose).
 INQUIRY_SHOWN_MONTHS = 24
 
+#: Metro 2 status DA: the furnisher deleted the account; it is no longer on the file.
+DELETED_STATUS = "DA"
 #: Metro 2 status codes of a collection or a charge-off.
 COLLECTION_OR_CHARGE_OFF_STATUSES = frozenset({"93", "97"})
 
@@ -79,3 +81,32 @@ def latest_obsolete_inquiry_day(today: date) -> date:
 def earliest_possible_obsolete_cutoff(today: date) -> date:
     """Any adverse item dated after this day cannot be obsolete yet (a SQL pre-filter)."""
     return add_years(today, -ADVERSE_ITEM_YEARS)
+
+
+# --- on the file: the one filter of what a report shows and a score reads ------------------
+
+
+def account_on_file(
+    *, status: str, account_type: str, date_of_first_delinquency: date | None, today: date
+) -> bool:
+    """An account is on the file unless its furnisher deleted it or it is obsolete."""
+    return status != DELETED_STATUS and not is_obsolete(
+        account_obsolete_on(
+            status=status,
+            account_type=account_type,
+            date_of_first_delinquency=date_of_first_delinquency,
+        ),
+        today,
+    )
+
+
+def inquiry_on_file(*, at: datetime, today: date) -> bool:
+    """An inquiry is on the file while it is shown (``INQUIRY_SHOWN_MONTHS``)."""
+    return not is_obsolete(inquiry_obsolete_on(at), today)
+
+
+def public_record_on_file(*, chapter: int, status: str, filed_on: date, today: date) -> bool:
+    """A bankruptcy is on the file until it is obsolete."""
+    return not is_obsolete(
+        bankruptcy_obsolete_on(chapter=chapter, status=status, filed_on=filed_on), today
+    )

@@ -16,7 +16,7 @@ from schemas.file import (
     Report,
     Source,
 )
-from schemas.furnishing import AccountRead, AccountStatus
+from schemas.furnishing import AccountRead
 from service.audit import purposes
 from service.audit import service as audit
 from service.core.cache import LruCache
@@ -25,15 +25,17 @@ from service.core.security import Principal, SequentialIds, new_id
 from service.file import queries
 from service.file.models import Inquiry, PublicRecord
 from service.file.rules import (
+    account_on_file,
     bankruptcy_obsolete_on,
     earliest_possible_obsolete_cutoff,
     inquiry_obsolete_on,
+    inquiry_on_file,
     is_obsolete,
     latest_obsolete_inquiry_day,
+    public_record_on_file,
 )
 from service.furnishing import service as furnishing
 from service.principals import service as principals
-from service.scoring.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 
 #: The actor named in the audit log for work done by a time rule.
 RULE_ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (scheduled rule)")
@@ -106,7 +108,12 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
     accounts = []
     accounts_json = []
     for account, account_json in furnishing.account_views_of_subject(session, subject_id):
-        if account.status == AccountStatus.delete or is_obsolete(account.obsolete_on, today):
+        if not account_on_file(
+            status=account.status.value,
+            account_type=account.account_type.value,
+            date_of_first_delinquency=account.date_of_first_delinquency,
+            today=today,
+        ):
             continue
         accounts.append(account)
         accounts_json.append(account_json)
@@ -117,8 +124,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
             )
     inquiries = []
     for inquiry, lender_name in queries.inquiries_of_subject(session, subject_id):
-        shown_until = inquiry_obsolete_on(inquiry.at)
-        if is_obsolete(shown_until, today):
+        if not inquiry_on_file(at=inquiry.at, today=today):
             continue
         inquiries.append(
             InquiryRead(
@@ -128,7 +134,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
                 purpose=inquiry.purpose,
                 kind=inquiry.kind,
                 at=inquiry.at,
-                obsolete_on=shown_until,
+                obsolete_on=inquiry_obsolete_on(inquiry.at),
             )
         )
         src = sources.setdefault(
@@ -139,10 +145,9 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
             src.supplied.append("inquiries")
     records = []
     for record in queries.public_records_of_subject(session, subject_id):
-        leaves = bankruptcy_obsolete_on(
-            chapter=record.chapter, status=record.status, filed_on=record.filed_on
-        )
-        if is_obsolete(leaves, today):
+        if not public_record_on_file(
+            chapter=record.chapter, status=record.status, filed_on=record.filed_on, today=today
+        ):
             continue
         records.append(
             PublicRecordRead(
@@ -154,7 +159,9 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
                 resolved_on=record.resolved_on,
                 court=record.court,
                 reference=record.reference,
-                obsolete_on=leaves,
+                obsolete_on=bankruptcy_obsolete_on(
+                    chapter=record.chapter, status=record.status, filed_on=record.filed_on
+                ),
             )
         )
     return _FileItems(
@@ -299,53 +306,6 @@ def add_inquiry(
         resource_id=inquiry.id,
     )
     return inquiry
-
-
-@dataclass(frozen=True, slots=True)
-class ScoringFile:
-    """The current file as a score sees it, with each account's API id (``acc_...``) and a
-    label naming it, in the order of ``file.accounts``."""
-
-    file: FileInput
-    account_ids: tuple[str, ...]
-    account_labels: tuple[str, ...]
-
-
-def file_input(session: Session, *, subject_id: str, now: datetime) -> ScoringFile:
-    """The subject's current file as scoring inputs: exactly the items ``build_report``
-    shows (nothing deleted by its furnisher, nothing obsolete), financial fields only."""
-    report = build_report(session, subject_id=subject_id, now=now)
-    accounts = report.accounts
-    return ScoringFile(
-        file=FileInput(
-            accounts=tuple(
-                AccountInput(
-                    account_type=a.account_type.value,
-                    opened_on=a.opened_on,
-                    credit_limit_cents=a.credit_limit_cents,
-                    original_amount_cents=a.original_amount_cents,
-                    balance_cents=a.balance_cents,
-                    past_due_cents=a.past_due_cents,
-                    status=a.status.value,
-                    payment_history=a.payment_history,
-                    date_of_first_delinquency=a.date_of_first_delinquency,
-                    closed_on=a.closed_on,
-                    as_of=a.as_of,
-                )
-                for a in accounts
-            ),
-            inquiries=tuple(
-                InquiryInput(at=i.at.astimezone(UTC).date(), kind=i.kind.value)
-                for i in report.inquiries
-            ),
-            public_records=tuple(
-                PublicRecordInput(chapter=r.chapter, status=r.status, filed_on=r.filed_on)
-                for r in report.public_records
-            ),
-        ),
-        account_ids=tuple(a.id for a in accounts),
-        account_labels=tuple(f"{a.account_ref} at {a.furnisher.name}" for a in accounts),
-    )
 
 
 # --- bulk paths for jobs ---------------------------------------------------------------------

@@ -25,7 +25,7 @@ from service.principals import service as principals
 
 if TYPE_CHECKING:
     from service.modelling.population import Population
-    from service.scoring.inputs import PublicRecordInput
+    from service.scoring.engine.inputs import PublicRecordInput
 
 #: The fictional furnishers and lenders a loaded population is reported by.
 POPULATION_FURNISHERS = {

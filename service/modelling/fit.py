@@ -75,7 +75,7 @@ RISK_DIRECTION: dict[str, Direction] = {
 
 #: The reason code and statement of each Clearfile characteristic (Reg B: the principal
 #: reasons are stated specifically). Titles, definitions and windows come from
-#: service/scoring/characteristics.py.
+#: service/scoring/engine/characteristics.py.
 REASONS: dict[str, tuple[str, str]] = {
     "worst_delinquency_24m": (
         "P01",
@@ -335,7 +335,7 @@ def _regress(
 
 def _definitions() -> dict[str, Any]:
     """Titles, definitions and windows of the Clearfile characteristics."""
-    from service.scoring.characteristics import BY_NAME
+    from service.scoring.engine.characteristics import BY_NAME
 
     return dict(BY_NAME)
 

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from service.modelling.defaults import REFERENCE_DAY as REFERENCE_DAY
-from service.scoring.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
+from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 
 # --- the known default process -------------------------------------------------------------
 
@@ -545,7 +545,7 @@ def characteristic_rows(
     """One row per person: the characteristics ``compute`` finds in the file at
     ``population.today``, and the outcome in ``TARGET_COLUMN`` (1 bad, 0 good)."""
     if compute is None:
-        from service.scoring.characteristics import compute as compute_characteristics
+        from service.scoring.engine.characteristics import compute as compute_characteristics
 
         compute = compute_characteristics
     for file, outcome in zip(population.files, population.bad.tolist(), strict=True):

@@ -1,4 +1,4 @@
-"""Score receipts: every score issued, with what it was computed from (DESIGN.md "Scoring").
+"""Score receipts: every score issued, with what it was computed from.
 
 A receipt holds the file snapshot the score was computed from (``inputs``), the day it was
 computed for (``scored_on``) and the model version, so that ``service.scoring.receipts``

@@ -4,11 +4,10 @@ The batch reads (``*_rows_between``) are Core selects over the file's tables for
 subjects, run on the session's connection: one statement per table and chunk, plain rows,
 dates as ISO text (``CAST(... AS VARCHAR)`` gives ``YYYY-MM-DD`` on SQLite and PostgreSQL
 alike) and each account's receipt record built by the database as JSON text, so that a chunk
-of thousands of subjects costs three queries, no ORM object and no JSON encoding in Python.
-They only read; which items are on the file (not obsolete) is decided by the file rules, in
-``service.scoring.batch``. Rows come grouped by subject in the order the index holds them
-(sorting each subject's records as well would cost the database more than anything else
-the batch asks of it, and the characteristics do not depend on the order).
+of subjects costs three queries, no ORM object and no JSON encoding in Python. They only
+read; which items are on the file is decided by the file rules, in ``service.jobs.score_all``.
+Rows come grouped by subject in the order the index holds them, not sorted within a subject:
+the characteristics do not depend on the order.
 """
 
 from collections.abc import Sequence
@@ -121,22 +120,12 @@ def _rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
     return rows
 
 
-#: An account's fixed-width scoring fields, joined by the database into one text (so that a
-#: chunk's accounts come back as a few values per row, and numpy reads these fields from the
-#: bytes of all of them at once): status, payment history, opened_on and as_of.
-PACKED_STATUS = slice(0, 2)
-PACKED_HISTORY = slice(2, 26)
-PACKED_OPENED = slice(26, 36)
-PACKED_AS_OF = slice(36, 46)
-PACKED_WIDTH = 46
-
-
 def account_rows_between(session: Session, first: str, last: str) -> list[tuple[Any, ...]]:
-    """Every account (but those deleted by their furnisher, DA) of the subjects whose id is
-    in ``[first, last]``, grouped by subject: ``(subject_id, inputs,
-    packed, account_type, credit_limit_cents, balance_cents, date_of_first_delinquency,
-    closed_on)``, ``inputs`` being the JSON array of ``receipts.ACCOUNT_FIELDS``, ``packed``
-    the ``PACKED_*`` fields, and the dates ``YYYY-MM-DD`` text."""
+    """Every account of the subjects whose id is in ``[first, last]``, grouped by subject:
+    ``(subject_id, inputs, packed, account_type, credit_limit_cents, balance_cents,
+    date_of_first_delinquency, closed_on)``, ``inputs`` being the JSON array of
+    ``receipts.ACCOUNT_FIELDS``, ``packed`` the fixed-width fields of
+    ``engine.columns.PACKED_*``, and the dates ``YYYY-MM-DD`` text."""
     stmt = (
         select(
             Account.subject_id,
@@ -167,7 +156,6 @@ def account_rows_between(session: Session, first: str, last: str) -> list[tuple[
         .where(
             Account.subject_id >= first,
             Account.subject_id <= last,
-            Account.status != "DA",
         )
         .order_by(Account.subject_id)
     )
@@ -217,7 +205,7 @@ def insert_encoded_receipts(
 
     One executemany straight to the driver: the statement is compiled once, the shared
     values go through their column types once, and the rows are passed as they are (no
-    per-row parameter processing: the batch inserts tens of thousands at a time).
+    per-row parameter processing: the batch inserts a whole chunk at a time).
     """
     if not rows:
         return

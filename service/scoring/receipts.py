@@ -1,4 +1,4 @@
-"""What a score receipt stores, and how it is recomputed (issue 3, item 7).
+"""What a score receipt stores, and how it is recomputed.
 
 Pure: no database, no clock. A receipt (``ScoreReceipt``) keeps, as compact JSON:
 
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from service.scoring.characteristics import Value
-from service.scoring.explain import Explanation, explain_file
-from service.scoring.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
-from service.scoring.scorecard import Scorecard
+from service.scoring.engine.characteristics import Value
+from service.scoring.engine.explain import Explanation, explain_file
+from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
+from service.scoring.engine.scorecard import Scorecard
 
 INPUTS_FORMAT: Final = 1
 ACCOUNT_FIELDS: Final = (

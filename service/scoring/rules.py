@@ -1,14 +1,13 @@
 """Scoring rules with their figures: minimum scoring criteria and the key-factor limits.
 
-Pure functions of the file and ``today``; no database, no clock.
+Pure: no database, no clock. The criteria are evaluated with the characteristics
+(``engine.characteristics.CRITERIA``).
 """
 
 from dataclasses import dataclass
 from datetime import date
 
-from service.scoring.inputs import FileInput
-
-#: DESIGN.md "Scoring" (the industry's minimum scoring criteria; not statute): a file is
+#: The industry's minimum scoring criteria (not statute): a file is
 #: scored only when at least one account was opened this many months ago or more ...
 MIN_OLDEST_ACCOUNT_MONTHS = 6
 #: ... and at least one account was reported (its ``as_of``) within this many months.
@@ -59,16 +58,3 @@ NO_RECENT_REPORT = NoScoreReason(
     "NS02",
     f"No account on the file was reported in the last {MAX_MONTHS_SINCE_REPORTED} months",
 )
-
-
-def no_score_reasons(file: FileInput, today: date) -> tuple[NoScoreReason, ...]:
-    """Why the file cannot be scored; empty when it meets the minimum scoring criteria."""
-    reasons: list[NoScoreReason] = []
-    if not any(
-        a.opened_on <= today and months_between(a.opened_on, today) >= MIN_OLDEST_ACCOUNT_MONTHS
-        for a in file.accounts
-    ):
-        reasons.append(NO_ACCOUNT_OLD_ENOUGH)
-    if not any(months_between(a.as_of, today) < MAX_MONTHS_SINCE_REPORTED for a in file.accounts):
-        reasons.append(NO_RECENT_REPORT)
-    return tuple(reasons)

@@ -1,6 +1,6 @@
 """``clearfile score``: score every subject in the database, or a CSV of characteristics.
 
-``clearfile score --all`` runs ``service.scoring.batch.score_all`` on ``CLEARFILE_DATABASE_URL``
+``clearfile score --all`` runs ``service.jobs.score_all.score_all`` on ``CLEARFILE_DATABASE_URL``
 with a progress bar: one receipt per subject, as of the sandbox clock.
 
 ``clearfile score --model MODEL --csv IN --out OUT`` reads a CSV with a column per
@@ -26,8 +26,8 @@ import typer
 from service.scoring import csv_dialect
 
 if TYPE_CHECKING:
-    from service.scoring.engine import Engine
-    from service.scoring.scorecard import Scorecard
+    from service.scoring.engine.scorecard import Scorecard
+    from service.scoring.engine.scorer import Engine
 
 #: Rows scored at a time when scoring a CSV.
 CSV_BLOCK_ROWS = 100_000
@@ -43,7 +43,12 @@ def _fail(message: str) -> typer.Exit:
 
 def resolve_model(model: str | None) -> Scorecard:
     """A model JSON file, or a published version (the current model when None)."""
-    from service.scoring.scorecard import CURRENT_VERSION, ScorecardError, get_model, load_model
+    from service.scoring.engine.scorecard import (
+        CURRENT_VERSION,
+        ScorecardError,
+        get_model,
+        load_model,
+    )
 
     try:
         if model is not None and (model.endswith(".json") or Path(model).is_file()):
@@ -99,7 +104,7 @@ def _score_everyone(scorecard: Scorecard, chunk: int) -> None:
     from service.core.config import Settings
     from service.core.db import make_engine, make_sessionmaker
     from service.core.migrate import upgrade
-    from service.scoring.batch import score_all
+    from service.jobs.score_all import score_all
 
     url = Settings().database_url
     upgrade(url)
@@ -175,7 +180,7 @@ def _score_block(
 def score_csv(scorecard: Scorecard, source: Path, target: Path) -> tuple[int, float]:
     """Score every row of ``source`` into ``target`` (a ``score`` column added, or replaced);
     returns the number of rows and the seconds taken."""
-    from service.scoring.engine import engine_for
+    from service.scoring.engine.scorer import engine_for
 
     engine = engine_for(scorecard)
     started = time.perf_counter()

@@ -6,9 +6,10 @@ version, so it can be recomputed) and audited, all in the request's transaction.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -44,32 +45,35 @@ from service.core.pagination import (
 )
 from service.core.security import Principal, new_id
 from service.file import service as file_service
-from service.file.service import ScoringFile
-from service.scoring import queries, receipts, recourse
-from service.scoring.characteristics import is_open
-from service.scoring.explain import Explanation, explain_file
-from service.scoring.inputs import FileInput
-from service.scoring.models import ScoreReceipt
-from service.scoring.scorecard import (
+from service.scoring import queries, receipts
+from service.scoring.engine import recourse
+from service.scoring.engine.characteristics import is_open
+from service.scoring.engine.explain import Explanation, explain_file
+from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
+from service.scoring.engine.scorecard import (
     CURRENT_VERSION,
-    MODELS_DIR,
+    SCORECARDS_DIR,
     Scorecard,
     get_model,
     list_models,
     to_json,
 )
+from service.scoring.models import ScoreReceipt
+
+if TYPE_CHECKING:
+    from service.scoring.bulk import Chunk
 
 #: How many actions a score response lists.
 ACTIONS_SHOWN = 3
 
-#: Where the published models are, and which one scores files now (module settings, so that
-#: a test can point them elsewhere).
-MODEL_DIRECTORY: Path = MODELS_DIR
+#: Where the published models are, and which one scores files unless a version is named
+#: (module settings, so that a test can point them elsewhere).
+MODEL_DIRECTORY: Path = SCORECARDS_DIR
 CURRENT_MODEL: str = CURRENT_VERSION
 
 
 def current_model() -> Scorecard:
-    """The model that scores files now."""
+    """The model that scores files (the current one)."""
     return get_model(CURRENT_MODEL, MODEL_DIRECTORY)
 
 
@@ -115,6 +119,56 @@ def published_model(version: str) -> ModelRead:
     ):
         published["max_points"] = characteristic.max_points
     return ModelRead.model_validate(data)
+
+
+# --- the file a score reads ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringFile:
+    """The current file as a score sees it, with each account's API id (``acc_...``) and a
+    label naming it, in the order of ``file.accounts``."""
+
+    file: FileInput
+    account_ids: tuple[str, ...]
+    account_labels: tuple[str, ...]
+
+
+def file_input(session: Session, *, subject_id: str, now: datetime) -> ScoringFile:
+    """The subject's current file as scoring inputs: exactly the items the file domain's
+    report shows (nothing deleted by its furnisher, nothing obsolete), financial fields only."""
+    report = file_service.build_report(session, subject_id=subject_id, now=now)
+    accounts = report.accounts
+    return ScoringFile(
+        file=FileInput(
+            accounts=tuple(
+                AccountInput(
+                    account_type=a.account_type.value,
+                    opened_on=a.opened_on,
+                    credit_limit_cents=a.credit_limit_cents,
+                    original_amount_cents=a.original_amount_cents,
+                    balance_cents=a.balance_cents,
+                    past_due_cents=a.past_due_cents,
+                    status=a.status.value,
+                    payment_history=a.payment_history,
+                    date_of_first_delinquency=a.date_of_first_delinquency,
+                    closed_on=a.closed_on,
+                    as_of=a.as_of,
+                )
+                for a in accounts
+            ),
+            inquiries=tuple(
+                InquiryInput(at=i.at.astimezone(UTC).date(), kind=i.kind.value)
+                for i in report.inquiries
+            ),
+            public_records=tuple(
+                PublicRecordInput(chapter=r.chapter, status=r.status, filed_on=r.filed_on)
+                for r in report.public_records
+            ),
+        ),
+        account_ids=tuple(a.id for a in accounts),
+        account_labels=tuple(f"{a.account_ref} at {a.furnisher.name}" for a in accounts),
+    )
 
 
 # --- explanations as the API shows them ----------------------------------------------------
@@ -222,7 +276,7 @@ def score_me(session: Session, *, subject: Principal, now: datetime) -> ScoreRea
     """Score the subject's current file with the current model, keep the receipt, audit the
     disclosure, and explain: factors, ranked reasons, and the best actions."""
     model = current_model()
-    scoring = file_service.file_input(session, subject_id=subject.id, now=now)
+    scoring = file_input(session, subject_id=subject.id, now=now)
     explanation = explain_file(scoring.file, now.date(), model)
     receipt = _store_receipt(
         session,
@@ -299,7 +353,7 @@ def simulate(
     """What the changes would do to the subject's score. No receipt (no score is issued),
     but the read of the file is audited."""
     model = current_model()
-    scoring = file_service.file_input(session, subject_id=subject.id, now=now)
+    scoring = file_input(session, subject_id=subject.id, now=now)
     changes = _changes(request, scoring)
     try:
         result = recourse.simulate(scoring.file, now.date(), model, changes)
@@ -326,6 +380,64 @@ def simulate(
         factors=_factors(after),
         no_score_reasons=_no_score_reasons(after),
     )
+
+
+# --- bulk reads for jobs (score --all) --------------------------------------------------------
+
+
+def count_subjects(session: Session) -> int:
+    return queries.count_subjects(session)
+
+
+def subject_ids_after(session: Session, after: str | None, limit: int) -> list[str]:
+    """Up to ``limit`` subject ids after ``after``, in id order."""
+    return queries.subject_ids_after(session, after, limit)
+
+
+def account_rows_between(session: Session, first: str, last: str) -> list[tuple[Any, ...]]:
+    """The accounts of the subjects with ids from ``first`` to ``last``, as compact rows."""
+    return queries.account_rows_between(session, first, last)
+
+
+def inquiry_rows_between(
+    session: Session, first: str, last: str, *, since: datetime
+) -> list[tuple[Any, ...]]:
+    """The inquiries made since ``since`` of the subjects from ``first`` to ``last``."""
+    return queries.inquiry_rows_between(session, first, last, since=since)
+
+
+def public_record_rows_between(session: Session, first: str, last: str) -> list[tuple[Any, ...]]:
+    """The public records of the subjects from ``first`` to ``last``."""
+    return queries.public_record_rows_between(session, first, last)
+
+
+def store_receipts_in_bulk(
+    session: Session,
+    *,
+    subject_ids: Sequence[str],
+    chunk: "Chunk",
+    model: Scorecard,
+    now: datetime,
+    purpose: str,
+    requested_by: str,
+) -> int:
+    """Score every subject of ``chunk`` (the files of ``subject_ids``, in that order) with
+    ``model`` as of ``now`` and insert one receipt each, in one statement: the bulk path for
+    jobs. Returns how many subjects got a score (the others were too thin to score)."""
+    from service.scoring import bulk  # numpy: only jobs need it
+
+    scored = bulk.score_chunk(chunk, now.date(), model)
+    same = {
+        "model_version": model.version,
+        "computed_at": now,
+        "scored_on": now.date(),
+        "purpose": purpose,
+        "requested_by": requested_by,
+    }
+    queries.insert_encoded_receipts(
+        session, bulk.receipt_rows(subject_ids, chunk, scored), same=same
+    )
+    return len(subject_ids) - scored.scores.count(None)
 
 
 # --- receipts ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.scoring.scorecard import CURRENT_VERSION
+from service.scoring.engine.scorecard import CURRENT_VERSION
 from tests.conftest import ADMIN_HEADERS, Actor
 from tests.factories import account_body
 

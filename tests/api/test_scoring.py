@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from schemas.scoring import MAX_SIMULATED_MONTHS
-from service.scoring import recourse
 from service.scoring import service as scoring_service
+from service.scoring.engine import recourse
+from service.scoring.engine.scorecard import CURRENT_VERSION, SCORECARDS_DIR
 from service.scoring.rules import INQUIRY_CHARACTERISTIC, MAX_KEY_FACTORS
-from service.scoring.scorecard import CURRENT_VERSION, MODELS_DIR
 from tests.unit.scoring_factories import TEST_MODEL_PATH
 
 PERSONAS = (
@@ -30,7 +30,7 @@ PERSONAS = (
     "hardy_pullman",
 )
 CARD_CO = {"Authorization": "Bearer cf_furnisher_sandbox_card_co"}
-SHIPPED_MODEL = MODELS_DIR / f"{CURRENT_VERSION}.json"
+SHIPPED_MODEL = SCORECARDS_DIR / f"{CURRENT_VERSION}.json"
 
 
 def key(persona: str) -> dict[str, str]:

@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from service.scoring.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
-from service.scoring.scorecard import Scorecard, load_model
+from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
+from service.scoring.engine.scorecard import Scorecard, load_model
 
 TEST_MODEL_PATH = Path(__file__).parent / "data" / "test-model.json"
 TODAY = date(2026, 11, 15)

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from service.scoring.characteristics import CHARACTERISTICS, NAMES, compute
-from service.scoring.inputs import FileInput, InquiryInput, PublicRecordInput
+from service.scoring.engine.characteristics import CHARACTERISTICS, NAMES, compute
+from service.scoring.engine.inputs import FileInput, InquiryInput, PublicRecordInput
 from service.scoring.rules import months_between
 from tests.unit.scoring_factories import TODAY, account, file_of, hard, installment
 

@@ -9,9 +9,9 @@ import pytest
 
 from service.modelling.dataset import read_csv
 from service.scoring import csv_dialect
-from service.scoring.engine import engine_for
+from service.scoring.engine.scorecard import get_model
+from service.scoring.engine.scorer import engine_for
 from service.scoring.score_cli import read_columns, score_csv
-from service.scoring.scorecard import get_model
 
 #: Written by hand: every way a cell may say "missing", in several cases and with blanks.
 MISSING_CELLS = ["", "  ", "NA", "na", "NaN", "nan", "NULL", "null", "N/A", "n/a", " n/a "]

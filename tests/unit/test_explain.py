@@ -5,17 +5,17 @@ from datetime import date
 import pytest
 from hypothesis import given, settings
 
-from service.scoring.characteristics import compute
-from service.scoring.engine import engine_for
-from service.scoring.explain import explain_file, explain_values, score_file
-from service.scoring.inputs import FileInput
+from service.scoring.engine.characteristics import compute
+from service.scoring.engine.explain import explain_file, explain_values, score_file
+from service.scoring.engine.inputs import FileInput
+from service.scoring.engine.scorecard import ScorecardError, parse_model, to_json
+from service.scoring.engine.scorer import engine_for
 from service.scoring.rules import (
     INQUIRY_CHARACTERISTIC,
     MAX_KEY_FACTORS,
     NO_ACCOUNT_OLD_ENOUGH,
     NO_RECENT_REPORT,
 )
-from service.scoring.scorecard import ScorecardError, parse_model, to_json
 from tests.unit.scoring_factories import (
     CLEAN,
     TODAY,

@@ -20,7 +20,7 @@ from service.modelling.dataset import (
 from service.modelling.defaults import BASE_ODDS, BASE_SCORE, PDO
 from service.modelling.fit import RISK_DIRECTION, FitOptions, fit
 from service.modelling.report import dumps
-from service.scoring.scorecard import get_model, parse_model
+from service.scoring.engine.scorecard import get_model, parse_model
 
 TODAY = date(2026, 11, 26)
 

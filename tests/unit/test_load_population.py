@@ -14,7 +14,7 @@ from service.furnishing.rules import FURNISHED_FIELDS
 from service.jobs.load_population import load_population
 from service.modelling import population as pop
 from service.principals.models import Principal, Subject
-from service.scoring.inputs import AccountInput
+from service.scoring.engine.inputs import AccountInput
 
 TODAY = date(2026, 11, 26)
 

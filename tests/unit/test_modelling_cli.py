@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from service.modelling.cli import model_app, population_command
-from service.scoring.scorecard import get_model
+from service.scoring.engine.scorecard import get_model
 
 TODAY = date(2026, 11, 26)
 

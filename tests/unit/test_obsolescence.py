@@ -4,11 +4,14 @@ from datetime import UTC, date, datetime
 
 from service.file.rules import (
     account_obsolete_on,
+    account_on_file,
     add_months,
     add_years,
     bankruptcy_obsolete_on,
     inquiry_obsolete_on,
+    inquiry_on_file,
     is_obsolete,
+    public_record_on_file,
 )
 
 
@@ -57,3 +60,42 @@ def test_calendar_edges() -> None:
     assert add_years(date(2020, 2, 29), 7) == date(2027, 2, 28)
     assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
     assert add_months(date(2025, 3, 15), -24) == date(2023, 3, 15)
+
+
+# --- on the file: one filter for the report and the batch scorer ---------------------------
+
+
+def test_an_account_deleted_by_its_furnisher_is_off_the_file() -> None:
+    today = date(2026, 11, 26)
+    kept = {"account_type": "revolving", "date_of_first_delinquency": None, "today": today}
+    assert account_on_file(status="11", **kept)
+    assert account_on_file(status="13", **kept)
+    assert not account_on_file(status="DA", **kept)
+
+
+def test_an_adverse_account_leaves_the_file_on_its_obsolescence_day() -> None:
+    # A charge-off: 7 years from 180 days after 1 March 2019, i.e. from 28 August 2019.
+    first = date(2019, 3, 1)
+    fields = {"status": "97", "account_type": "revolving", "date_of_first_delinquency": first}
+    assert account_on_file(**fields, today=date(2026, 8, 27))
+    assert not account_on_file(**fields, today=date(2026, 8, 28))
+    # A 30-day late with the same first delinquency left on 1 March 2026.
+    late = {"status": "71", "account_type": "installment", "date_of_first_delinquency": first}
+    assert account_on_file(**late, today=date(2026, 2, 28))
+    assert not account_on_file(**late, today=date(2026, 3, 1))
+
+
+def test_an_inquiry_is_on_the_file_for_24_months() -> None:
+    at = datetime(2024, 11, 26, 23, 30, tzinfo=UTC)
+    assert inquiry_on_file(at=at, today=date(2026, 11, 25))
+    assert not inquiry_on_file(at=at, today=date(2026, 11, 26))
+
+
+def test_a_bankruptcy_is_on_the_file_until_it_is_obsolete() -> None:
+    filed = date(2016, 5, 10)
+    chapter_7 = {"chapter": 7, "status": "discharged", "filed_on": filed}
+    assert public_record_on_file(**chapter_7, today=date(2026, 5, 9))
+    assert not public_record_on_file(**chapter_7, today=date(2026, 5, 10))
+    chapter_13 = {"chapter": 13, "status": "discharged", "filed_on": filed}
+    assert public_record_on_file(**chapter_13, today=date(2023, 5, 9))
+    assert not public_record_on_file(**chapter_13, today=date(2023, 5, 10))

@@ -18,9 +18,8 @@ from service.file.rules import (
 from service.furnishing.rules import FURNISHED_FIELDS, shows_delinquency, validate_account
 from service.modelling import population as pop
 from service.modelling.dataset import read_csv, read_truth
-from service.scoring.characteristics import NAMES
-from service.scoring.inputs import AccountInput
-from service.scoring.rules import no_score_reasons
+from service.scoring.engine.characteristics import NAMES, no_score_reasons
+from service.scoring.engine.inputs import AccountInput
 
 TODAY = date(2026, 11, 26)
 

@@ -8,10 +8,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from service.core.errors import InvalidInput
-from service.scoring.characteristics import compute, is_open
-from service.scoring.explain import score_file
-from service.scoring.inputs import FileInput, PublicRecordInput
-from service.scoring.recourse import (
+from service.scoring.engine.characteristics import compute, is_open
+from service.scoring.engine.explain import score_file
+from service.scoring.engine.inputs import FileInput, PublicRecordInput
+from service.scoring.engine.recourse import (
     MAX_SIMULATED_MONTHS,
     CloseAccount,
     MonthsPass,

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from service import cli
 from service.modelling import population as pop
-from service.scoring.engine import engine_for, score_rows_naive
+from service.scoring.engine.scorecard import CURRENT_VERSION, get_model
+from service.scoring.engine.scorer import engine_for, score_rows_naive
 from service.scoring.models import ScoreReceipt
-from service.scoring.scorecard import CURRENT_VERSION, get_model
 from tests.unit.scoring_factories import TEST_MODEL_PATH
 
 runner = CliRunner()

@@ -11,10 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.core.errors import NotFound
-from service.scoring.characteristics import Value
-from service.scoring.engine import Engine, engine_for, score_rows_naive
-from service.scoring.explain import check_scores_files
-from service.scoring.scorecard import (
+from service.scoring.engine.characteristics import Value
+from service.scoring.engine.explain import check_scores_files
+from service.scoring.engine.scorecard import (
     ScorecardError,
     get_model,
     list_models,
@@ -22,6 +21,7 @@ from service.scoring.scorecard import (
     parse_model,
     to_json,
 )
+from service.scoring.engine.scorer import Engine, engine_for, score_rows_naive
 from tests.unit.scoring_factories import TEST_MODEL_PATH, load_test_model
 
 
@@ -181,7 +181,7 @@ def test_file_name_must_be_the_version(tmp_path: Path) -> None:
 def test_published_models_score_files() -> None:
     models = list_models()
     if not models:
-        pytest.skip("no model published in service/scoring/models yet")
+        pytest.skip("no model published in service/scoring/scorecards yet")
     for model in models:
         check_scores_files(model)
 

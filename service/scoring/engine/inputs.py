@@ -1,4 +1,4 @@
-"""What a score may be computed from: the file, and nothing else (DESIGN.md "Scoring").
+"""What a score may be computed from: the file, and nothing else.
 
 These frozen records are the only inputs of the characteristics; they hold financial file
 data only, so no other kind of data can reach a score. Obsolete items are removed before

@@ -1,7 +1,7 @@
 """The published scorecard: one versioned JSON file per model, loaded and validated here.
 
 The format (agreed with the model-fitting pipeline) is one file
-``service/scoring/models/<version>.json``: the version, the score range, the PDO scaling, and
+``service/scoring/scorecards/<version>.json``: the version, the score range, the PDO scaling, and
 per characteristic its documentation, its reason code and statement, and its bins with their
 points. Numeric bins are half-open ``[lower, upper)`` (null = infinite), sorted, contiguous and
 covering the real line, with at most one ``missing`` bin; a missing value without a missing bin
@@ -24,9 +24,9 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from service.core.errors import NotFound
-from service.scoring.characteristics import Value
+from service.scoring.engine.characteristics import Value
 
-MODELS_DIR: Final = Path(__file__).resolve().parent / "models"
+SCORECARDS_DIR: Final = Path(__file__).resolve().parents[1] / "scorecards"
 #: The model that scores files unless a version is named.
 CURRENT_VERSION: Final = "cf-2026.11"
 
@@ -240,19 +240,19 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> Scorecard:
     return model
 
 
-def model_paths(directory: Path = MODELS_DIR) -> dict[str, Path]:
+def model_paths(directory: Path = SCORECARDS_DIR) -> dict[str, Path]:
     """The model files of ``directory`` by version (file name without ``.json``)."""
     if not directory.is_dir():
         return {}
     return {p.stem: p for p in sorted(directory.glob("*.json")) if p.is_file()}
 
 
-def list_models(directory: Path = MODELS_DIR) -> tuple[Scorecard, ...]:
+def list_models(directory: Path = SCORECARDS_DIR) -> tuple[Scorecard, ...]:
     """Every published model, ordered by version."""
     return tuple(load_model(p) for _, p in sorted(model_paths(directory).items()))
 
 
-def get_model(version: str = CURRENT_VERSION, directory: Path = MODELS_DIR) -> Scorecard:
+def get_model(version: str = CURRENT_VERSION, directory: Path = SCORECARDS_DIR) -> Scorecard:
     """The published model ``version``; NotFound if there is none.
 
     The version is looked up among the files present, never turned into a path.

@@ -10,16 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from service.scoring import characteristics as chars
-from service.scoring.characteristics import Value
-from service.scoring.inputs import FileInput
+from service.scoring.engine import characteristics as chars
+from service.scoring.engine.characteristics import Value
+from service.scoring.engine.inputs import FileInput
+from service.scoring.engine.scorecard import Scorecard, ScorecardError
 from service.scoring.rules import (
     INQUIRY_CHARACTERISTIC,
     MAX_KEY_FACTORS,
     NoScoreReason,
-    no_score_reasons,
 )
-from service.scoring.scorecard import Scorecard, ScorecardError
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +122,7 @@ def explain_file(file: FileInput, today: date, model: Scorecard) -> Explanation:
     """The score of ``file`` on ``today`` under ``model``, explained; no score (with the
     reasons) when the file does not meet the minimum scoring criteria."""
     check_scores_files(model)
-    values = chars.compute(file, today)
-    thin = no_score_reasons(file, today)
+    values, thin = chars.evaluate(file, today)
     if thin:
         return Explanation(
             model_version=model.version,

@@ -32,16 +32,16 @@ from service.file.rules import (
     bankruptcy_obsolete_on,
     is_obsolete,
 )
-from service.scoring.characteristics import (
+from service.scoring.engine.characteristics import (
     STATUS_SEVERITY,
     WORST_LATE_SEVERITY,
     is_derogatory,
     is_open,
 )
-from service.scoring.explain import Explanation, explain_file
-from service.scoring.inputs import AccountInput, FileInput
+from service.scoring.engine.explain import Explanation, explain_file
+from service.scoring.engine.inputs import AccountInput, FileInput
+from service.scoring.engine.scorecard import Scorecard
 from service.scoring.rules import HISTORY_MONTHS
-from service.scoring.scorecard import Scorecard
 
 #: The longest stretch of time a simulation may let pass.
 MAX_SIMULATED_MONTHS: Final = 120

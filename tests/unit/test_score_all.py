@@ -18,28 +18,23 @@ from schemas.common import Role
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.core.db import make_sessionmaker
 from service.core.security import new_id
-from service.file import service as file_service
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
 from service.jobs.load_population import load_population
+from service.jobs.score_all import BATCH_PURPOSE, score_all
 from service.modelling import population as pop
 from service.principals.models import Principal, Subject
 from service.scoring import queries
-from service.scoring.batch import (
-    BATCH_PURPOSE,
-    characteristic_columns,
-    chunk_of_files,
-    receipt_ids,
-    score_all,
-    score_chunk,
-)
-from service.scoring.characteristics import compute
-from service.scoring.explain import explain_file
-from service.scoring.inputs import FileInput
+from service.scoring import service as scoring_service
+from service.scoring.bulk import chunk_of_files, receipt_ids, score_chunk
+from service.scoring.engine.characteristics import compute
+from service.scoring.engine.columns import characteristic_columns
+from service.scoring.engine.explain import explain_file
+from service.scoring.engine.inputs import FileInput
+from service.scoring.engine.scorecard import Scorecard, get_model
 from service.scoring.models import ScoreReceipt
 from service.scoring.receipts import content_of, inputs_json
 from service.scoring.rules import NO_ACCOUNT_OLD_ENOUGH, NO_RECENT_REPORT
-from service.scoring.scorecard import Scorecard, get_model
 from tests.unit.scoring_factories import TODAY, files, load_test_model
 
 MODELS = {"test": load_test_model(), "shipped": get_model()}
@@ -61,7 +56,7 @@ def _canonical(inputs: dict[str, Any]) -> dict[str, Any]:
 def test_a_chunk_scores_like_each_file_on_its_own(batch: list[FileInput], model_name: str) -> None:
     model = MODELS[model_name]
     chunk = chunk_of_files(batch)
-    values = characteristic_columns(chunk, TODAY).values()
+    values = characteristic_columns(chunk.files, TODAY).values()
     scored = score_chunk(chunk, TODAY, model)
     inputs = chunk.inputs_texts()
     for k, file in enumerate(batch):
@@ -232,7 +227,7 @@ def test_batch_receipts_equal_scoring_each_subject_on_its_own(
     receipts = {r.subject_id: r for r in session.scalars(select(ScoreReceipt))}
     assert sorted(receipts) == population.ids
     for subject_id in population.ids:
-        scoring = file_service.file_input(session, subject_id=subject_id, now=NOW)
+        scoring = scoring_service.file_input(session, subject_id=subject_id, now=NOW)
         expected = content_of(explain_file(scoring.file, NOW.date(), model))
         receipt = receipts[subject_id]
         assert receipt.score == expected.score

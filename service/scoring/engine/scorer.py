@@ -10,8 +10,8 @@ Binning a numeric column with k range bins is k-1 vectorised comparisons: the sl
 is ``(k-1) - #{edges e : value < e} + isnan(value)``, so a value below every edge is in the
 first bin, one at or above the last edge in the last, and NaN (every comparison false) one
 past it, in the missing slot. This gives the same bins as ``np.searchsorted(edges, value,
-side="right")`` at several times its speed for the handful of edges a scorecard has. Rows are
-processed in blocks that stay in the processor's cache.
+side="right")`` with element-wise comparisons only, which suit the handful of edges a
+scorecard has. Rows are processed in blocks that stay in the processor's cache.
 
 ``score_rows_naive`` is the same scorecard applied one row and one bin at a time in plain
 Python (``Characteristic.bin_index``, the reference semantics); the two must agree exactly.
@@ -26,8 +26,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from service.scoring.characteristics import Value
-from service.scoring.scorecard import Characteristic, Scorecard, ScorecardError
+from service.scoring.engine.characteristics import Value
+from service.scoring.engine.scorecard import Characteristic, Scorecard, ScorecardError
 
 FloatMatrix = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
