@@ -8,7 +8,7 @@ SQLite by default (a temporary file, no server); PostgreSQL when
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +179,26 @@ def make_lender(client: TestClient) -> Callable[..., Actor]:
 @pytest.fixture
 def make_auditor(client: TestClient) -> Callable[..., Actor]:
     return _org_factory(client, "auditor")
+
+
+@pytest.fixture
+def headers_by_role(
+    set_clock: Callable[[datetime], datetime],
+    make_subject: Callable[..., Actor],
+    make_furnisher: Callable[..., Actor],
+    make_lender: Callable[..., Actor],
+    make_auditor: Callable[..., Actor],
+) -> dict[str, dict[str, str]]:
+    """The headers of one fresh principal of each role (and of no one), with the clock set."""
+    set_clock(datetime(2026, 11, 15, 12, 0, tzinfo=UTC))
+    return {
+        "admin": dict(ADMIN_HEADERS),
+        "subject": make_subject().headers,
+        "furnisher": make_furnisher().headers,
+        "lender": make_lender().headers,
+        "auditor": make_auditor().headers,
+        "anonymous": {},
+    }
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from service.core.security import ADMIN
 from service.file import service as file_service
 from service.file.rules import add_months
 from service.furnishing import service as furnishing
+from service.furnishing.rules import FURNISHED_FIELDS
 from service.principals import service as principals
 
 if TYPE_CHECKING:
@@ -46,21 +47,6 @@ CASE_MONTHS = {
     (7, "dismissed"): 6,
     (13, "dismissed"): 6,
 }
-
-#: The furnished fields of an account, as generated.
-_FIELDS = (
-    "account_type",
-    "opened_on",
-    "credit_limit_cents",
-    "original_amount_cents",
-    "balance_cents",
-    "past_due_cents",
-    "status",
-    "payment_history",
-    "date_of_first_delinquency",
-    "closed_on",
-    "as_of",
-)
 
 
 @dataclass(frozen=True)
@@ -120,7 +106,7 @@ def load_population(session: Session, people: Population, now: datetime) -> Load
                     subject_id=sid,
                     furnisher=furnishers[acc.account_type],
                     account_ref=f"POP-{i:0{width}d}-{k}",
-                    fields={name: getattr(acc, name) for name in _FIELDS},
+                    fields={name: getattr(acc, name) for name in FURNISHED_FIELDS},
                 )
             )
         for j, inq in enumerate(file.inquiries):

@@ -131,23 +131,6 @@ def snapshot(session: Session) -> dict[str, Any]:
     return counts
 
 
-@pytest.fixture
-def headers_for(
-    set_clock: Callable[[datetime], datetime],
-    make_subject: Callable[..., Actor],
-    make_furnisher: Callable[..., Actor],
-    make_auditor: Callable[..., Actor],
-) -> dict[str, dict[str, str]]:
-    set_clock(datetime(2026, 11, 15, 12, 0, tzinfo=UTC))
-    return {
-        "admin": dict(ADMIN_HEADERS),
-        "subject": make_subject().headers,
-        "furnisher": make_furnisher().headers,
-        "auditor": make_auditor().headers,
-        "anonymous": {},
-    }
-
-
 def send(client: TestClient, request: Hostile, headers: dict[str, str]) -> Any:
     kwargs: dict[str, Any] = {"params": request.params, "headers": headers}
     if isinstance(request.body, dict):
@@ -163,12 +146,12 @@ def send(client: TestClient, request: Hostile, headers: dict[str, str]) -> Any:
 def test_a_hostile_request_gets_its_problem_and_writes_nothing(
     client: TestClient,
     session: Session,
-    headers_for: dict[str, dict[str, str]],
+    headers_by_role: dict[str, dict[str, str]],
     request_: Hostile,
 ) -> None:
     before = snapshot(session)
 
-    resp = send(client, request_, headers_for[request_.role])
+    resp = send(client, request_, headers_by_role[request_.role])
 
     assert resp.status_code == request_.status, resp.text
     assert resp.headers["content-type"] == "application/problem+json"

@@ -3,11 +3,8 @@
 accepted, or refused only as documented) and schema-breaking data (which must be rejected with
 a 4xx); every response must be non-5xx and conform to the schema."""
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
@@ -17,7 +14,6 @@ from schemathesis.specs.openapi.checks import allow_header_conformance
 
 from service.app import create_app
 from service.core.config import Settings
-from tests.conftest import ADMIN_HEADERS, Actor
 
 #: The schema is read from an app built like the one under test; each test gets the real
 #: app (with its transaction) through the `app` fixture.
@@ -57,25 +53,6 @@ def _role_for(path: str) -> str:
     return "anonymous"
 
 
-@pytest.fixture
-def keys(
-    set_clock: Callable[[datetime], datetime],
-    make_subject: Callable[..., Actor],
-    make_furnisher: Callable[..., Actor],
-    make_lender: Callable[..., Actor],
-    make_auditor: Callable[..., Actor],
-) -> dict[str, dict[str, str]]:
-    set_clock(datetime(2026, 11, 15, 12, 0, tzinfo=UTC))
-    return {
-        "admin": dict(ADMIN_HEADERS),
-        "subject": make_subject().headers,
-        "furnisher": make_furnisher().headers,
-        "lender": make_lender().headers,
-        "auditor": make_auditor().headers,
-        "anonymous": {},
-    }
-
-
 @schema.parametrize()
 @settings(
     max_examples=20,
@@ -84,8 +61,11 @@ def keys(
     derandomize=True,
 )
 def test_api_conforms_to_its_schema(
-    case: schemathesis.Case[Any], app: FastAPI, client: object, keys: dict[str, dict[str, str]]
+    case: schemathesis.Case[Any],
+    app: FastAPI,
+    client: object,
+    headers_by_role: dict[str, dict[str, str]],
 ) -> None:
     headers = dict(case.headers or {})
-    headers.update(keys[_role_for(case.path)])
+    headers.update(headers_by_role[_role_for(case.path)])
     case.call_and_validate(app=app, headers=headers, excluded_checks=EXCLUDED_CHECKS)
