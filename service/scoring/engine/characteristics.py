@@ -29,6 +29,7 @@ month *i* is therefore ``i`` plus the calendar months from ``as_of`` to today.
 import functools
 import linecache
 import math
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -453,6 +454,8 @@ _ACCOUNT_READS: Final = {
 _INQUIRY_READS: Final = {"kind": "r.kind", "at": "r.at"}
 #: A month's fields are the loop variables of the history loop (and its account's ``lag``).
 _MONTH_READS: Final = {"code": "code", "index": "index", "lag": "lag"}
+#: The codes tried for skipping (``_skipped_codes``); any other code is evaluated in full.
+_CODE_CANDIDATES: Final = string.digits + string.ascii_uppercase
 #: The month aggregates of one account depend on its history and lag only; many accounts
 #: share both, so they are remembered (bounded).
 _HISTORY_CACHE_SIZE: Final = 4096
@@ -484,11 +487,18 @@ class _Source:
 
 class _Block:
     """The lines of one loop body (or of the tail) being written, each computing one local;
-    the same expression is written once."""
+    the same expression is written once.
 
-    def __init__(self, source: _Source, indent: int) -> None:
+    A ``folding`` block writes nothing that it can work out: an operation on constants gives
+    its value (the very expression, evaluated), ``where`` on a constant condition or between
+    equal constants gives that constant, and ``x & False`` gives False (in a definition ``&``
+    joins conditions). It tells which records cannot change any total (``_skipped_codes``).
+    """
+
+    def __init__(self, source: _Source, indent: int, *, folding: bool = False) -> None:
         self.source = source
         self.indent = " " * indent
+        self.folding = folding
         self.lines: list[str] = []
         self.seen: dict[str, _Symbol] = {}
 
@@ -496,8 +506,12 @@ class _Block:
         """A symbol's local name, or a constant's text."""
         return value.name if isinstance(value, _Symbol) else self.source.constant(value)
 
-    def let(self, template: str, *operands: Any) -> "_Symbol":
+    def let(self, template: str, *operands: Any) -> Any:
         expression = template.format(*map(self.text, operands))
+        if self.folding and "today" not in template:
+            if not any(isinstance(x, _Symbol) for x in operands):
+                # Text written above from this module's constants only.
+                return eval(expression, self.source.namespace)  # noqa: S307
         symbol = self.seen.get(expression)
         if symbol is None:
             symbol = _Symbol(self, self.source.fresh("v"))
@@ -524,40 +538,44 @@ class _Symbol:
         self.block = block
         self.name = name
 
-    def _binary(self, operator_: str, other: Any) -> "_Symbol":
+    def _binary(self, operator_: str, other: Any) -> Any:
+        if self.block.folding and operator_ == "&" and other is False:
+            return False
         return self.block.let("{} " + operator_ + " {}", self, other)
 
-    def _reflected(self, operator_: str, other: Any) -> "_Symbol":
+    def _reflected(self, operator_: str, other: Any) -> Any:
+        if self.block.folding and operator_ == "&" and other is False:
+            return False
         return self.block.let("{} " + operator_ + " {}", other, self)
 
-    def __and__(self, other: Any) -> "_Symbol":
+    def __and__(self, other: Any) -> Any:
         return self._binary("&", other)
 
-    def __rand__(self, other: Any) -> "_Symbol":
+    def __rand__(self, other: Any) -> Any:
         return self._reflected("&", other)
 
-    def __or__(self, other: Any) -> "_Symbol":
+    def __or__(self, other: Any) -> Any:
         return self._binary("|", other)
 
-    def __ror__(self, other: Any) -> "_Symbol":
+    def __ror__(self, other: Any) -> Any:
         return self._reflected("|", other)
 
-    def __add__(self, other: Any) -> "_Symbol":
+    def __add__(self, other: Any) -> Any:
         return self._binary("+", other)
 
-    def __radd__(self, other: Any) -> "_Symbol":
+    def __radd__(self, other: Any) -> Any:
         return self._reflected("+", other)
 
-    def __sub__(self, other: Any) -> "_Symbol":
+    def __sub__(self, other: Any) -> Any:
         return self._binary("-", other)
 
-    def __rsub__(self, other: Any) -> "_Symbol":
+    def __rsub__(self, other: Any) -> Any:
         return self._reflected("-", other)
 
-    def __mul__(self, other: Any) -> "_Symbol":
+    def __mul__(self, other: Any) -> Any:
         return self._binary("*", other)
 
-    def __rmul__(self, other: Any) -> "_Symbol":
+    def __rmul__(self, other: Any) -> Any:
         return self._reflected("*", other)
 
     def __eq__(self, other: object) -> Any:
@@ -566,16 +584,16 @@ class _Symbol:
     def __ne__(self, other: object) -> Any:
         return self._binary("!=", other)
 
-    def __lt__(self, other: Any) -> "_Symbol":
+    def __lt__(self, other: Any) -> Any:
         return self._binary("<", other)
 
-    def __le__(self, other: Any) -> "_Symbol":
+    def __le__(self, other: Any) -> Any:
         return self._binary("<=", other)
 
-    def __gt__(self, other: Any) -> "_Symbol":
+    def __gt__(self, other: Any) -> Any:
         return self._binary(">", other)
 
-    def __ge__(self, other: Any) -> "_Symbol":
+    def __ge__(self, other: Any) -> Any:
         return self._binary(">=", other)
 
     __hash__ = None  # type: ignore[assignment]
@@ -592,6 +610,11 @@ class _SymbolOps:
         self.block = block
 
     def where(self, condition: Any, yes: Any, no: Any) -> Any:
+        if self.block.folding:
+            if not isinstance(condition, _Symbol):
+                return yes if condition else no
+            if not isinstance(yes, _Symbol) and type(yes) is type(no) and yes == no:
+                return yes
         return self.block.let("{1} if {0} else {2}", condition, yes, no)
 
     def maximum(self, a: Any, b: Any) -> Any:
@@ -628,9 +651,13 @@ class _SymbolOps:
 class _SymbolRecord:
     """One record's fields (and then its derived fields) as symbols."""
 
-    def __init__(self, block: _Block, reads: Mapping[str, str]) -> None:
-        for name, expression in reads.items():
-            setattr(self, name, block.let(expression))
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        self.__dict__.update(fields)
+
+    @classmethod
+    def read(cls, block: _Block, reads: Mapping[str, str]) -> "_SymbolRecord":
+        """A record whose fields are read as ``reads`` says, each into a local."""
+        return cls({name: block.let(expression) for name, expression in reads.items()})
 
     def __getattr__(self, name: str) -> Any:  # a field or a derived field, set in __dict__
         raise AttributeError(name)
@@ -668,7 +695,7 @@ def _level_loop(
     """``for r in <records>:`` and the lines folding each aggregate of ``level`` into its
     total (the caller may append more lines to the loop's block)."""
     block = _Block(source, 8)
-    record = _SymbolRecord(block, reads)
+    record = _SymbolRecord.read(block, reads)
     _derive(record, fields, block)
     for g in AGGREGATES[level]:
         _reduce(block, totals[g], g, g.term(record, _SymbolOps(block)))
@@ -676,16 +703,51 @@ def _level_loop(
     return block, record
 
 
+def _month_terms(block: _Block, code: Any) -> list[Any]:
+    """The month terms, ``code`` being the loop's local or, when folding, one code."""
+    fields = {name: block.read(local) for name, local in _MONTH_READS.items()}
+    record = _SymbolRecord(fields | {"code": code})
+    _derive(record, MONTH_FIELDS, block)
+    return [g.term(record, _SymbolOps(block)) for g in AGGREGATES["month"]]
+
+
+def _unchanged(g: Aggregate, value: Any) -> bool:
+    """Whether folding ``value`` into ``g``'s total leaves it as it is, whatever the total:
+    adding 0, or a constant no larger (``max``) or no smaller (``min``) than the start."""
+    if isinstance(value, _Symbol):
+        return False
+    if g.reduce in ("count", "sum"):
+        return bool(value == 0)
+    if g.reduce == "max":
+        return bool(value <= _start(g))
+    return bool(value >= _start(g))
+
+
+def _skipped_codes(source: _Source) -> frozenset[str]:
+    """The payment-history codes (a digit or a capital letter, as Metro 2 writes them) whose
+    month changes no month total, whatever its index and lag: the history loop skips them."""
+    return frozenset(
+        code
+        for code in _CODE_CANDIDATES
+        if all(
+            _unchanged(g, term)
+            for g, term in zip(
+                AGGREGATES["month"],
+                _month_terms(_Block(source, 0, folding=True), code),
+                strict=True,
+            )
+        )
+    )
+
+
 def _history_source(source: _Source) -> list[str]:
     """``history_totals(history, lag)``: the month aggregates over one account's history."""
     block = _Block(source, 8)
-    record = _SymbolRecord(block, {})
-    for name, local in _MONTH_READS.items():
-        setattr(record, name, block.read(local))
-    _derive(record, MONTH_FIELDS, block)
+    block.write(f"if code in {source.constant(_skipped_codes(source))}: continue")
+    terms = _month_terms(block, block.read("code"))
     totals = [f"s{k}" for k in range(len(AGGREGATES["month"]))]
-    for total, g in zip(totals, AGGREGATES["month"], strict=True):
-        _reduce(block, total, g, g.term(record, _SymbolOps(block)))
+    for total, g, term in zip(totals, AGGREGATES["month"], terms, strict=True):
+        _reduce(block, total, g, term)
     return [
         "def history_totals(history, lag):",
         *(
@@ -693,7 +755,6 @@ def _history_source(source: _Source) -> list[str]:
             for total, g in zip(totals, AGGREGATES["month"], strict=True)
         ),
         f"    for index, code in enumerate(history[:{HISTORY_MONTHS}]):",
-        "        pass",  # no month term is possible too
         *block.lines,
         f"    return ({', '.join(totals)},)",
     ]
@@ -738,7 +799,7 @@ def _evaluate_source(source: _Source) -> list[str]:
 def _account_field_source(source: _Source, field: str) -> list[str]:
     """``<field>(r, today)``: one derived field of an account (and those it reads)."""
     block = _Block(source, 4)
-    record = _SymbolRecord(block, _ACCOUNT_READS)
+    record = _SymbolRecord.read(block, _ACCOUNT_READS)
     needed = list(ACCOUNT_FIELDS)[: list(ACCOUNT_FIELDS).index(field) + 1]
     _derive(record, {name: ACCOUNT_FIELDS[name] for name in needed}, block)
     return [
