@@ -6,7 +6,8 @@ bankruptcy) reduced over the file (count, sum, largest, smallest), then combined
 value. The same definition is evaluated
 
 - per file, in plain Python, one record at a time: ``evaluate(file, today)``, the reference,
-  which scores one file, explains it and simulates changes to it;
+  which scores one file, explains it and simulates changes to it (the definitions are
+  compiled once, at import, into one plain function: ``SCALAR_SOURCE``);
 - over many files at once, with numpy, one column per field: ``columns.characteristic_columns``
   (the batch scorer).
 
@@ -740,10 +741,14 @@ def _skipped_codes(source: _Source) -> frozenset[str]:
     )
 
 
+#: The payment-history codes whose month the per-file evaluator skips.
+SKIPPED_HISTORY_CODES: Final = _skipped_codes(_Source())
+
+
 def _history_source(source: _Source) -> list[str]:
     """``history_totals(history, lag)``: the month aggregates over one account's history."""
     block = _Block(source, 8)
-    block.write(f"if code in {source.constant(_skipped_codes(source))}: continue")
+    block.write(f"if code in {source.constant(SKIPPED_HISTORY_CODES)}: continue")
     terms = _month_terms(block, block.read("code"))
     totals = [f"s{k}" for k in range(len(AGGREGATES["month"]))]
     for total, g, term in zip(totals, AGGREGATES["month"], terms, strict=True):
