@@ -33,7 +33,7 @@ def months_between(start: date, end: date) -> int:
     day is "within the last N months" exactly when ``months_between(day, today) < N``.
     """
     months = (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
-    return max(months, 0)
+    return months if months > 0 else 0
 
 
 def calendar_months_between(start: date, end: date) -> int:
@@ -41,7 +41,8 @@ def calendar_months_between(start: date, end: date) -> int:
 
     Payment-history profiles are monthly buckets, so they are aligned by calendar month.
     """
-    return max((end.year - start.year) * 12 + end.month - start.month, 0)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months if months > 0 else 0
 
 
 @dataclass(frozen=True, slots=True)

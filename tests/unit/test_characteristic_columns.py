@@ -8,7 +8,12 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.scoring.engine.characteristics import CHARACTERISTICS, NAMES, evaluate
+from service.scoring.engine.characteristics import (
+    CHARACTERISTICS,
+    NAMES,
+    SKIPPED_HISTORY_CODES,
+    evaluate,
+)
 from service.scoring.engine.columns import characteristic_columns, columns_of_files
 from service.scoring.engine.inputs import FileInput
 from service.scoring.rules import NO_ACCOUNT_OLD_ENOUGH, NO_RECENT_REPORT
@@ -82,3 +87,15 @@ def test_every_characteristic_has_a_definition_with_a_value() -> None:
     assert len(CHARACTERISTICS) == len(NAMES) == 11
     for c in CHARACTERISTICS:
         assert c.aggregates, c.name
+
+
+def test_the_per_file_evaluator_skips_exactly_the_months_that_are_not_delinquencies() -> None:
+    """A month coded current (0), no history (B), no data (D) or zero balance (E) changes no
+    characteristic, so the per-file evaluator may skip it; a late (1-6), a collection (G) or a
+    charge-off (L) month must be evaluated."""
+    assert set("0BDE") <= SKIPPED_HISTORY_CODES
+    assert not set("123456GL") & SKIPPED_HISTORY_CODES
+    late = account(payment_history="0" * 5 + "2" + "B" * 18)
+    values, _ = evaluate(file_of(late), TODAY)
+    assert values["lates_30plus_24m"] == 1
+    assert values["worst_delinquency_24m"] == 2

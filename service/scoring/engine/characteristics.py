@@ -6,7 +6,8 @@ bankruptcy) reduced over the file (count, sum, largest, smallest), then combined
 value. The same definition is evaluated
 
 - per file, in plain Python, one record at a time: ``evaluate(file, today)``, the reference,
-  which scores one file, explains it and simulates changes to it;
+  which scores one file, explains it and simulates changes to it (the definitions are
+  compiled once, at import, into one plain function: ``SCALAR_SOURCE``);
 - over many files at once, with numpy, one column per field: ``columns.characteristic_columns``
   (the batch scorer).
 
@@ -27,7 +28,9 @@ month *i* is therefore ``i`` plus the calendar months from ``as_of`` to today.
 """
 
 import functools
-import operator
+import linecache
+import math
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -416,80 +419,6 @@ CRITERIA: Final[dict[NoScoreReason, Aggregate]] = {
 }
 
 
-# --- one file, in plain Python ----------------------------------------------------------------
-
-
-class _ScalarOps:
-    """``Ops`` over the scalars of one record."""
-
-    __slots__ = ("today",)
-
-    def __init__(self, today: date) -> None:
-        self.today = today
-
-    def where(self, condition: Any, yes: Any, no: Any) -> Any:
-        return yes if condition else no
-
-    def maximum(self, a: Any, b: Any) -> Any:
-        return max(a, b)
-
-    def minimum(self, a: Any, b: Any) -> Any:
-        return min(a, b)
-
-    def not_(self, condition: Any) -> Any:
-        return not condition
-
-    def lookup(self, table: Mapping[str, int], key: Any) -> Any:
-        return table.get(key, 0)
-
-    def member(self, key: Any, values: frozenset[str]) -> Any:
-        return key in values
-
-    def months(self, day: Any) -> Any:
-        return months_between(day, self.today)
-
-    def calendar_months(self, day: Any) -> Any:
-        return calendar_months_between(day, self.today)
-
-    def on_or_before_today(self, day: Any) -> Any:
-        return day <= self.today
-
-    def divide(self, numerator: Any, denominator: Any) -> Any:
-        return numerator / denominator if denominator else float("nan")
-
-    def missing_unless(self, condition: Any, value: Any) -> Any:
-        return value if condition else None
-
-
-class _Record:
-    """One record's fields as attributes (a month also reads its account's)."""
-
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
-
-    def __getattr__(self, name: str) -> Any:  # a field or a derived field, set in __dict__
-        raise AttributeError(name)
-
-
-def _derive(record: _Record, fields: Mapping[str, Term], o: Ops) -> _Record:
-    for name, term in fields.items():
-        setattr(record, name, term(record, o))
-    return record
-
-
-def _account_record(account: AccountInput, o: Ops) -> _Record:
-    record = _Record(
-        account_type=account.account_type,
-        status=account.status,
-        balance_cents=account.balance_cents,
-        credit_limit_cents=account.credit_limit_cents or 0,
-        closed=account.closed_on is not None,
-        opened_on=account.opened_on,
-        as_of=account.as_of,
-    )
-    return _derive(record, ACCOUNT_FIELDS, o)
-
-
 def _aggregates_by_level() -> dict[Level, tuple[Aggregate, ...]]:
     every = [g for c in CHARACTERISTICS for g in c.aggregates.values()]
     every += CRITERIA.values()
@@ -499,98 +428,442 @@ def _aggregates_by_level() -> dict[Level, tuple[Aggregate, ...]]:
     }
 
 
-#: Every aggregate, by level, and the position of each in a file's totals.
+#: Every aggregate, by level (an aggregate shared by several definitions appears once).
 AGGREGATES: Final = _aggregates_by_level()
-_POSITION: Final = {g: i for i, g in enumerate(g for gs in AGGREGATES.values() for g in gs)}
-_COMBINE: Final[dict[Reduction, Callable[[Any, Any], Any]]] = {
-    "count": operator.add,
-    "sum": operator.add,
-    "max": max,
-    "min": min,
+
+
+# --- one file, in plain Python: the definitions compiled once --------------------------------
+# At import, every definition is applied once to *symbols* instead of values: each operator
+# and each ``Ops`` primitive it applies writes one line of Python doing that operation on the
+# scalars of one record (``_SymbolOps``). The lines of a level become the body of a loop over
+# that level's records, the reductions become running totals, and the values and the criteria
+# the tail: one plain function per file, with no object per record and no dispatch per
+# operation, whose source is ``SCALAR_SOURCE``. The definitions stay the only statement of
+# each rule; this is their per-file evaluator, as ``columns`` is their numpy one.
+
+#: How the per-file evaluator reads the fields a definition sees from one record ``r``
+#: (``AccountInput``, ``InquiryInput``; a bankruptcy shows no field).
+_ACCOUNT_READS: Final = {
+    "account_type": "r.account_type",
+    "status": "r.status",
+    "balance_cents": "r.balance_cents",
+    "credit_limit_cents": "r.credit_limit_cents or 0",
+    "closed": "r.closed_on is not None",
+    "opened_on": "r.opened_on",
+    "as_of": "r.as_of",
 }
+_INQUIRY_READS: Final = {"kind": "r.kind", "at": "r.at"}
+#: A month's fields are the loop variables of the history loop (and its account's ``lag``).
+_MONTH_READS: Final = {"code": "code", "index": "index", "lag": "lag"}
+#: The codes tried for skipping (``_skipped_codes``); any other code is evaluated in full.
+_CODE_CANDIDATES: Final = string.digits + string.ascii_uppercase
+#: The month aggregates of one account depend on its history and lag only; many accounts
+#: share both, so they are remembered (bounded).
+_HISTORY_CACHE_SIZE: Final = 4096
+
+
+class _Source:
+    """The generated module: its names (constants the lines refer to) and fresh local names."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "months_between": months_between,
+            "calendar_months_between": calendar_months_between,
+            "nan": float("nan"),
+        }
+        self.count = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def constant(self, value: Any) -> str:
+        """A constant as Python text: a literal when it is one, else a name bound to it."""
+        if type(value) in (bool, int, str) or (type(value) is float and math.isfinite(value)):
+            return repr(value)
+        name = self.fresh("k")
+        self.namespace[name] = value
+        return name
+
+
+class _Block:
+    """The lines of one loop body (or of the tail) being written, each computing one local;
+    the same expression is written once.
+
+    A ``folding`` block writes nothing that it can work out: an operation on constants gives
+    its value (the very expression, evaluated), ``where`` on a constant condition or between
+    equal constants gives that constant, and ``x & False`` gives False (in a definition ``&``
+    joins conditions). It tells which records cannot change any total (``_skipped_codes``).
+    """
+
+    def __init__(self, source: _Source, indent: int, *, folding: bool = False) -> None:
+        self.source = source
+        self.indent = " " * indent
+        self.folding = folding
+        self.lines: list[str] = []
+        self.seen: dict[str, _Symbol] = {}
+
+    def text(self, value: Any) -> str:
+        """A symbol's local name, or a constant's text."""
+        return value.name if isinstance(value, _Symbol) else self.source.constant(value)
+
+    def let(self, template: str, *operands: Any) -> Any:
+        expression = template.format(*map(self.text, operands))
+        if self.folding and "today" not in template:
+            if not any(isinstance(x, _Symbol) for x in operands):
+                # Text written above from this module's constants only.
+                return eval(expression, self.source.namespace)  # noqa: S307
+        symbol = self.seen.get(expression)
+        if symbol is None:
+            symbol = _Symbol(self, self.source.fresh("v"))
+            self.write(f"{symbol.name} = {expression}")
+            self.seen[expression] = symbol
+        return symbol
+
+    def read(self, name: str) -> "_Symbol":
+        """A local that the surrounding code already holds."""
+        return _Symbol(self, name)
+
+    def write(self, line: str) -> None:
+        self.lines.append(self.indent + line)
+
+
+class _Symbol:
+    """A value of one record while the definitions are compiled: each Python operator applied
+    to it writes the line doing that operation. A definition cannot branch on one (no ``if``,
+    ``and``, ``or``, ``not``): it would not vectorise either; ``Ops.where`` does that."""
+
+    __slots__ = ("block", "name")
+
+    def __init__(self, block: _Block, name: str) -> None:
+        self.block = block
+        self.name = name
+
+    def _binary(self, operator_: str, other: Any) -> Any:
+        if self.block.folding and operator_ == "&" and other is False:
+            return False
+        return self.block.let("{} " + operator_ + " {}", self, other)
+
+    def _reflected(self, operator_: str, other: Any) -> Any:
+        if self.block.folding and operator_ == "&" and other is False:
+            return False
+        return self.block.let("{} " + operator_ + " {}", other, self)
+
+    def __and__(self, other: Any) -> Any:
+        return self._binary("&", other)
+
+    def __rand__(self, other: Any) -> Any:
+        return self._reflected("&", other)
+
+    def __or__(self, other: Any) -> Any:
+        return self._binary("|", other)
+
+    def __ror__(self, other: Any) -> Any:
+        return self._reflected("|", other)
+
+    def __add__(self, other: Any) -> Any:
+        return self._binary("+", other)
+
+    def __radd__(self, other: Any) -> Any:
+        return self._reflected("+", other)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._binary("-", other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._reflected("-", other)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._binary("*", other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._reflected("*", other)
+
+    def __eq__(self, other: object) -> Any:
+        return self._binary("==", other)
+
+    def __ne__(self, other: object) -> Any:
+        return self._binary("!=", other)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._binary("<", other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._binary("<=", other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._binary(">", other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._binary(">=", other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        raise TypeError("a definition cannot branch on a record's value; use Ops.where")
+
+
+class _SymbolOps:
+    """``Ops`` writing, for each primitive, the Python that applies it to one record's
+    scalars; ``today`` is the evaluated function's argument."""
+
+    def __init__(self, block: _Block) -> None:
+        self.block = block
+
+    def where(self, condition: Any, yes: Any, no: Any) -> Any:
+        if self.block.folding:
+            if not isinstance(condition, _Symbol):
+                return yes if condition else no
+            if not isinstance(yes, _Symbol) and type(yes) is type(no) and yes == no:
+                return yes
+        return self.block.let("{1} if {0} else {2}", condition, yes, no)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return self.block.let("max({}, {})", a, b)
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        return self.block.let("min({}, {})", a, b)
+
+    def not_(self, condition: Any) -> Any:
+        return self.block.let("not {}", condition)
+
+    def lookup(self, table: Mapping[str, int], key: Any) -> Any:
+        return self.block.let("{}.get({}, 0)", dict(table), key)
+
+    def member(self, key: Any, values: frozenset[str]) -> Any:
+        return self.block.let("{} in {}", key, values)
+
+    def months(self, day: Any) -> Any:
+        return self.block.let("months_between({}, today)", day)
+
+    def calendar_months(self, day: Any) -> Any:
+        return self.block.let("calendar_months_between({}, today)", day)
+
+    def on_or_before_today(self, day: Any) -> Any:
+        return self.block.let("{} <= today", day)
+
+    def divide(self, numerator: Any, denominator: Any) -> Any:
+        return self.block.let("{0} / {1} if {1} else nan", numerator, denominator)
+
+    def missing_unless(self, condition: Any, value: Any) -> Any:
+        return self.block.let("{1} if {0} else None", condition, value)
+
+
+class _SymbolRecord:
+    """One record's fields (and then its derived fields) as symbols."""
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        self.__dict__.update(fields)
+
+    @classmethod
+    def read(cls, block: _Block, reads: Mapping[str, str]) -> "_SymbolRecord":
+        """A record whose fields are read as ``reads`` says, each into a local."""
+        return cls({name: block.let(expression) for name, expression in reads.items()})
+
+    def __getattr__(self, name: str) -> Any:  # a field or a derived field, set in __dict__
+        raise AttributeError(name)
+
+
+def _derive(record: _SymbolRecord, fields: Mapping[str, Term], block: _Block) -> None:
+    for name, term in fields.items():
+        setattr(record, name, term(record, _SymbolOps(block)))
 
 
 def _start(g: Aggregate) -> Any:
     return g.empty if g.reduce in ("max", "min") else 0
 
 
-def _plan(level: Level) -> tuple[tuple[int, Term, Callable[[Any, Any], Any]], ...]:
-    return tuple((_POSITION[g], g.term, _COMBINE[g.reduce]) for g in AGGREGATES[level])
+def _reduce(block: _Block, total: str, g: Aggregate, value: Any) -> None:
+    """The line folding one record's ``value`` into the running ``total`` of ``g``: counts
+    and sums add (True counts 1), ``max`` keeps the largest, ``min`` the smallest."""
+    x = block.text(value)
+    if g.reduce in ("count", "sum"):
+        block.write(f"{total} += {x}")
+    elif g.reduce == "max":
+        block.write(f"if {x} > {total}: {total} = {x}")
+    else:
+        block.write(f"if {x} < {total}: {total} = {x}")
 
 
-_START: Final = tuple(_start(g) for g in _POSITION)
-_ACCOUNT_PLAN: Final = _plan("account")
-_MONTH_PLAN: Final = _plan("month")
-_INQUIRY_PLAN: Final = _plan("inquiry")
-_RECORD_PLAN: Final = _plan("public_record")
-_READS: Final = tuple(
-    (c, tuple((name, _POSITION[g]) for name, g in c.aggregates.items())) for c in CHARACTERISTICS
+def _level_loop(
+    source: _Source,
+    level: Level,
+    records: str,
+    reads: Mapping[str, str],
+    fields: Mapping[str, Term],
+    totals: Mapping[Aggregate, str],
+) -> tuple[_Block, _SymbolRecord]:
+    """``for r in <records>:`` and the lines folding each aggregate of ``level`` into its
+    total (the caller may append more lines to the loop's block)."""
+    block = _Block(source, 8)
+    record = _SymbolRecord.read(block, reads)
+    _derive(record, fields, block)
+    for g in AGGREGATES[level]:
+        _reduce(block, totals[g], g, g.term(record, _SymbolOps(block)))
+    block.lines[:0] = [f"    for r in {records}:", "        pass"]  # a level may have no term
+    return block, record
+
+
+def _month_terms(block: _Block, code: Any) -> list[Any]:
+    """The month terms, ``code`` being the loop's local or, when folding, one code."""
+    fields = {name: block.read(local) for name, local in _MONTH_READS.items()}
+    record = _SymbolRecord(fields | {"code": code})
+    _derive(record, MONTH_FIELDS, block)
+    return [g.term(record, _SymbolOps(block)) for g in AGGREGATES["month"]]
+
+
+def _unchanged(g: Aggregate, value: Any) -> bool:
+    """Whether folding ``value`` into ``g``'s total leaves it as it is, whatever the total:
+    adding 0, or a constant no larger (``max``) or no smaller (``min``) than the start."""
+    if isinstance(value, _Symbol):
+        return False
+    if g.reduce in ("count", "sum"):
+        return bool(value == 0)
+    if g.reduce == "max":
+        return bool(value <= _start(g))
+    return bool(value >= _start(g))
+
+
+def _skipped_codes(source: _Source) -> frozenset[str]:
+    """The payment-history codes (a digit or a capital letter, as Metro 2 writes them) whose
+    month changes no month total, whatever its index and lag: the history loop skips them."""
+    return frozenset(
+        code
+        for code in _CODE_CANDIDATES
+        if all(
+            _unchanged(g, term)
+            for g, term in zip(
+                AGGREGATES["month"],
+                _month_terms(_Block(source, 0, folding=True), code),
+                strict=True,
+            )
+        )
+    )
+
+
+#: The payment-history codes whose month the per-file evaluator skips.
+SKIPPED_HISTORY_CODES: Final = _skipped_codes(_Source())
+
+
+def _history_source(source: _Source) -> list[str]:
+    """``history_totals(history, lag)``: the month aggregates over one account's history."""
+    block = _Block(source, 8)
+    block.write(f"if code in {source.constant(SKIPPED_HISTORY_CODES)}: continue")
+    terms = _month_terms(block, block.read("code"))
+    totals = [f"s{k}" for k in range(len(AGGREGATES["month"]))]
+    for total, g, term in zip(totals, AGGREGATES["month"], terms, strict=True):
+        _reduce(block, total, g, term)
+    return [
+        "def history_totals(history, lag):",
+        *(
+            f"    {total} = {_start(g)!r}"
+            for total, g in zip(totals, AGGREGATES["month"], strict=True)
+        ),
+        f"    for index, code in enumerate(history[:{HISTORY_MONTHS}]):",
+        *block.lines,
+        f"    return ({', '.join(totals)},)",
+    ]
+
+
+def _evaluate_source(source: _Source) -> list[str]:
+    """``evaluate(file, today)``: ``evaluate`` below, for one file."""
+    every = [g for gs in AGGREGATES.values() for g in gs]
+    totals = {g: f"t{i}" for i, g in enumerate(every)}
+    accounts, account = _level_loop(
+        source, "account", "file.accounts", _ACCOUNT_READS, ACCOUNT_FIELDS, totals
+    )
+    history = [source.fresh("h") for _ in AGGREGATES["month"]]
+    accounts.write(f"{', '.join(history)}, = history_totals(r.payment_history, {account.lag.name})")
+    for h, g in zip(history, AGGREGATES["month"], strict=True):
+        _reduce(accounts, totals[g], g, accounts.read(h))
+    inquiries, _ = _level_loop(source, "inquiry", "file.inquiries", _INQUIRY_READS, {}, totals)
+    records, _ = _level_loop(source, "public_record", "file.public_records", {}, {}, totals)
+
+    tail = _Block(source, 4)
+    values = []
+    for c in CHARACTERISTICS:
+        reads = {name: tail.read(totals[g]) for name, g in c.aggregates.items()}
+        value = c.value(reads, _SymbolOps(tail))
+        if c.categories:
+            value = tail.let("{}[{}]", c.categories, value)
+        values.append(f"{c.name!r}: {tail.text(value)}")
+    tail.write("thin = []")
+    for reason, g in CRITERIA.items():
+        tail.write(f"if {totals[g]} == 0: thin.append({source.constant(reason)})")
+    tail.write(f"return {{{', '.join(values)}}}, tuple(thin)")
+    return [
+        "def evaluate(file, today):",
+        *(f"    {totals[g]} = {_start(g)!r}" for g in every),
+        *accounts.lines,
+        *inquiries.lines,
+        *records.lines,
+        *tail.lines,
+    ]
+
+
+def _account_field_source(source: _Source, field: str) -> list[str]:
+    """``<field>(r, today)``: one derived field of an account (and those it reads)."""
+    block = _Block(source, 4)
+    record = _SymbolRecord.read(block, _ACCOUNT_READS)
+    needed = list(ACCOUNT_FIELDS)[: list(ACCOUNT_FIELDS).index(field) + 1]
+    _derive(record, {name: ACCOUNT_FIELDS[name] for name in needed}, block)
+    return [
+        f"def {field}(r, today):",
+        *block.lines,
+        f"    return {block.text(getattr(record, field))}",
+    ]
+
+
+def _compile() -> tuple[str, dict[str, Any]]:
+    source = _Source()
+    lines = [
+        *_history_source(source),
+        *_evaluate_source(source),
+        *_account_field_source(source, "is_open"),
+        *_account_field_source(source, "derogatory"),
+    ]
+    text = "\n".join(lines) + "\n"
+    filename = "<characteristics per file>"
+    # The text is written above from this module's definitions only; no input reaches it.
+    exec(compile(text, filename, "exec"), source.namespace)  # noqa: S102
+    history_totals = source.namespace["history_totals"]
+    source.namespace["history_totals"] = functools.lru_cache(maxsize=_HISTORY_CACHE_SIZE)(
+        history_totals
+    )
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    return text, source.namespace
+
+
+#: The per-file evaluator's Python, generated from the definitions (for reading and debugging).
+SCALAR_SOURCE, _COMPILED = _compile()
+_evaluate: Callable[[FileInput, date], tuple[dict[str, Value], tuple[NoScoreReason, ...]]] = (
+    _COMPILED["evaluate"]
 )
-
-
-@functools.lru_cache(maxsize=4096)
-def _history_totals(history: str, lag: int) -> tuple[Any, ...]:
-    """The month aggregates over one account's payment history. A month's terms see only its
-    code, its index and its account's ``lag``, so this depends on nothing else (remembered:
-    many accounts share a history and a lag)."""
-    o = _ScalarOps(date.min)  # a month's terms read no date
-    totals = [_start(g) for g in AGGREGATES["month"]]
-    for i, code in enumerate(history[:HISTORY_MONTHS]):
-        m = _derive(_Record(code=code, index=i, lag=lag), MONTH_FIELDS, o)
-        for k, (_, term, combine) in enumerate(_MONTH_PLAN):
-            totals[k] = combine(totals[k], term(m, o))
-    return tuple(totals)
-
-
-def _aggregate_file(file: FileInput, o: _ScalarOps) -> list[Any]:
-    """Every aggregate of ``file`` (in ``_POSITION`` order), one record at a time."""
-    totals = list(_START)
-    for account in file.accounts:
-        a = _account_record(account, o)
-        for i, term, combine in _ACCOUNT_PLAN:
-            totals[i] = combine(totals[i], term(a, o))
-        history = _history_totals(account.payment_history, a.lag)
-        for (i, _, combine), total in zip(_MONTH_PLAN, history, strict=True):
-            totals[i] = combine(totals[i], total)
-    for inquiry in file.inquiries:
-        q = _Record(kind=inquiry.kind, at=inquiry.at)
-        for i, term, combine in _INQUIRY_PLAN:
-            totals[i] = combine(totals[i], term(q, o))
-    for _ in file.public_records:
-        r = _Record()
-        for i, term, combine in _RECORD_PLAN:
-            totals[i] = combine(totals[i], term(r, o))
-    return totals
+_open: Callable[[AccountInput, date], bool] = _COMPILED["is_open"]
+_derogatory_of: Callable[[AccountInput, date], bool] = _COMPILED["derogatory"]
 
 
 def evaluate(file: FileInput, today: date) -> tuple[dict[str, Value], tuple[NoScoreReason, ...]]:
     """Every characteristic of ``file`` on ``today`` by name (None = missing), and why the
     file cannot be scored (``CRITERIA``; empty when it meets the minimum scoring criteria)."""
-    o = _ScalarOps(today)
-    totals = _aggregate_file(file, o)
-    values: dict[str, Value] = {}
-    for c, reads in _READS:
-        value = c.value({name: totals[i] for name, i in reads}, o)
-        values[c.name] = c.categories[value] if c.categories else value
-    thin = tuple(reason for reason, g in CRITERIA.items() if totals[_POSITION[g]] == 0)
-    return values, thin
+    return _evaluate(file, today)
 
 
 def compute(file: FileInput, today: date) -> dict[str, Value]:
     """Every characteristic of ``file`` on ``today``, by name (None = missing)."""
-    return evaluate(file, today)[0]
+    return _evaluate(file, today)[0]
 
 
 def no_score_reasons(file: FileInput, today: date) -> tuple[NoScoreReason, ...]:
     """Why the file cannot be scored; empty when it meets the minimum scoring criteria."""
-    return evaluate(file, today)[1]
+    return _evaluate(file, today)[1]
 
 
 def is_open(account: AccountInput) -> bool:
     """Open: not closed (no closed date, and not reported paid/closed)."""
-    return bool(_account_record(account, _ScalarOps(account.as_of)).is_open)
+    return bool(_open(account, account.as_of))
 
 
 def is_derogatory(account: AccountInput) -> bool:
     """A collection or a charge-off."""
-    return bool(_account_record(account, _ScalarOps(account.as_of)).derogatory)
+    return bool(_derogatory_of(account, account.as_of))
