@@ -1,5 +1,7 @@
 """Small factories for test data sent through the API."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -31,3 +33,23 @@ def furnish(
     assert resp.status_code == status, resp.text
     data: dict[str, Any] = resp.json()
     return data
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """An audit event as the chain rules read it, built by hand (no database)."""
+
+    id: int
+    chain: str
+    seq: int
+    subject_id: str | None
+    actor_id: str
+    actor_role: str
+    actor_name: str
+    action: str
+    purpose: str | None
+    resource_type: str | None
+    resource_id: str | None
+    at: datetime
+    prev_hash: str
+    hash: str

@@ -7,7 +7,7 @@ which changes what the next event's own hash covers (it no longer matches).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from service.audit.models import AuditEvent
 from service.audit.rules import GENESIS_HASH, check_chain, event_hash, hash_of
 from tests.conftest import Actor
+from tests.factories import ChainEvent
 
 
 def _events_of_reads(client: TestClient, session: Session, subject: Actor) -> list[AuditEvent]:
@@ -80,24 +81,6 @@ def test_a_forged_middle_event_left_unlinked_is_found_at_its_successor(
     assert body["first_bad_event"] == successor.id
 
 
-@dataclass(frozen=True)
-class _Event:
-    id: int
-    chain: str
-    seq: int
-    subject_id: str | None
-    actor_id: str
-    actor_role: str
-    actor_name: str
-    action: str
-    purpose: str | None
-    resource_type: str | None
-    resource_id: str | None
-    at: datetime
-    prev_hash: str
-    hash: str
-
-
 def _fields(seq: int, action: str) -> dict[str, Any]:
     return {
         "chain": "sub_hand",
@@ -121,12 +104,12 @@ def test_an_events_hash_covers_the_hash_before_it() -> None:
 
 
 def test_a_chain_whose_forged_event_was_rehashed_and_successor_relinked_fails() -> None:
-    chain: list[_Event] = []
+    chain: list[ChainEvent] = []
     prev = GENESIS_HASH
     for seq, action in enumerate(["subject.created", "report.read", "report.read"], start=1):
         fields = _fields(seq, action)
         digest = event_hash(prev_hash=prev, **fields)
-        chain.append(_Event(id=100 + seq, prev_hash=prev, hash=digest, **fields))
+        chain.append(ChainEvent(id=100 + seq, prev_hash=prev, hash=digest, **fields))
         prev = digest
     heads = {"sub_hand": (3, chain[-1].hash)}
     assert check_chain(chain, heads).valid

@@ -1,30 +1,13 @@
 """The audit hash chain detects edits, deletions and a lost tail."""
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from service.audit.rules import GENESIS_HASH, check_chain, event_hash
+from tests.factories import ChainEvent
 
 
-@dataclass(frozen=True)
-class Ev:
-    id: int
-    chain: str
-    seq: int
-    subject_id: str | None
-    actor_id: str
-    actor_role: str
-    actor_name: str
-    action: str
-    purpose: str | None
-    resource_type: str | None
-    resource_id: str | None
-    at: datetime
-    prev_hash: str
-    hash: str
-
-
-def _chain(name: str, n: int, first_id: int) -> list[Ev]:
+def _chain(name: str, n: int, first_id: int) -> list[ChainEvent]:
     events, prev = [], GENESIS_HASH
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(n):
@@ -42,12 +25,12 @@ def _chain(name: str, n: int, first_id: int) -> list[Ev]:
             at=start + timedelta(minutes=i),
         )
         digest = event_hash(prev_hash=prev, **fields)  # type: ignore[arg-type]
-        events.append(Ev(id=first_id + i, prev_hash=prev, hash=digest, **fields))  # type: ignore[arg-type]
+        events.append(ChainEvent(id=first_id + i, prev_hash=prev, hash=digest, **fields))  # type: ignore[arg-type]
         prev = digest
     return events
 
 
-def _heads(events: list[Ev]) -> dict[str, tuple[int, str]]:
+def _heads(events: list[ChainEvent]) -> dict[str, tuple[int, str]]:
     return {e.chain: (e.seq, e.hash) for e in events}
 
 
