@@ -14,36 +14,21 @@ Target (issue 8): memory after 1,000 rounds <= 1.5 x memory after 10 rounds.
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.bench_report_load import HOST, _free_port, _wait_until_up
+from bench.server import HOST, sandbox_server
+from service.furnishing.rules import FURNISHED_FIELDS
 
 #: The fixture persona whose account gains versions, its furnisher and the account.
 SUBJECT_KEY = "cf_subject_sandbox_tessa_twentyfold"
 FURNISHER_KEY = "cf_furnisher_sandbox_card_co"
 ACCOUNT_REF = "TESSA-CARD-01"
 #: The fields a furnisher sends (``AccountPut``), copied from the account as read.
-PUT_FIELDS = (
-    "subject_id",
-    "account_type",
-    "opened_on",
-    "credit_limit_cents",
-    "original_amount_cents",
-    "balance_cents",
-    "past_due_cents",
-    "status",
-    "payment_history",
-    "date_of_first_delinquency",
-    "closed_on",
-    "as_of",
-)
+PUT_FIELDS = ("subject_id", *FURNISHED_FIELDS)
 #: Target: resident memory after all rounds over resident memory after the early rounds.
 TARGET_RATIO = 1.5
 
@@ -76,36 +61,20 @@ def main() -> int:
     if not 0 < args.early_rounds < args.rounds:
         parser.error("need 0 < --early-rounds < --rounds")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        env = dict(os.environ)
-        env["CLEARFILE_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        env.pop("CLEARFILE_ADMIN_KEY", None)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--host", HOST, "--port", str(port)]
-            + ["--workers", "1", "--no-access-log"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_until_up(port)
-            path = f"/v1/furnisher/accounts/{ACCOUNT_REF}"
-            account = json.loads(_call(port, "GET", path, FURNISHER_KEY))
-            body = {name: account[name] for name in PUT_FIELDS if account.get(name) is not None}
-            started = time.monotonic()
-            early = report_bytes = 0
-            for n in range(1, args.rounds + 1):
-                body["balance_cents"] = account["balance_cents"] + n  # a new version each round
-                _call(port, "PUT", path, FURNISHER_KEY, body)
-                report_bytes = len(_call(port, "GET", "/v1/me/report", SUBJECT_KEY))
-                if n == args.early_rounds:
-                    early = _rss_kib(server.pid)
-            late = _rss_kib(server.pid)
-            elapsed = time.monotonic() - started
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with sandbox_server() as (port, server):
+        path = f"/v1/furnisher/accounts/{ACCOUNT_REF}"
+        account = json.loads(_call(port, "GET", path, FURNISHER_KEY))
+        body = {name: account[name] for name in PUT_FIELDS if account.get(name) is not None}
+        started = time.monotonic()
+        early = report_bytes = 0
+        for n in range(1, args.rounds + 1):
+            body["balance_cents"] = account["balance_cents"] + n  # a new version each round
+            _call(port, "PUT", path, FURNISHER_KEY, body)
+            report_bytes = len(_call(port, "GET", "/v1/me/report", SUBJECT_KEY))
+            if n == args.early_rounds:
+                early = _rss_kib(server.pid)
+        late = _rss_kib(server.pid)
+        elapsed = time.monotonic() - started
 
     ratio = late / early
     print(f"{args.rounds} rounds of (PUT a new version of {ACCOUNT_REF} + GET /v1/me/report)")

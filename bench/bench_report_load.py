@@ -12,39 +12,14 @@ Targets: the report at >= 15 % of the bare endpoint's rate, p99 <= 100 ms.
 """
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.request
-from pathlib import Path
 
 from bench.loadgen import LoadResult, run_load
+from bench.server import HOST, sandbox_server
 
 #: The fixture persona with exactly 20 accounts (fixtures/personas.yaml).
 TWENTY_ACCOUNT_KEY = "cf_subject_sandbox_tessa_twentyfold"
-HOST = "127.0.0.1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_until_up(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not come up")
 
 
 def _row(name: str, r: LoadResult) -> str:
@@ -62,58 +37,31 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        env = dict(os.environ)
-        env["CLEARFILE_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        env.pop("CLEARFILE_ADMIN_KEY", None)
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--no-access-log",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    with sandbox_server(args.workers) as (port, _server):
+        auth = {"Authorization": f"Bearer {TWENTY_ACCOUNT_KEY}"}
+        with urllib.request.urlopen(
+            urllib.request.Request(f"http://{HOST}:{port}/v1/me/report", headers=auth)
+        ) as resp:
+            body = resp.read()
+        accounts = body.count(b'"account_ref"')
+        print(f"report of the 20-account persona: {len(body)} bytes, {accounts} accounts")
+        run_load(host=HOST, port=port, path="/healthz", seconds=args.warmup)
+        run_load(host=HOST, port=port, path="/v1/me/report", headers=auth, seconds=args.warmup)
+        bare = run_load(
+            host=HOST,
+            port=port,
+            path="/healthz",
+            connections=args.connections,
+            seconds=args.seconds,
         )
-        try:
-            _wait_until_up(port)
-            auth = {"Authorization": f"Bearer {TWENTY_ACCOUNT_KEY}"}
-            with urllib.request.urlopen(
-                urllib.request.Request(f"http://{HOST}:{port}/v1/me/report", headers=auth)
-            ) as resp:
-                body = resp.read()
-            accounts = body.count(b'"account_ref"')
-            print(f"report of the 20-account persona: {len(body)} bytes, {accounts} accounts")
-            run_load(host=HOST, port=port, path="/healthz", seconds=args.warmup)
-            run_load(host=HOST, port=port, path="/v1/me/report", headers=auth, seconds=args.warmup)
-            bare = run_load(
-                host=HOST,
-                port=port,
-                path="/healthz",
-                connections=args.connections,
-                seconds=args.seconds,
-            )
-            report = run_load(
-                host=HOST,
-                port=port,
-                path="/v1/me/report",
-                headers=auth,
-                connections=args.connections,
-                seconds=args.seconds,
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        report = run_load(
+            host=HOST,
+            port=port,
+            path="/v1/me/report",
+            headers=auth,
+            connections=args.connections,
+            seconds=args.seconds,
+        )
 
     print(
         f"{args.connections} connections, {args.seconds:.0f} s each, SQLite, "

@@ -116,24 +116,6 @@ class InternalError(DomainError):
     title = "Internal error"
 
 
-#: Every problem type the API can answer with.
-ALL_ERRORS: tuple[type[DomainError], ...] = (
-    MalformedBody,
-    Unauthenticated,
-    Forbidden,
-    RoleNotPermitted,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    IdempotencyKeyReused,
-    StaleUpdate,
-    InvalidInput,
-    ProhibitedDataCategory,
-    PayloadTooLarge,
-    UnsafeExposure,
-    InternalError,
-)
-
 #: The problem type a bare status stands for: the answer to an HTTP error raised outside a
 #: service (an unknown path, a wrong method) and the example an operation's declared
 #: response shows. Forbidden is only ever raised as RoleNotPermitted.

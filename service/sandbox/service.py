@@ -97,11 +97,6 @@ def move_clock(
     return moved
 
 
-def is_empty(session: Session) -> bool:
-    """True while the database holds no principal (a fresh or just-reset sandbox)."""
-    return not queries.has_principals(session)
-
-
 def reset(session: Session, *, actor: Principal) -> SandboxReset:
     """Empty every table, put the clock back at wall time, and load the fixture personas.
 
