@@ -86,11 +86,20 @@ async def _worker(
 
 
 async def _run(
-    host: str, port: int, path: str, headers: dict[str, str], connections: int, seconds: float
+    host: str,
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    connections: int,
+    seconds: float,
+    method: str = "GET",
+    body: bytes = b"",
 ) -> LoadResult:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive"]
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    if body:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
     result = LoadResult(requests=0, errors=0, seconds=seconds, latencies_ms=[])
     start = time.perf_counter()
     deadline = start + seconds
@@ -109,12 +118,16 @@ def run_load(
     headers: dict[str, str] | None = None,
     connections: int = 32,
     seconds: float = 10.0,
+    method: str = "GET",
+    body: bytes = b"",
 ) -> LoadResult:
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise ValueError("the load generator only targets a server on this machine")
     try:  # uvloop (installed with uvicorn[standard]) keeps the client's own cost low
         import uvloop
 
-        return uvloop.run(_run(host, port, path, headers or {}, connections, seconds))
+        return uvloop.run(_run(host, port, path, headers or {}, connections, seconds, method, body))
     except ImportError:
-        return asyncio.run(_run(host, port, path, headers or {}, connections, seconds))
+        return asyncio.run(
+            _run(host, port, path, headers or {}, connections, seconds, method, body)
+        )

@@ -17,6 +17,17 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
+class Purpose(StrEnum):
+    """Permissible purposes (FCRA 604)."""
+
+    credit_application = "credit_application"
+    account_review = "account_review"
+    prequalification = "prequalification"
+    tenant_screening = "tenant_screening"
+    insurance = "insurance"
+    employment = "employment"
+
+
 class Role(StrEnum):
     admin = "admin"
     subject = "subject"

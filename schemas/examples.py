@@ -119,6 +119,314 @@ EXPORT: dict[str, Any] = {
 }
 
 
+# --- consent, lending and notices (made by the sandbox itself, then trimmed) -----------------
+
+CONSENT: dict[str, Any] = {
+    "id": "cns_b95e4f6fdafc270eaa26",
+    "subject_id": "sub_sandbox_percy_pastdue",
+    "lender_id": "len_sandbox_bank",
+    "lender_name": "Sandbox Bank (fictional)",
+    "purpose": "credit_application",
+    "scope": ["report", "score"],
+    "explicit_confirmation": False,
+    "granted_at": "2026-11-30T12:00:00Z",
+    "expires_on": "2027-05-30",
+    "revoked_at": None,
+    "state": "active",
+}
+
+CONSENT_RECEIPT: dict[str, Any] = {
+    "schema_version": "1.0",
+    "record_id": "cns_b95e4f6fdafc270eaa26",
+    "receipt_issued_at": "2026-11-30T12:00:00Z",
+    "pii_principal": {
+        "id": "sub_sandbox_percy_pastdue",
+        "name": "Percy Pastdue",
+        "role": "data subject",
+    },
+    "pii_controller": {
+        "id": "clearfile",
+        "name": "Clearfile sandbox bureau (fictional)",
+        "role": "controller",
+    },
+    "recipients": [
+        {"id": "len_sandbox_bank", "name": "Sandbox Bank (fictional)", "role": "lender"}
+    ],
+    "purposes": [
+        {
+            "purpose": "credit_application",
+            "description": "Deciding on an application for credit",
+            "legal_basis": [
+                "FCRA 604(a)(3)(A): a credit transaction the consumer applied for",
+                "GDPR 6(1)(a) and 7: the data subject's consent, withdrawable at any time",
+            ],
+            "pii_categories": [
+                "identity (name, date of birth, addresses, last four digits of the national id)",
+                "accounts as furnished, with their compliance condition codes",
+                "hard inquiries",
+                "public records (bankruptcies)",
+                "fraud alerts",
+                "credit score, its model version and range",
+                "the score's factors and key reasons",
+            ],
+            "processing": [
+                "disclosure of the report to the recipient",
+                "disclosure of the score to the recipient",
+            ],
+            "explicit": False,
+        }
+    ],
+    "consent_given_at": "2026-11-30T12:00:00Z",
+    "consent_expires_at": "2027-05-30T00:00:00Z",
+    "withdrawn_at": None,
+    "state": "active",
+    "withdrawal_method": "Send DELETE /v1/me/consents/cns_b95e4f6fdafc270eaa26 with your "
+    "key, or use the portal: the consent ends at once, and every later "
+    "read under it is refused.",
+    "lifecycle": [{"state": "active", "at": "2026-11-30T12:00:00Z"}],
+}
+
+FREEZE: dict[str, Any] = {
+    "frozen": True,
+    "placed_at": "2026-11-30T12:00:00Z",
+    "lifted_at": None,
+    "refuses": ["credit_application", "prequalification"],
+}
+
+FRAUD_ALERT: dict[str, Any] = {
+    "id": "fra_ac669766a7495d119f1c",
+    "kind": "initial",
+    "placed_at": "2026-11-30T12:00:00Z",
+    "expires_on": "2027-11-30",
+    "removed_at": None,
+    "active": True,
+}
+
+LENDER_REPORT: dict[str, Any] = {
+    "subject_id": "sub_sandbox_percy_pastdue",
+    "consent_id": "cns_b95e4f6fdafc270eaa26",
+    "purpose": "credit_application",
+    "inquiry_id": "inq_508c7b7ae8597dcbcba4",
+    "inquiry_kind": "hard",
+    "verify_identity": True,
+    "fraud_alert": {
+        "kind": "initial",
+        "expires_on": "2027-11-30",
+        "action": "verify identity",
+        "text": "The subject has placed a fraud alert: verify the applicant's "
+        "identity before extending credit, opening an account or "
+        "raising a limit (FCRA 605A(h)).",
+    },
+    "generated_at": "2026-11-30T12:00:00Z",
+    "subject": {
+        "given_name": "Percy",
+        "family_name": "Pastdue",
+        "date_of_birth": "1987-11-18",
+        "addresses": [
+            {
+                "line1": "4 Sandbox Way",
+                "city": "Exampleton",
+                "region": "Sandbox County",
+                "postal_code": "00004",
+                "country": "US",
+            }
+        ],
+        "national_id_last4": "0004",
+    },
+    "accounts": [
+        {
+            "id": "acc_5e4e6373e6dfabd0b503",
+            "account_ref": "PERCY-STUDENT-1",
+            "furnisher": {
+                "id": "fur_sandbox_student_loans",
+                "name": "Sandbox Student Loan Servicing (fictional)",
+            },
+            "account_type": "installment",
+            "opened_on": "2017-11-30",
+            "credit_limit_cents": None,
+            "original_amount_cents": 3500000,
+            "balance_cents": 1620000,
+            "past_due_cents": 62000,
+            "status": "78",
+            "status_text": "60-89 days past due",
+            "payment_history": "210000000000000000000000",
+            "date_of_first_delinquency": "2026-09-20",
+            "closed_on": None,
+            "as_of": "2026-11-30",
+            "compliance_condition_code": None,
+            "disputed": False,
+        }
+    ],
+    "inquiries": [],
+    "public_records": [],
+}
+
+LENDER_SCORE: dict[str, Any] = {
+    "score": 535,
+    "model_version": "cf-2026.11",
+    "receipt_id": "rcp_9cbd08dd34ca1d4d41a8",
+    "computed_at": "2026-11-30T12:00:00Z",
+    "scored_on": "2026-11-30",
+    "score_range": {"min": 300, "max": 850},
+    "reasons": [
+        {
+            "code": "U01",
+            "text": "Balances on revolving accounts are high relative to their limits",
+            "characteristic": "revolving_utilisation_pct",
+            "points_below_max": 111,
+        },
+        {
+            "code": "P02",
+            "text": "Number of payments 30 or more days late in the last 24 months",
+            "characteristic": "lates_30plus_24m",
+            "points_below_max": 68,
+        },
+        {
+            "code": "H01",
+            "text": "Length of credit history: the oldest account is recent",
+            "characteristic": "oldest_account_months",
+            "points_below_max": 39,
+        },
+        {
+            "code": "U02",
+            "text": "Number of accounts carrying a balance",
+            "characteristic": "accounts_with_balance",
+            "points_below_max": 22,
+        },
+        {
+            "code": "C01",
+            "text": "Number of credit applications (hard inquiries) in the last 12 months",
+            "characteristic": "hard_inquiries_12m",
+            "points_below_max": 19,
+        },
+    ],
+    "factors": [
+        {
+            "characteristic": "worst_delinquency_24m",
+            "title": "Worst delinquency",
+            "value": 3,
+            "bin": "[1, 6)",
+            "points": 57,
+            "max_points": 67,
+            "points_below_max": 10,
+        },
+        {
+            "characteristic": "lates_30plus_24m",
+            "title": "30+ day late payments",
+            "value": 6,
+            "bin": "[5, inf)",
+            "points": 9,
+            "max_points": 77,
+            "points_below_max": 68,
+        },
+    ],
+    "no_score_reasons": [],
+    "subject_id": "sub_sandbox_percy_pastdue",
+    "consent_id": "cns_b95e4f6fdafc270eaa26",
+    "purpose": "credit_application",
+    "inquiry_id": "inq_d1e4d952eef783d74d3b",
+    "inquiry_kind": "hard",
+    "verify_identity": True,
+    "fraud_alert": {
+        "kind": "initial",
+        "expires_on": "2027-11-30",
+        "action": "verify identity",
+        "text": "The subject has placed a fraud alert: verify the applicant's "
+        "identity before extending credit, opening an account or "
+        "raising a limit (FCRA 605A(h)).",
+    },
+}
+
+DECISION: dict[str, Any] = {
+    "id": "dec_aa87494e8bfde99ed315",
+    "subject_id": "sub_sandbox_percy_pastdue",
+    "consent_id": "cns_b95e4f6fdafc270eaa26",
+    "receipt_id": "rcp_9cbd08dd34ca1d4d41a8",
+    "outcome": "declined",
+    "decided_at": "2026-11-30T12:00:00Z",
+    "notice_id": "ntc_28afc3d1a929a8882051",
+}
+
+NOTICE: dict[str, Any] = {
+    "id": "ntc_28afc3d1a929a8882051",
+    "kind": "adverse_action",
+    "at": "2026-11-30T12:00:00Z",
+    "subject_id": "sub_sandbox_percy_pastdue",
+    "title": "Adverse action: Sandbox Bank (fictional) declined your application",
+    "summary": "On 2026-11-30 Sandbox Bank (fictional) declined your application, using a "
+    "score of 535 on a range of 300 to 850 from Clearfile sandbox bureau "
+    "(fictional).",
+    "lender_id": "len_sandbox_bank",
+    "lender_name": "Sandbox Bank (fictional)",
+    "decision_id": "dec_aa87494e8bfde99ed315",
+    "outcome": "declined",
+    "score": 535,
+    "score_range": {"min": 300, "max": 850},
+    "model_version": "cf-2026.11",
+    "receipt_id": "rcp_9cbd08dd34ca1d4d41a8",
+    "scored_on": "2026-11-30",
+    "key_factors": [
+        {
+            "code": "U01",
+            "text": "Balances on revolving accounts are high relative to their limits",
+            "characteristic": "revolving_utilisation_pct",
+            "points_below_max": 111,
+        },
+        {
+            "code": "P02",
+            "text": "Number of payments 30 or more days late in the last 24 months",
+            "characteristic": "lates_30plus_24m",
+            "points_below_max": 68,
+        },
+        {
+            "code": "H01",
+            "text": "Length of credit history: the oldest account is recent",
+            "characteristic": "oldest_account_months",
+            "points_below_max": 39,
+        },
+        {
+            "code": "U02",
+            "text": "Number of accounts carrying a balance",
+            "characteristic": "accounts_with_balance",
+            "points_below_max": 22,
+        },
+        {
+            "code": "C01",
+            "text": "Number of credit applications (hard inquiries) in the last 12 months",
+            "characteristic": "hard_inquiries_12m",
+            "points_below_max": 19,
+        },
+    ],
+    "no_score_reasons": [],
+    "bureau": {
+        "name": "Clearfile sandbox bureau (fictional)",
+        "address": "1 Example Plaza, Exampleton, Sandbox County 00000",
+        "phone": "1-800-000-0000 (fictional)",
+        "email": "disclosures@clearfile.example",
+        "website": "https://clearfile.example",
+    },
+    "bureau_statement": "Clearfile sandbox bureau (fictional) supplied the report or score "
+    "the lender used. It did not make this decision and cannot explain "
+    "why the lender made it.",
+    "rights": [
+        {
+            "right": "free_report",
+            "text": "You may get a free copy of your report from the bureau if you ask "
+            "within 60 days of this notice (FCRA 612(b)).",
+            "until": "2027-01-29",
+            "how": "GET /v1/me/report, or contact the bureau",
+        },
+        {
+            "right": "dispute",
+            "text": "You may dispute with the bureau the accuracy or completeness of "
+            "anything in your report (FCRA 611).",
+            "until": None,
+            "how": "POST /v1/me/disputes, or contact the bureau",
+        },
+    ],
+}
+
+
 def examples(value: dict[str, Any]) -> dict[str, Any]:
     """``json_schema_extra`` that publishes one example."""
     return {"examples": [value]}

@@ -7,23 +7,13 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from schemas.audit import AccessLogEntry
-from schemas.common import ResponseModel, Role
+from schemas.common import Purpose, ResponseModel, Role
+from schemas.consent import ConsentRead, FraudAlertRead, FreezeRead
 from schemas.examples import EXPORT, REPORT, examples
 from schemas.furnishing import AccountRead
 
 #: The version of the export document's schema (GDPR 20 portability).
 EXPORT_SCHEMA_VERSION = "1.0"
-
-
-class Purpose(StrEnum):
-    """Permissible purposes (FCRA 604)."""
-
-    credit_application = "credit_application"
-    account_review = "account_review"
-    prequalification = "prequalification"
-    tenant_screening = "tenant_screening"
-    insurance = "insurance"
-    employment = "employment"
 
 
 class InquiryKind(StrEnum):
@@ -83,9 +73,13 @@ class Report(ResponseModel):
     public_records: list[PublicRecordRead]
     statements: list[dict[str, Any]] = Field(default_factory=list)
     disputes: list[dict[str, Any]] = Field(default_factory=list)
-    consents: list[dict[str, Any]] = Field(default_factory=list)
-    freeze: dict[str, Any] | None = None
-    fraud_alerts: list[dict[str, Any]] = Field(default_factory=list)
+    consents: list[ConsentRead] = Field(
+        default_factory=list, description="Every consent, newest first, with its state"
+    )
+    freeze: FreezeRead | None = Field(default=None, description="Whether the file is frozen")
+    fraud_alerts: list[FraudAlertRead] = Field(
+        default_factory=list, description="Every fraud alert, newest first"
+    )
     sources: list[Source]
 
 

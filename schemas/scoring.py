@@ -288,11 +288,9 @@ class ActionRead(BaseModel):
     changes: list[Change]
 
 
-class ScoreRead(BaseModel):
-    """My score, how it was made, why, and what would raise it. ``score`` is null, with
+class ScoreDisclosed(BaseModel):
+    """A score as disclosed: how it was made and why. ``score`` is null, with
     ``no_score_reasons``, when the file does not meet the minimum scoring criteria."""
-
-    model_config = ConfigDict(json_schema_extra=examples(SCORE))
 
     score: int | None
     model_version: str
@@ -305,6 +303,14 @@ class ScoreRead(BaseModel):
     )
     factors: list[FactorRead]
     no_score_reasons: list[NoScoreReasonRead]
+
+
+class ScoreRead(ScoreDisclosed):
+    """My score, how it was made, why, and what would raise it. ``score`` is null, with
+    ``no_score_reasons``, when the file does not meet the minimum scoring criteria."""
+
+    model_config = ConfigDict(json_schema_extra=examples(SCORE))
+
     actions: list[ActionRead] = Field(description="The actions that would raise it most")
 
 

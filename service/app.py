@@ -24,6 +24,14 @@ TAGS = [
     {"name": "sandbox", "description": "The sandbox operator: principals, clock, reset."},
     {"name": "furnisher", "description": "Lenders and servicers reporting their accounts."},
     {"name": "subject", "description": "The person the file is about: access to it."},
+    {
+        "name": "consent",
+        "description": "Who may read my file: consents, security freeze, fraud alerts.",
+    },
+    {
+        "name": "lender",
+        "description": "Lenders reading files under consents, and their decisions.",
+    },
     {"name": "audit", "description": "The hash-chained log of every read and write."},
     {
         "name": "scoring",
@@ -52,8 +60,12 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     from service.access.routes import router as access_router
     from service.audit.routes import router as audit_router
+    from service.consent.routes import lender_router as consent_lender_router
+    from service.consent.routes import router as consent_router
     from service.furnishing.routes import router as furnishing_router
     from service.health import router as health_router
+    from service.lending.routes import router as lending_router
+    from service.notices.routes import router as notices_router
     from service.sandbox.routes import router as sandbox_router
     from service.scoring.routes import models_router as scoring_models_router
     from service.scoring.routes import router as scoring_router
@@ -77,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sandbox_router,
         furnishing_router,
         access_router,
+        consent_router,
+        notices_router,
+        lending_router,
+        consent_lender_router,
         audit_router,
         scoring_router,
         scoring_models_router,

@@ -1,10 +1,13 @@
 """Every ORM model, imported so that ``Base.metadata`` knows the whole schema."""
 
 from service.audit.models import AuditChainHead, AuditEvent
+from service.consent.models import Consent, FraudAlert, Freeze
 from service.core.clock import SandboxClock
 from service.core.db import Base
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
+from service.lending.models import Decision, LenderScore
+from service.notices.models import Notice
 from service.principals.models import ApiKey, Principal, Subject
 from service.scoring.models import ScoreReceipt
 
@@ -15,8 +18,14 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "Consent",
+    "Decision",
+    "FraudAlert",
+    "Freeze",
     "IdempotencyRecord",
     "Inquiry",
+    "LenderScore",
+    "Notice",
     "Principal",
     "PublicRecord",
     "SandboxClock",

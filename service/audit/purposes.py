@@ -10,3 +10,9 @@ SELF_ACCESS = "subject_access"
 FURNISHING = "furnishing"
 #: FCRA 605: an item aged off the file.
 OBSOLESCENCE = "fcra_605"
+#: GDPR 7: the subject granting or withdrawing a consent.
+CONSENT = "consent"
+#: FCRA 605A: the subject placing or lifting a security freeze or a fraud alert.
+FILE_PROTECTION = "fcra_605a"
+#: FCRA 615: a lender's adverse action and the notice it sends the subject.
+ADVERSE_ACTION = "fcra_615"

@@ -59,10 +59,40 @@ class RoleNotPermitted(Forbidden):
     title = "This role may not perform this action"
 
 
+class ConsentRevoked(Forbidden):
+    slug = "consent-revoked"
+    title = "The consent was revoked"
+
+
+class ConsentExpired(Forbidden):
+    slug = "consent-expired"
+    title = "The consent has expired"
+
+
+class PurposeNotCovered(Forbidden):
+    slug = "purpose-not-covered"
+    title = "The consent does not cover this purpose"
+
+
+class ScopeNotCovered(Forbidden):
+    slug = "scope-not-covered"
+    title = "The consent does not cover this kind of read"
+
+
+class FileFrozen(Forbidden):
+    slug = "file-frozen"
+    title = "The file is frozen for new credit"
+
+
 class NotFound(DomainError):
     status = 404
     slug = "not-found"
     title = "Not found"
+
+
+class ConsentNotFound(NotFound):
+    slug = "consent-not-found"
+    title = "No such consent for this lender"
 
 
 class MethodNotAllowed(DomainError):
@@ -118,7 +148,8 @@ class InternalError(DomainError):
 
 #: The problem type a bare status stands for: the answer to an HTTP error raised outside a
 #: service (an unknown path, a wrong method) and the example an operation's declared
-#: response shows. Forbidden is only ever raised as RoleNotPermitted.
+#: response shows. Forbidden itself is never raised: only its named kinds (the role, or a
+#: consent, purpose, scope, expiry or freeze that refuses the read).
 BY_STATUS: dict[int, type[DomainError]] = {
     400: MalformedBody,
     401: Unauthenticated,

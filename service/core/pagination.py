@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
+from sqlalchemy import and_, or_, true
 
 from service.core.errors import FieldError, InvalidInput
 
@@ -108,3 +109,30 @@ def split_page(
     last one), made from ``key`` of the page's last row."""
     page = rows[:limit]
     return page, encode_cursor(key(page[-1])) if len(rows) > limit else None
+
+
+# --- newest first: a list ordered by (moment, id), both descending ----------------------------
+
+
+def decode_keyset(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (moment, id) of the last row of the previous page of a newest-first list."""
+    value = decode_cursor(cursor)
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2 or not isinstance(value[1], str):
+        raise invalid_cursor()
+    return cursor_moment(value[0]), value[1]
+
+
+def keyset_of(moment: datetime, row_id: str) -> list[str]:
+    """What ``decode_keyset`` reads back: the cursor value of a row of a newest-first list."""
+    return [moment.isoformat(), row_id]
+
+
+def older_than(moment: Any, row_id: Any, before: tuple[datetime, str] | None) -> Any:
+    """The SQL condition of the rows after ``before`` in a newest-first list of
+    (``moment``, ``row_id``) columns (true when there is no ``before``)."""
+    if before is None:
+        return true()
+    at, rid = before
+    return or_(moment < at, and_(moment == at, row_id < rid))

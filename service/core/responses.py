@@ -8,29 +8,43 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from schemas.common import Problem
-from service.core.errors import BY_STATUS, PROBLEM_BASE
+from service.core.errors import BY_STATUS, PROBLEM_BASE, DomainError
 
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the given error statuses (401 is always included)."""
+def _example(kind: type[DomainError]) -> dict[str, Any]:
+    return {
+        "type": PROBLEM_BASE + kind.slug,
+        "title": kind.title,
+        "status": kind.status,
+        "detail": kind.title + ".",
+    }
+
+
+def problems(*declared: int | type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the given error statuses, or problem kinds where a status
+    has several that the operation may answer (401 is always included)."""
+    kinds: dict[int, list[type[DomainError]]] = {}
+    for item in declared:
+        if isinstance(item, int):
+            kinds.setdefault(item, [])
+        else:
+            kinds.setdefault(item.status, []).append(item)
+    kinds.setdefault(401, [])
     out: dict[int | str, dict[str, Any]] = {}
-    for status in sorted({401, *statuses}):
-        kind = BY_STATUS[status]
+    for status in sorted(kinds):
+        named = kinds[status] or [BY_STATUS[status]]
+        content: dict[str, Any] = {"schema": {"$ref": PROBLEM_SCHEMA_REF}}
+        if len(named) == 1:
+            content["example"] = _example(named[0])
+        else:
+            content["examples"] = {
+                k.slug: {"summary": k.title, "value": _example(k)} for k in named
+            }
         out[status] = {
-            "description": kind.title,
-            "content": {
-                "application/problem+json": {
-                    "schema": {"$ref": PROBLEM_SCHEMA_REF},
-                    "example": {
-                        "type": PROBLEM_BASE + kind.slug,
-                        "title": kind.title,
-                        "status": status,
-                        "detail": kind.title + ".",
-                    },
-                }
-            },
+            "description": " / ".join(k.title for k in named),
+            "content": {"application/problem+json": content},
         }
     return out
 

@@ -18,6 +18,11 @@ COMPLETED_CHAPTER_13_YEARS = 7
 #: 12, and 24 for an employment purpose).
 INQUIRY_SHOWN_MONTHS = 24
 
+#: FCRA 604 and industry practice: a read for a credit application is a hard inquiry (shown to
+#: lenders and scored); a read for any other permissible purpose is soft (shown only to the
+#: subject).
+HARD_INQUIRY_PURPOSES = frozenset({"credit_application"})
+
 #: Metro 2 status DA: the furnisher deleted the account; it is no longer on the file.
 DELETED_STATUS = "DA"
 #: Metro 2 status codes of a collection or a charge-off.
@@ -64,6 +69,11 @@ def bankruptcy_obsolete_on(*, chapter: int, status: str, filed_on: date) -> date
 
 def inquiry_obsolete_on(at: datetime) -> date:
     return add_months(at.date(), INQUIRY_SHOWN_MONTHS)
+
+
+def inquiry_kind(purpose: str) -> str:
+    """``hard`` for a credit application, ``soft`` for any other purpose."""
+    return "hard" if purpose in HARD_INQUIRY_PURPOSES else "soft"
 
 
 def is_obsolete(obsolete_on: date | None, today: date) -> bool:

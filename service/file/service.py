@@ -7,18 +7,19 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from schemas.common import Role
+from schemas.common import Purpose, Role
+from schemas.consent import ConsentRead, FraudAlertRead, FreezeRead
 from schemas.file import (
     InquiryKind,
     InquiryRead,
     PublicRecordRead,
-    Purpose,
     Report,
     Source,
 )
 from schemas.furnishing import AccountRead
 from service.audit import purposes
 from service.audit import service as audit
+from service.consent import service as consent
 from service.core.cache import LruCache
 from service.core.errors import NotFound
 from service.core.security import Principal, SequentialIds, new_id
@@ -49,6 +50,9 @@ class _FileItems:
     inquiries: list[InquiryRead]
     public_records: list[PublicRecordRead]
     sources: list[Source]
+    consents: list[ConsentRead]
+    freeze: FreezeRead
+    fraud_alerts: list[FraudAlertRead]
     #: The accounts' JSON, comma-joined, as their cached views made it.
     accounts_json: bytes
 
@@ -98,6 +102,9 @@ def build_cached_report(session: Session, *, subject_id: str, now: datetime) -> 
         accounts=items.accounts,
         inquiries=items.inquiries,
         public_records=items.public_records,
+        consents=items.consents,
+        freeze=items.freeze,
+        fraud_alerts=items.fraud_alerts,
         sources=items.sources,
     )
     return CachedReport(report, items.accounts_json)
@@ -164,11 +171,17 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
                 ),
             )
         )
+    # Consents and fraud alerts change state at the start of a day, so for the whole of
+    # ``today`` (the day the items are cached for) they read as they do at its start.
+    start = datetime.combine(today, time.min, tzinfo=UTC)
     return _FileItems(
         accounts=accounts,
         inquiries=inquiries,
         public_records=records,
         sources=list(sources.values()),
+        consents=consent.consents_for_report(session, subject_id=subject_id, now=start),
+        freeze=consent.freeze_state(session, subject_id=subject_id),
+        fraud_alerts=consent.fraud_alerts_for_report(session, subject_id=subject_id, now=start),
         accounts_json=b",".join(accounts_json),
     )
 
@@ -283,8 +296,10 @@ def add_inquiry(
     kind: InquiryKind,
     at: datetime,
     now: datetime,
+    action: str = "inquiry.recorded",
 ) -> Inquiry:
-    """Record that ``lender_id`` read the subject's file at ``at`` for ``purpose``."""
+    """Record that ``lender_id`` read the subject's file at ``at`` for ``purpose``, audited
+    as ``action`` (a lender's pull names the read itself: ``report.pulled``, ...)."""
     inquiry = Inquiry(
         id=new_id("inq"),
         subject_id=subject_id,
@@ -298,7 +313,7 @@ def add_inquiry(
     audit.record(
         session,
         actor=actor,
-        action="inquiry.recorded",
+        action=action,
         now=now,
         subject_id=subject_id,
         purpose=purpose.value,

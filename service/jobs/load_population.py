@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from schemas.common import Role
-from schemas.file import InquiryKind, Purpose
+from schemas.common import Purpose, Role
+from schemas.file import InquiryKind
 from service.audit import service as audit
 from service.core.security import ADMIN
 from service.file import service as file_service

@@ -35,6 +35,16 @@ def subject_row(session: Session, subject_id: str) -> Any | None:
     return session.connection().execute(_SUBJECT_ROW, {"subject_id": subject_id}).first()
 
 
+_PRINCIPAL = select(Principal.id, Principal.role, Principal.name).where(
+    Principal.id == bindparam("principal_id")
+)
+
+
+def principal_row(session: Session, principal_id: str) -> Any | None:
+    """The principal's (id, role, name) as a row, or None."""
+    return session.connection().execute(_PRINCIPAL, {"principal_id": principal_id}).first()
+
+
 def insert_principals_and_subjects(
     session: Session, principals: Sequence[dict[str, Any]], subjects: Sequence[dict[str, Any]]
 ) -> None:

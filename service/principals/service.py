@@ -160,6 +160,14 @@ def identity_of(session: Session, subject_id: str) -> Identity | None:
     return None if found is None else found[0]
 
 
+def principal_in_role(session: Session, principal_id: str, role: Role) -> Principal | None:
+    """The principal ``principal_id`` if it exists and holds ``role``, else None."""
+    row = queries.principal_row(session, principal_id)
+    if row is None or row.role != role.value:
+        return None
+    return Principal(id=row.id, role=role, name=row.name)
+
+
 # --- bulk paths for jobs ---------------------------------------------------------------------
 
 

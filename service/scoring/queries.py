@@ -20,17 +20,16 @@ from sqlalchemy import (
     Date,
     String,
     Text,
-    and_,
     bindparam,
     cast,
     func,
     insert,
-    or_,
     select,
     type_coerce,
 )
 from sqlalchemy.orm import Session
 
+from service.core.pagination import older_than
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
 from service.principals.models import Subject
@@ -55,15 +54,10 @@ def receipts_of_subject(
     session: Session, subject_id: str, *, before: tuple[datetime, str] | None, limit: int
 ) -> Sequence[ScoreReceipt]:
     """Newest first (computed_at, then id, both descending), after the keyset ``before``."""
-    stmt = select(ScoreReceipt).where(ScoreReceipt.subject_id == subject_id)
-    if before is not None:
-        at, rid = before
-        stmt = stmt.where(
-            or_(
-                ScoreReceipt.computed_at < at,
-                and_(ScoreReceipt.computed_at == at, ScoreReceipt.id < rid),
-            )
-        )
+    stmt = select(ScoreReceipt).where(
+        ScoreReceipt.subject_id == subject_id,
+        older_than(ScoreReceipt.computed_at, ScoreReceipt.id, before),
+    )
     stmt = stmt.order_by(ScoreReceipt.computed_at.desc(), ScoreReceipt.id.desc()).limit(limit)
     return session.scalars(stmt).all()
 

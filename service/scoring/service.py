@@ -7,7 +7,7 @@ version, so it can be recomputed) and audited, all in the request's transaction.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from schemas.scoring import (
     ReceiptInputs,
     ReceiptRead,
     ReceiptSummary,
+    ScoreDisclosed,
     ScoreRange,
     ScoreRead,
     SimulationRead,
@@ -37,10 +38,9 @@ from service.audit import purposes
 from service.audit import service as audit
 from service.core.errors import FieldError, InvalidInput, NotFound
 from service.core.pagination import (
-    cursor_moment,
-    decode_cursor,
+    decode_keyset,
     decode_typed_cursor,
-    invalid_cursor,
+    keyset_of,
     split_page,
 )
 from service.core.security import Principal, new_id
@@ -272,42 +272,143 @@ def _store_receipt(
     return receipt
 
 
-def score_me(session: Session, *, subject: Principal, now: datetime) -> ScoreRead:
-    """Score the subject's current file with the current model, keep the receipt, audit the
-    disclosure, and explain: factors, ranked reasons, and the best actions."""
+@dataclass(frozen=True, slots=True)
+class _Issued:
+    model: Scorecard
+    scoring: ScoringFile
+    explanation: Explanation
+    receipt: ScoreReceipt
+
+
+def _issue(
+    session: Session,
+    *,
+    subject_id: str,
+    actor: Principal,
+    action: str,
+    purpose: str,
+    now: datetime,
+) -> _Issued:
+    """Score the subject's current file with the current model, keep the receipt and audit
+    the disclosure to ``actor``, in the caller's transaction."""
     model = current_model()
-    scoring = file_input(session, subject_id=subject.id, now=now)
+    scoring = file_input(session, subject_id=subject_id, now=now)
     explanation = explain_file(scoring.file, now.date(), model)
     receipt = _store_receipt(
         session,
-        subject_id=subject.id,
+        subject_id=subject_id,
         explanation=explanation,
         file=scoring.file,
         now=now,
-        purpose=purposes.SELF_ACCESS,
-        requested_by=subject.id,
+        purpose=purpose,
+        requested_by=actor.id,
     )
     audit.record(
         session,
-        actor=subject,
-        action="score.computed",
+        actor=actor,
+        action=action,
         now=now,
-        subject_id=subject.id,
-        purpose=purposes.SELF_ACCESS,
+        subject_id=subject_id,
+        purpose=purpose,
         resource_type="score_receipt",
         resource_id=receipt.id,
     )
-    return ScoreRead(
-        score=explanation.score,
-        model_version=model.version,
+    return _Issued(model, scoring, explanation, receipt)
+
+
+def _disclosed(issued: _Issued, now: datetime) -> dict[str, Any]:
+    """The fields of ``ScoreDisclosed``: the score, how it was made and why."""
+    explanation = issued.explanation
+    return {
+        "score": explanation.score,
+        "model_version": issued.model.version,
+        "receipt_id": issued.receipt.id,
+        "computed_at": now,
+        "scored_on": now.date(),
+        "score_range": _range(issued.model),
+        "reasons": _reasons(explanation),
+        "factors": _factors(explanation),
+        "no_score_reasons": _no_score_reasons(explanation),
+    }
+
+
+def score_me(session: Session, *, subject: Principal, now: datetime) -> ScoreRead:
+    """Score the subject's current file with the current model, keep the receipt, audit the
+    disclosure, and explain: factors, ranked reasons, and the best actions."""
+    issued = _issue(
+        session,
+        subject_id=subject.id,
+        actor=subject,
+        action="score.computed",
+        purpose=purposes.SELF_ACCESS,
+        now=now,
+    )
+    return ScoreRead(**_disclosed(issued, now), actions=_actions(issued.scoring, now, issued.model))
+
+
+def score_for_lender(
+    session: Session, *, subject_id: str, lender: Principal, purpose: str, now: datetime
+) -> ScoreDisclosed:
+    """Score the subject's file for a lender's permissible ``purpose`` (its caller checked
+    the consent): the receipt names the lender, so a decision can cite it, and the subject
+    sees it in their score history."""
+    issued = _issue(
+        session,
+        subject_id=subject_id,
+        actor=lender,
+        action="score.disclosed",
+        purpose=purpose,
+        now=now,
+    )
+    return ScoreDisclosed(**_disclosed(issued, now))
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptStatement:
+    """What a receipt says, as a notice states it: the score, its range and key factors."""
+
+    receipt_id: str
+    score: int | None
+    model_version: str
+    score_range: ScoreRange
+    scored_on: date
+    requested_by: str
+    reasons: list[ReasonRead]
+    no_score_reasons: list[NoScoreReasonRead]
+
+
+def _stated_reasons(model: Scorecard, receipt: ScoreReceipt) -> list[ReasonRead]:
+    by_code = {c.reason_code: c for c in model.characteristics}
+    return [
+        ReasonRead(
+            code=code,
+            text=by_code[code].reason_text,
+            characteristic=by_code[code].name,
+            points_below_max=below,
+        )
+        for code, below in receipt.reasons
+    ]
+
+
+def receipt_statement(
+    session: Session, *, subject_id: str, receipt_id: str
+) -> ReceiptStatement | None:
+    """The receipt of the subject's file, as stated in a notice, or None if there is none."""
+    receipt = queries.receipt_of_subject(session, subject_id, receipt_id)
+    if receipt is None:
+        return None
+    model = model_version(receipt.model_version)
+    return ReceiptStatement(
         receipt_id=receipt.id,
-        computed_at=now,
-        scored_on=now.date(),
+        score=receipt.score,
+        model_version=receipt.model_version,
         score_range=_range(model),
-        reasons=_reasons(explanation),
-        factors=_factors(explanation),
-        no_score_reasons=_no_score_reasons(explanation),
-        actions=_actions(scoring, now, model),
+        scored_on=receipt.scored_on,
+        requested_by=receipt.requested_by,
+        reasons=_stated_reasons(model, receipt),
+        no_score_reasons=[
+            NoScoreReasonRead(code=code, text=text) for code, text in receipt.no_score_reasons
+        ],
     )
 
 
@@ -456,21 +557,14 @@ def _summary_of(receipt: ScoreReceipt) -> ReceiptSummary:
     )
 
 
-def _keyset(cursor: str | None) -> tuple[datetime, str] | None:
-    value = decode_cursor(cursor)
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) != 2 or not isinstance(value[1], str):
-        raise invalid_cursor()
-    return cursor_moment(value[0]), value[1]
-
-
 def history(
     session: Session, *, subject: Principal, now: datetime, cursor: str | None, limit: int
 ) -> Page[ReceiptSummary]:
     """The subject's receipts, newest first."""
-    rows = queries.receipts_of_subject(session, subject.id, before=_keyset(cursor), limit=limit + 1)
-    page, next_cursor = split_page(rows, limit, lambda r: [r.computed_at.isoformat(), r.id])
+    rows = queries.receipts_of_subject(
+        session, subject.id, before=decode_keyset(cursor), limit=limit + 1
+    )
+    page, next_cursor = split_page(rows, limit, lambda r: keyset_of(r.computed_at, r.id))
     audit.record(
         session,
         actor=subject,
@@ -496,7 +590,6 @@ def read_receipt(
     stored = (receipt.score, receipt.factors, receipt.reasons, receipt.no_score_reasons)
     content = receipts.content_of(again)
     recomputed = (content.score, content.factors, content.reasons, content.no_score_reasons)
-    by_code = {c.reason_code: c for c in model.characteristics}
     audit.record(
         session,
         actor=subject,
@@ -528,15 +621,7 @@ def read_receipt(
         reproducible=stored == recomputed,
         characteristics=receipt.characteristics,
         factors=factors,
-        reasons=[
-            ReasonRead(
-                code=code,
-                text=by_code[code].reason_text,
-                characteristic=by_code[code].name,
-                points_below_max=below,
-            )
-            for code, below in receipt.reasons
-        ],
+        reasons=_stated_reasons(model, receipt),
         no_score_reasons=[
             NoScoreReasonRead(code=code, text=text) for code, text in receipt.no_score_reasons
         ],

@@ -65,6 +65,27 @@ def _simulation_body(_: World) -> dict[str, Any]:
     return {"changes": [{"kind": "months_pass", "months": 1}]}
 
 
+def _consent_body(w: World) -> dict[str, Any]:
+    return {
+        "lender_id": w.actors["lender"].id,
+        "purpose": "account_review",
+        "scope": ["report", "score"],
+        "expires_on": "2027-01-01",
+    }
+
+
+def _pull_body(w: World) -> dict[str, Any]:
+    return {"consent_id": w.extra["consent"]}
+
+
+def _decision_body(w: World) -> dict[str, Any]:
+    return {
+        "consent_id": w.extra["consent"],
+        "receipt_id": w.extra["lender_receipt"],
+        "outcome": "declined",
+    }
+
+
 MATRIX: list[Cell] = [
     Cell("GET", "/healthz", ROLES),
     Cell("POST", "/v1/sandbox/subjects", ("admin",), 201, _subject_body),
@@ -85,6 +106,23 @@ MATRIX: list[Cell] = [
     Cell("POST", "/v1/me/score/simulate", ("subject",), 200, _simulation_body),
     Cell("GET", "/v1/me/score/history", ("subject",)),
     Cell("GET", "/v1/me/score/receipts/{receipt_id}", ("subject",)),
+    Cell("POST", "/v1/me/consents", ("subject",), 201, _consent_body),
+    Cell("GET", "/v1/me/consents", ("subject",)),
+    Cell("GET", "/v1/me/consents/{consent_id}", ("subject",)),
+    Cell("DELETE", "/v1/me/consents/{consent_id}", ("subject",)),
+    Cell("GET", "/v1/me/consents/{consent_id}/receipt", ("subject",)),
+    Cell("GET", "/v1/me/freeze", ("subject",)),
+    Cell("PUT", "/v1/me/freeze", ("subject",)),
+    Cell("DELETE", "/v1/me/freeze", ("subject",)),
+    Cell("POST", "/v1/me/fraud-alerts", ("subject",), 201, lambda w: {"kind": "extended"}),
+    Cell("GET", "/v1/me/fraud-alerts", ("subject",)),
+    Cell("DELETE", "/v1/me/fraud-alerts/{alert_id}", ("subject",)),
+    Cell("GET", "/v1/me/notices", ("subject",)),
+    Cell("GET", "/v1/me/notices/{notice_id}", ("subject",)),
+    Cell("GET", "/v1/lender/consents", ("lender",)),
+    Cell("POST", "/v1/lender/reports", ("lender",), 200, _pull_body),
+    Cell("POST", "/v1/lender/scores", ("lender",), 200, _pull_body),
+    Cell("POST", "/v1/lender/decisions", ("lender",), 201, _decision_body),
     Cell("GET", "/v1/models", ROLES),
     Cell("GET", "/v1/models/{version}", ROLES),
     Cell("GET", "/v1/audit/events", ("auditor",)),
@@ -95,9 +133,62 @@ MATRIX: list[Cell] = [
 OWNED: dict[tuple[str, str], str] = {
     ("GET", "/v1/furnisher/accounts/{account_ref}"): "furnisher",
     ("GET", "/v1/me/score/receipts/{receipt_id}"): "subject",
+    ("GET", "/v1/me/consents/{consent_id}"): "subject",
+    ("DELETE", "/v1/me/consents/{consent_id}"): "subject",
+    ("GET", "/v1/me/consents/{consent_id}/receipt"): "subject",
+    ("DELETE", "/v1/me/fraud-alerts/{alert_id}"): "subject",
+    ("GET", "/v1/me/notices/{notice_id}"): "subject",
 }
 #: What an unknown id looks like in each kind of path.
-UNKNOWN = {"{account_ref}": "no-such-ref", "{receipt_id}": "rcp_00000000000000000000"}
+UNKNOWN = {
+    "{account_ref}": "no-such-ref",
+    "{receipt_id}": "rcp_00000000000000000000",
+    "{consent_id}": "cns_00000000000000000000",
+    "{alert_id}": "fra_00000000000000000000",
+    "{notice_id}": "ntc_00000000000000000000",
+}
+
+
+@dataclass(frozen=True)
+class Owned:
+    """What each subject of the world owns: a consent to the lender, a fraud alert, a
+    notice (from the lender's decline of a score pulled under that consent), a freeze."""
+
+    consent: str
+    alert: str
+    notice: str
+    receipt: str
+
+
+def _owned(client: TestClient, w: World, subject: Actor) -> Owned:
+    lender = w.actors["lender"]
+    consent = client.post("/v1/me/consents", json=_consent_body(w), headers=subject.headers)
+    assert consent.status_code == 201, consent.text
+    consent_id = consent.json()["id"]
+    alert = client.post("/v1/me/fraud-alerts", json={"kind": "initial"}, headers=subject.headers)
+    assert alert.status_code == 201, alert.text
+    assert client.put("/v1/me/freeze", headers=subject.headers).status_code == 201
+    scores = [
+        client.post("/v1/lender/scores", json={"consent_id": consent_id}, headers=lender.headers)
+        for _ in range(2)
+    ]
+    assert all(s.status_code == 200 for s in scores), scores[0].text
+    declined = client.post(
+        "/v1/lender/decisions",
+        json={
+            "consent_id": consent_id,
+            "receipt_id": scores[0].json()["receipt_id"],
+            "outcome": "declined",
+        },
+        headers=lender.headers,
+    )
+    assert declined.status_code == 201, declined.text
+    return Owned(
+        consent=consent_id,
+        alert=alert.json()["id"],
+        notice=declined.json()["notice_id"],
+        receipt=scores[1].json()["receipt_id"],
+    )
 
 
 def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
@@ -151,14 +242,37 @@ def _receipt(client: TestClient, w: World, owner: Actor) -> str:
     return receipts[owner.id]
 
 
+def _owned_by(client: TestClient, w: World, owner: Actor) -> Owned:
+    owned: dict[str, Owned] = w.extra.setdefault("owned", {})
+    if owner.id not in owned:
+        owned[owner.id] = _owned(client, w, owner)
+    return owned[owner.id]
+
+
+def _prepare(cell: Cell, w: World, client: TestClient) -> None:
+    """What the cell's body refers to: the subject's consent, the lender's receipt."""
+    if cell.path.startswith("/v1/lender/") and cell.method == "POST":
+        owned = _owned_by(client, w, w.subject)
+        w.extra["consent"], w.extra["lender_receipt"] = owned.consent, owned.receipt
+
+
 def _url(cell: Cell, w: World, client: TestClient, *, own: bool = True) -> str:
     ref = w.own_ref if own else w.other_ref
     if cell.method == "PUT":
         ref = "acct-new"
     url = cell.path.replace("{account_ref}", ref).replace("{version}", CURRENT_VERSION)
+    owner = w.subject if own else w.others["subject"]
     if "{receipt_id}" in url:
-        owner = w.subject if own else w.others["subject"]
         url = url.replace("{receipt_id}", _receipt(client, w, owner))
+    for placeholder, attribute in (
+        ("{consent_id}", "consent"),
+        ("{alert_id}", "alert"),
+        ("{notice_id}", "notice"),
+    ):
+        if placeholder in url:
+            url = url.replace(placeholder, getattr(_owned_by(client, w, owner), attribute))
+    if cell.method in ("PUT", "DELETE") and url == "/v1/me/freeze":
+        _owned_by(client, w, w.subject)  # a freeze to lift
     return url
 
 
@@ -172,6 +286,7 @@ def _unknown_url(cell: Cell) -> str:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("cell", MATRIX, ids=lambda c: f"{c.method} {c.path}")
 def test_matrix_cell(client: TestClient, world: World, cell: Cell, role: str) -> None:
+    _prepare(cell, world, client)
     body = cell.body(world) if cell.body else None
     url = _url(cell, world, client)
     resp = client.request(cell.method, url, json=body, headers=world.headers(role))

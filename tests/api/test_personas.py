@@ -66,7 +66,7 @@ def days_ago(day: str, today: date) -> int:
 
 def test_the_data_file_is_fictional_and_consistent() -> None:
     spec = fixture_set()
-    assert len(spec.subjects) == 10
+    assert len(spec.subjects) == 15
     assert len(spec.furnishers) >= 5
     assert len(spec.lenders) >= 2
     assert len(spec.auditors) >= 1
@@ -389,3 +389,80 @@ def test_hardy_has_several_recent_hard_inquiries(sandbox: TestClient) -> None:
     assert {i["kind"] for i in body["inquiries"]} == {"hard", "soft"}
     oldest = min(datetime.fromisoformat(i["at"]) for i in body["inquiries"])
     assert timedelta(days=365) < now - oldest < timedelta(days=730)
+
+
+# --- who may read the file ----------------------------------------------------------------
+
+PROBLEMS = "https://clearfile.example/problems/"
+
+
+def lender_pull(
+    client: TestClient, lender_id: str, consent_id: str, kind: str = "reports"
+) -> tuple[int, dict[str, Any]]:
+    resp = client.post(
+        f"/v1/lender/{kind}", json={"consent_id": consent_id}, headers=key_of(lender_id)
+    )
+    body: dict[str, Any] = resp.json()
+    return resp.status_code, body
+
+
+def test_connie_has_an_active_consent_to_one_lender(sandbox: TestClient) -> None:
+    (consent,) = report(sandbox, "sub_sandbox_connie_consentwell")["consents"]
+    assert consent["id"] == "cns_sandbox_connie_bank"
+    assert consent["state"] == "active"
+    status, body = lender_pull(sandbox, "len_sandbox_bank", "cns_sandbox_connie_bank", "scores")
+    assert status == 200
+    assert body["inquiry_kind"] == "hard"
+    status, body = lender_pull(sandbox, "len_sandbox_credit_union", "cns_sandbox_connie_bank")
+    assert (status, body["type"]) == (404, PROBLEMS + "consent-not-found")
+
+
+def test_otto_has_an_expired_and_a_revoked_consent(sandbox: TestClient) -> None:
+    states = {c["id"]: c["state"] for c in report(sandbox, "sub_sandbox_otto_lapsed")["consents"]}
+    assert states == {
+        "cns_sandbox_otto_credit_union": "expired",
+        "cns_sandbox_otto_bank": "revoked",
+    }
+    status, body = lender_pull(sandbox, "len_sandbox_credit_union", "cns_sandbox_otto_credit_union")
+    assert (status, body["type"]) == (403, PROBLEMS + "consent-expired")
+    status, body = lender_pull(sandbox, "len_sandbox_bank", "cns_sandbox_otto_bank")
+    assert (status, body["type"]) == (403, PROBLEMS + "consent-revoked")
+
+
+def test_friedas_freeze_stops_credit_but_not_tenant_screening(sandbox: TestClient) -> None:
+    body = report(sandbox, "sub_sandbox_frieda_frost")
+    assert body["freeze"]["frozen"] is True
+    assert days_ago(body["freeze"]["placed_at"][:10], today_of(body)) == 21
+    status, problem = lender_pull(sandbox, "len_sandbox_bank", "cns_sandbox_frieda_bank")
+    assert (status, problem["type"]) == (403, PROBLEMS + "file-frozen")
+    status, pulled = lender_pull(sandbox, "len_sandbox_lettings", "cns_sandbox_frieda_lettings")
+    assert status == 200
+    assert pulled["inquiry_kind"] == "soft"
+
+
+def test_alec_has_an_initial_fraud_alert_that_lenders_see(sandbox: TestClient) -> None:
+    body = report(sandbox, "sub_sandbox_alec_vigil")
+    (alert,) = body["fraud_alerts"]
+    assert alert["kind"] == "initial"
+    assert alert["active"] is True
+    ends_in = (date.fromisoformat(alert["expires_on"]) - today_of(body)).days
+    assert 280 <= ends_in <= 310  # placed two months ago, for a year
+    status, pulled = lender_pull(sandbox, "len_sandbox_bank", "cns_sandbox_alec_bank")
+    assert status == 200
+    assert pulled["verify_identity"] is True
+
+
+def test_dana_received_an_adverse_action_notice(sandbox: TestClient) -> None:
+    resp = sandbox.get("/v1/me/notices", headers=key_of("sub_sandbox_dana_declined"))
+    (notice,) = resp.json()["items"]
+    assert notice["kind"] == "adverse_action"
+    assert notice["lender_id"] == "len_sandbox_bank"
+    assert notice["outcome"] == "declined"
+    assert isinstance(notice["score"], int)
+    codes = [f["code"] for f in notice["key_factors"]]
+    assert codes[0] == "U01"  # the card near its limit costs the most
+    assert "P02" in codes  # the late payment
+    body = report(sandbox, "sub_sandbox_dana_declined")
+    assert days_ago(notice["at"][:10], today_of(body)) == 7
+    (inquiry,) = body["inquiries"]
+    assert (inquiry["lender_id"], inquiry["kind"]) == ("len_sandbox_bank", "hard")

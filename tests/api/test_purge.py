@@ -13,8 +13,8 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schemas.common import Role
-from schemas.file import InquiryKind, Purpose
+from schemas.common import Purpose, Role
+from schemas.file import InquiryKind
 from service.core.security import ADMIN, Principal
 from service.file import service as file_service
 from service.file.models import Inquiry, PublicRecord

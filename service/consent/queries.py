@@ -1,0 +1,150 @@
+"""The consent domain's SQL: consents, freezes and fraud alerts."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from service.consent.models import Consent, FraudAlert, Freeze
+from service.core.pagination import older_than
+from service.principals.models import Principal
+
+_WITH_LENDER = select(Consent, Principal.name.label("lender_name")).join(
+    Principal, Principal.id == Consent.lender_id
+)
+
+
+def add(session: Session, row: Consent | Freeze | FraudAlert) -> None:
+    session.add(row)
+    session.flush()
+
+
+def consents_of_subject(
+    session: Session, subject_id: str, *, before: tuple[datetime, str] | None, limit: int | None
+) -> Sequence[tuple[Consent, str]]:
+    """The subject's consents with their lender's name, newest first."""
+    stmt = (
+        _WITH_LENDER.where(
+            Consent.subject_id == subject_id,
+            older_than(Consent.granted_at, Consent.id, before),
+        )
+        .order_by(Consent.granted_at.desc(), Consent.id.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(stmt).all()]
+
+
+def consents_of_lender(
+    session: Session, lender_id: str, *, before: tuple[datetime, str] | None, limit: int
+) -> Sequence[tuple[Consent, str]]:
+    """The consents that name the lender, newest first."""
+    stmt = (
+        _WITH_LENDER.where(
+            Consent.lender_id == lender_id,
+            older_than(Consent.granted_at, Consent.id, before),
+        )
+        .order_by(Consent.granted_at.desc(), Consent.id.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(stmt).all()]
+
+
+def consent_of_subject(
+    session: Session, subject_id: str, consent_id: str, *, for_update: bool = False
+) -> tuple[Consent, str] | None:
+    stmt = _WITH_LENDER.where(Consent.id == consent_id, Consent.subject_id == subject_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=Consent)
+    row = session.execute(stmt).first()
+    return None if row is None else (row[0], row[1])
+
+
+_CONSENT_FOR_PULL = (
+    select(*Consent.__table__.c)
+    .where(Consent.id == bindparam("consent_id"), Consent.lender_id == bindparam("lender_id"))
+    .with_for_update(read=True)
+)
+
+
+def consent_of_lender_for_pull(session: Session, lender_id: str, consent_id: str) -> Any | None:
+    """The consent as a row if it names the lender, share-locked until the pull commits: a
+    revocation waits for the pulls already under way, and every pull after it sees it."""
+    return (
+        session.connection()
+        .execute(_CONSENT_FOR_PULL, {"consent_id": consent_id, "lender_id": lender_id})
+        .first()
+    )
+
+
+def consent_of_lender(session: Session, lender_id: str, consent_id: str) -> Consent | None:
+    stmt = select(Consent).where(Consent.id == consent_id, Consent.lender_id == lender_id)
+    return session.scalars(stmt).first()
+
+
+_FREEZE_IN_FORCE = select(Freeze.placed_at).where(
+    Freeze.subject_id == bindparam("subject_id"), Freeze.lifted_at.is_(None)
+)
+
+
+def freeze_in_force(session: Session, subject_id: str) -> datetime | None:
+    """When the freeze in force was placed, or None if the file is not frozen."""
+    return session.connection().execute(_FREEZE_IN_FORCE, {"subject_id": subject_id}).scalar()
+
+
+#: A freeze in force is the one placed last, so the last placed row says it all.
+_LAST_FREEZE = (
+    select(Freeze.placed_at, Freeze.lifted_at)
+    .where(Freeze.subject_id == bindparam("subject_id"))
+    .order_by(Freeze.placed_at.desc(), Freeze.id.desc())
+    .limit(1)
+)
+
+
+def last_freeze(session: Session, subject_id: str) -> tuple[datetime, datetime | None] | None:
+    """(placed_at, lifted_at) of the subject's last freeze, or None if there was none."""
+    row = session.connection().execute(_LAST_FREEZE, {"subject_id": subject_id}).first()
+    return None if row is None else (row.placed_at, row.lifted_at)
+
+
+def freeze_row_in_force(session: Session, subject_id: str) -> Freeze | None:
+    stmt = select(Freeze).where(Freeze.subject_id == subject_id, Freeze.lifted_at.is_(None))
+    return session.scalars(stmt.with_for_update()).first()
+
+
+def fraud_alerts_of_subject(
+    session: Session,
+    subject_id: str,
+    *,
+    before: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+) -> Sequence[FraudAlert]:
+    """The subject's fraud alerts, newest first."""
+    stmt = (
+        select(FraudAlert)
+        .where(
+            FraudAlert.subject_id == subject_id,
+            older_than(FraudAlert.placed_at, FraudAlert.id, before),
+        )
+        .order_by(FraudAlert.placed_at.desc(), FraudAlert.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+_ALERTS_NOT_REMOVED = (
+    select(FraudAlert.kind, FraudAlert.expires_on)
+    .where(FraudAlert.subject_id == bindparam("subject_id"), FraudAlert.removed_at.is_(None))
+    .order_by(FraudAlert.expires_on.desc())
+)
+
+
+def alerts_not_removed(session: Session, subject_id: str) -> Sequence[Any]:
+    """(kind, expires_on) of the subject's fraud alerts not removed, latest ending first."""
+    return session.connection().execute(_ALERTS_NOT_REMOVED, {"subject_id": subject_id}).all()
+
+
+def fraud_alert_of_subject(session: Session, subject_id: str, alert_id: str) -> FraudAlert | None:
+    stmt = select(FraudAlert).where(FraudAlert.id == alert_id, FraudAlert.subject_id == subject_id)
+    return session.scalars(stmt.with_for_update()).first()
