@@ -4,7 +4,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StringConstraints
 
 from schemas.common import IsoDate, Purpose, RequestModel, ResponseModel
 from schemas.examples import CONSENT, CONSENT_RECEIPT, FRAUD_ALERT, FREEZE, examples
@@ -50,7 +50,7 @@ class ConsentCreate(RequestModel):
     expires_on: IsoDate = Field(
         description="The consent ends at the start of this day (00:00 UTC); at most 12 months ahead"
     )
-    explicit_confirmation: bool = Field(
+    explicit_confirmation: StrictBool = Field(
         default=False,
         description="The subject's explicit confirmation, required for the employment "
         "purpose (FCRA 604(b)(2))",

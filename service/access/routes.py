@@ -6,7 +6,7 @@ from schemas.file import Export, Report
 from service.access import service
 from service.core.deps import SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from service.core.responses import ModelResponse, json_with_list, problems
+from service.core.responses import ModelResponse, json_with_lists, problems
 from service.principals.deps import SubjectDep
 
 router = domain_router(prefix="/v1/me", tags=["subject"], responses=problems(403))
@@ -20,7 +20,7 @@ router = domain_router(prefix="/v1/me", tags=["subject"], responses=problems(403
 )
 def get_report(session: SessionDep, caller: SubjectDep) -> ModelResponse:
     shown = service.read_report(session, subject=caller.principal, now=caller.now)
-    return ModelResponse(json_with_list(shown.report, "accounts", shown.accounts_json))
+    return ModelResponse(json_with_lists(shown.report, shown.lists_json()))
 
 
 @router.get(

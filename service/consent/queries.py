@@ -83,16 +83,6 @@ def consent_of_lender(session: Session, lender_id: str, consent_id: str) -> Cons
     return session.scalars(stmt).first()
 
 
-_FREEZE_IN_FORCE = select(Freeze.placed_at).where(
-    Freeze.subject_id == bindparam("subject_id"), Freeze.lifted_at.is_(None)
-)
-
-
-def freeze_in_force(session: Session, subject_id: str) -> datetime | None:
-    """When the freeze in force was placed, or None if the file is not frozen."""
-    return session.connection().execute(_FREEZE_IN_FORCE, {"subject_id": subject_id}).scalar()
-
-
 #: A freeze in force is the one placed last, so the last placed row says it all.
 _LAST_FREEZE = (
     select(Freeze.placed_at, Freeze.lifted_at)
@@ -131,18 +121,6 @@ def fraud_alerts_of_subject(
         .limit(limit)
     )
     return session.scalars(stmt).all()
-
-
-_ALERTS_NOT_REMOVED = (
-    select(FraudAlert.kind, FraudAlert.expires_on)
-    .where(FraudAlert.subject_id == bindparam("subject_id"), FraudAlert.removed_at.is_(None))
-    .order_by(FraudAlert.expires_on.desc())
-)
-
-
-def alerts_not_removed(session: Session, subject_id: str) -> Sequence[Any]:
-    """(kind, expires_on) of the subject's fraud alerts not removed, latest ending first."""
-    return session.connection().execute(_ALERTS_NOT_REMOVED, {"subject_id": subject_id}).all()
 
 
 def fraud_alert_of_subject(session: Session, subject_id: str, alert_id: str) -> FraudAlert | None:

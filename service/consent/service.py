@@ -293,9 +293,10 @@ def authorise_pull(
     purpose: Purpose | None,
     now: datetime,
 ) -> Authorised:
-    """Allow a lender's read of a file, or refuse it with the problem that says why: no such
-    consent for this lender (404), revoked, expired, purpose or scope not covered, or the file
-    frozen for a new-credit purpose (403, each its own type). Writes nothing."""
+    """Allow a lender's read of a file as far as the consent goes, or refuse it with the
+    problem that says why: no such consent for this lender (404), revoked, expired, purpose
+    or scope not covered (403, each its own type). Writes nothing. The file's freeze is
+    checked next, on the file as read (``refuse_if_frozen``)."""
     row = queries.consent_of_lender_for_pull(session, lender.id, consent_id)
     if row is None:
         raise ConsentNotFound(detail=f"No consent with the id {consent_id!r} names this lender.")
@@ -325,17 +326,20 @@ def authorise_pull(
             f"{scope.value}.",
             extra={**about, "consented_scope": list(row.scope)},
         )
-    if rules.freeze_refuses(consented):
-        placed_at = queries.freeze_in_force(session, row.subject_id)
-        if placed_at is not None:
-            raise FileFrozen(
-                detail=f"The subject's file has been frozen since {placed_at.isoformat()}. A "
-                f"freeze refuses {consented.value} reads until the subject lifts it; account "
-                "review, tenant screening, insurance and employment reads are exempt "
-                "(FCRA 605A(i)).",
-                extra={**about, "frozen_since": placed_at.isoformat()},
-            )
     return Authorised(consent_id=row.id, subject_id=row.subject_id, purpose=consented)
+
+
+def refuse_if_frozen(allowed: Authorised, freeze: FreezeRead) -> None:
+    """Refuse a new-credit read of a frozen file (``file-frozen``, 403); the exempt purposes
+    pass (FCRA 605A(i))."""
+    if freeze.frozen and freeze.placed_at is not None and rules.freeze_refuses(allowed.purpose):
+        raise FileFrozen(
+            detail=f"The subject's file has been frozen since {freeze.placed_at.isoformat()}. "
+            f"A freeze refuses {allowed.purpose.value} reads until the subject lifts it; "
+            "account review, tenant screening, insurance and employment reads are exempt "
+            "(FCRA 605A(i)).",
+            extra={"consent_id": allowed.consent_id, "frozen_since": freeze.placed_at.isoformat()},
+        )
 
 
 def consent_named(session: Session, *, lender: Principal, consent_id: str) -> Consent | None:
@@ -366,8 +370,9 @@ def read_freeze(session: Session, *, subject: Principal, now: datetime) -> Freez
 def place_freeze(session: Session, *, subject: Principal, now: datetime) -> tuple[FreezeRead, bool]:
     """Freeze the file, effective at once; True when placed now, False when a freeze was
     already in force (nothing is written then)."""
-    if queries.freeze_in_force(session, subject.id) is not None:
-        return freeze_state(session, subject_id=subject.id), False
+    current = freeze_state(session, subject_id=subject.id)
+    if current.frozen:
+        return current, False
     try:
         with session.begin_nested():
             queries.add(session, Freeze(id=new_id("frz"), subject_id=subject.id, placed_at=now))
@@ -498,18 +503,19 @@ def remove_fraud_alert(
     return _alert_read(alert, now)
 
 
-def lender_alert(session: Session, *, subject_id: str, now: datetime) -> LenderAlert | None:
-    """The active fraud alert a lender's report must flag ("verify identity"), the one that
-    runs longest when there are two, or None."""
-    for kind, expires_on in queries.alerts_not_removed(session, subject_id):
-        if rules.fraud_alert_active(expires_on=expires_on, removed_at=None, now=now):
-            return LenderAlert(
-                kind=FraudAlertKind(kind),
-                expires_on=expires_on,
-                text="The subject has placed a fraud alert: verify the applicant's identity "
-                "before extending credit, opening an account or raising a limit (FCRA 605A(h)).",
-            )
-    return None
+def lender_alert(alerts: Sequence[FraudAlertRead]) -> LenderAlert | None:
+    """The active fraud alert a lender's report must flag ("verify identity"): of the file's
+    alerts (as the file shows them today), the active one that runs longest, or None."""
+    active = [a for a in alerts if a.active]
+    if not active:
+        return None
+    alert = max(active, key=lambda a: a.expires_on)
+    return LenderAlert(
+        kind=alert.kind,
+        expires_on=alert.expires_on,
+        text="The subject has placed a fraud alert: verify the applicant's identity before "
+        "extending credit, opening an account or raising a limit (FCRA 605A(h)).",
+    )
 
 
 # --- shared ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Declared error responses, so every route's problems appear in openapi.yaml."""
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Response
@@ -93,34 +94,44 @@ def _replace_default_validation_responses(schema: dict[str, Any]) -> None:
 
 
 @functools.cache
-def _fields_around(model: type[BaseModel], field: str) -> tuple[set[str], set[str]]:
-    names = list(model.model_fields)
-    at = names.index(field)
-    return set(names[:at]), set(names[at + 1 :])
+def _segments(model: type[BaseModel], lists: frozenset[str]) -> tuple[str | frozenset[str], ...]:
+    """The model's fields in order: each list field by name, the runs between as sets."""
+    segments: list[str | frozenset[str]] = []
+    run: list[str] = []
+    for name in model.model_fields:
+        if name in lists:
+            if run:
+                segments.append(frozenset(run))
+                run = []
+            segments.append(name)
+        else:
+            run.append(name)
+    if run:
+        segments.append(frozenset(run))
+    return tuple(segments)
 
 
-def json_with_list(model: BaseModel, field: str, items_json: bytes) -> bytes:
-    """``model.model_dump_json()``, byte for byte, with the list ``field`` written from its
-    items' JSON already made (``items_json``: each item's JSON, comma-joined).
+def json_with_lists(model: BaseModel, lists: Mapping[str, bytes]) -> bytes:
+    """``model.model_dump_json()``, byte for byte, with each list field named in ``lists``
+    written from its items' JSON already made (each item's JSON, comma-joined).
 
-    A document that shows cached items (the report's accounts) is serialised around them:
-    the fields before ``field`` and those after it are dumped on their own, and the three
-    parts joined in the model's field order, so nothing in the other fields' values can be
-    mistaken for the list."""
-    before, after = _fields_around(type(model), field)
+    A document that shows cached items (the report's accounts and inquiries) is serialised
+    around them: the runs of other fields are dumped on their own, and the parts joined in
+    the model's field order, so nothing in the other fields' values can be mistaken for a
+    list."""
     serializer = model.__pydantic_serializer__
     parts = []
-    if before:
-        parts.append(serializer.to_json(model, include=before)[1:-1])
-    parts.append(b'"' + field.encode() + b'":[' + items_json + b"]")
-    if after:
-        parts.append(serializer.to_json(model, include=after)[1:-1])
+    for segment in _segments(type(model), frozenset(lists)):
+        if isinstance(segment, str):
+            parts.append(b'"' + segment.encode() + b'":[' + lists[segment] + b"]")
+        else:
+            parts.append(serializer.to_json(model, include=set(segment))[1:-1])
     return b"{" + b",".join(parts) + b"}"
 
 
 class ModelResponse(Response):
     """A response whose body is a pydantic model already built by the service, or that
-    model's JSON already made (``json_with_list``).
+    model's JSON already made (``json_with_lists``).
 
     FastAPI would otherwise validate the returned model against ``response_model`` a second
     time, which for a large document (a report with many accounts) is much of the request's

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from service.core.bulk import insert_rows
@@ -41,6 +41,14 @@ def inquiries_before(session: Session, moment: datetime) -> Sequence[Inquiry]:
 
 def public_records_filed_before(session: Session, cutoff: date) -> Sequence[PublicRecord]:
     return session.scalars(select(PublicRecord).where(PublicRecord.filed_on <= cutoff)).all()
+
+
+_INSERT_INQUIRY = insert(Inquiry)
+
+
+def insert_inquiry(session: Session, row: dict[str, Any]) -> None:
+    session.flush()  # the session's pending writes go first, in order
+    session.connection().execute(_INSERT_INQUIRY, row)
 
 
 def insert_inquiries_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -1,10 +1,13 @@
 """The credit file: assemble it for its subject, and purge what has aged off."""
 
+import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from schemas.common import Purpose, Role
@@ -17,6 +20,7 @@ from schemas.file import (
     Source,
 )
 from schemas.furnishing import AccountRead
+from schemas.lending import LenderAccount
 from service.audit import purposes
 from service.audit import service as audit
 from service.consent import service as consent
@@ -24,7 +28,7 @@ from service.core.cache import LruCache
 from service.core.errors import NotFound
 from service.core.security import Principal, SequentialIds, new_id
 from service.file import queries
-from service.file.models import Inquiry, PublicRecord
+from service.file.models import PublicRecord
 from service.file.rules import (
     account_on_file,
     bankruptcy_obsolete_on,
@@ -42,9 +46,20 @@ from service.principals import service as principals
 RULE_ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (scheduled rule)")
 
 
+@dataclass(frozen=True, slots=True)
+class LenderView:
+    """What a lender's report shows of the file's items: the accounts without their
+    versions and the hard inquiries (soft ones are the subject's alone), as JSON lists
+    (each item's JSON, comma-joined)."""
+
+    accounts_json: bytes
+    hard_inquiries_json: bytes
+
+
 @dataclass(frozen=True)
-class _FileItems:
-    """What the report shows of a file on one day: built once per file revision and day."""
+class FileItems:
+    """What the report shows of a file on one day: built once per file revision and day,
+    with each list's JSON made once (each item's JSON, comma-joined, in the list's order)."""
 
     accounts: list[AccountRead]
     inquiries: list[InquiryRead]
@@ -53,18 +68,41 @@ class _FileItems:
     consents: list[ConsentRead]
     freeze: FreezeRead
     fraud_alerts: list[FraudAlertRead]
-    #: The accounts' JSON, comma-joined, as their cached views made it.
     accounts_json: bytes
+    inquiries_json: bytes
+
+    @functools.cached_property
+    def lender_view(self) -> LenderView:
+        """Made on the first lender read of these items, then kept with them."""
+        return LenderView(
+            accounts_json=b",".join(map(_lender_account_json, self.accounts)),
+            hard_inquiries_json=b",".join(
+                _INQUIRY.dump_json(i) for i in self.inquiries if i.kind is InquiryKind.hard
+            ),
+        )
+
+
+_INQUIRY = TypeAdapter(InquiryRead)
+
+
+def _lender_account_json(account: AccountRead) -> bytes:
+    shown = LenderAccount.model_validate(account, from_attributes=True)
+    data: bytes = shown.__pydantic_serializer__.to_json(shown)
+    return data
 
 
 @dataclass(frozen=True, slots=True)
 class CachedReport:
-    """A report, and its accounts' JSON already made (comma-joined, in the report's order),
-    so that answering with the report need not serialise every account again
-    (``service.core.responses.json_with_list``)."""
+    """A report, and the items it was made from, whose lists' JSON is already made, so that
+    answering with the report need not serialise every account and inquiry again
+    (``service.core.responses.json_with_lists``); and the file revision they are of."""
 
     report: Report
-    accounts_json: bytes
+    items: FileItems
+    revision: str
+
+    def lists_json(self) -> dict[str, bytes]:
+        return {"accounts": self.items.accounts_json, "inquiries": self.items.inquiries_json}
 
 
 #: The most files whose items are kept (least recently read out first): one entry a subject.
@@ -72,10 +110,12 @@ ITEMS_CACHE_MAX_FILES = 10_000
 
 #: The items of files, keyed by subject, each stored with the file revision and the day it
 #: was built for. The database replaces a file's revision on every change to its items
-#: (migration 0004), and what is shown depends otherwise only on the day (obsolescence), so
-#: an entry is used only while both match; nothing in it is changed once stored. The items
-#: of a new revision or day replace the superseded ones under the same subject.
-_ITEMS_CACHE: LruCache[str, tuple[str, date, _FileItems]] = LruCache(ITEMS_CACHE_MAX_FILES)
+#: (migrations 0004 and 0005), and what is shown depends otherwise only on the day
+#: (obsolescence), so an entry is used only while both match; nothing in it is changed once
+#: stored. The items of a new revision or day replace the superseded ones under the same
+#: subject: built again from the database, or, for an inquiry this process recorded, the
+#: superseded items with that inquiry added (``add_inquiry``).
+_ITEMS_CACHE: LruCache[str, tuple[str, date, FileItems]] = LruCache(ITEMS_CACHE_MAX_FILES)
 
 
 def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
@@ -83,9 +123,13 @@ def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
     return build_cached_report(session, subject_id=subject_id, now=now).report
 
 
-def build_cached_report(session: Session, *, subject_id: str, now: datetime) -> CachedReport:
-    """``build_report``, with the accounts' JSON its views already hold."""
-    found = principals.identity_and_file_revision(session, subject_id)
+def build_cached_report(
+    session: Session, *, subject_id: str, now: datetime, lock: bool = False
+) -> CachedReport:
+    """``build_report``, with the items it was made from (and their lists' JSON). With
+    ``lock``, the file cannot change until the transaction ends: for a read that then writes
+    to it (a lender's pull and its inquiry)."""
+    found = principals.identity_and_file_revision(session, subject_id, lock=lock)
     if found is None:
         raise NotFound(detail="No such subject.")
     identity, revision = found
@@ -107,10 +151,22 @@ def build_cached_report(session: Session, *, subject_id: str, now: datetime) -> 
         fraud_alerts=items.fraud_alerts,
         sources=items.sources,
     )
-    return CachedReport(report, items.accounts_json)
+    return CachedReport(report, items, revision)
 
 
-def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileItems:
+def _inquiry_read(row: Any, lender_name: str) -> InquiryRead:
+    return InquiryRead(
+        id=row.id,
+        lender_id=row.lender_id,
+        lender_name=lender_name,
+        purpose=row.purpose,
+        kind=row.kind,
+        at=row.at,
+        obsolete_on=inquiry_obsolete_on(row.at),
+    )
+
+
+def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileItems:
     sources: dict[str, Source] = {}
     accounts = []
     accounts_json = []
@@ -133,17 +189,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
     for inquiry, lender_name in queries.inquiries_of_subject(session, subject_id):
         if not inquiry_on_file(at=inquiry.at, today=today):
             continue
-        inquiries.append(
-            InquiryRead(
-                id=inquiry.id,
-                lender_id=inquiry.lender_id,
-                lender_name=lender_name,
-                purpose=inquiry.purpose,
-                kind=inquiry.kind,
-                at=inquiry.at,
-                obsolete_on=inquiry_obsolete_on(inquiry.at),
-            )
-        )
+        inquiries.append(_inquiry_read(inquiry, lender_name))
         src = sources.setdefault(
             inquiry.lender_id,
             Source(id=inquiry.lender_id, name=lender_name, role=Role.lender, supplied=[]),
@@ -174,7 +220,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
     # Consents and fraud alerts change state at the start of a day, so for the whole of
     # ``today`` (the day the items are cached for) they read as they do at its start.
     start = datetime.combine(today, time.min, tzinfo=UTC)
-    return _FileItems(
+    return FileItems(
         accounts=accounts,
         inquiries=inquiries,
         public_records=records,
@@ -183,7 +229,38 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> _FileIt
         freeze=consent.freeze_state(session, subject_id=subject_id),
         fraud_alerts=consent.fraud_alerts_for_report(session, subject_id=subject_id, now=start),
         accounts_json=b",".join(accounts_json),
+        inquiries_json=b",".join(_INQUIRY.dump_json(i) for i in inquiries),
     )
+
+
+def _with_inquiry(items: FileItems, inquiry: InquiryRead) -> FileItems | None:
+    """``items`` with a new ``inquiry`` added, exactly as ``_items_of_file`` would build them
+    after it; None where that would take more than adding it (it does not come first in
+    the report's order, or its lender has supplied no inquiry yet)."""
+    if items.inquiries:
+        top = items.inquiries[0]  # newest first, ties by id
+        if not (inquiry.at > top.at or (inquiry.at == top.at and inquiry.id < top.id)):
+            return None
+    lender = next((s for s in items.sources if s.id == inquiry.lender_id), None)
+    if lender is None or "inquiries" not in lender.supplied:
+        return None
+    # Sources list the furnishers, then the lenders by their newest inquiry: this one first.
+    furnishers = [s for s in items.sources if s.role is Role.furnisher]
+    lenders = [s for s in items.sources if s.role is not Role.furnisher and s is not lender]
+    one = _INQUIRY.dump_json(inquiry)
+    extended = dataclasses.replace(
+        items,
+        sources=[*furnishers, lender, *lenders],
+        inquiries=[inquiry, *items.inquiries],
+        inquiries_json=one + b"," + items.inquiries_json if items.inquiries_json else one,
+    )
+    if "lender_view" in items.__dict__:
+        view = items.lender_view
+        if inquiry.kind is InquiryKind.hard:
+            hard = view.hard_inquiries_json
+            view = LenderView(view.accounts_json, one + b"," + hard if hard else one)
+        extended.__dict__["lender_view"] = view
+    return extended
 
 
 def _record_purge(
@@ -297,19 +374,31 @@ def add_inquiry(
     at: datetime,
     now: datetime,
     action: str = "inquiry.recorded",
-) -> Inquiry:
-    """Record that ``lender_id`` read the subject's file at ``at`` for ``purpose``, audited
-    as ``action`` (a lender's pull names the read itself: ``report.pulled``, ...)."""
-    inquiry = Inquiry(
-        id=new_id("inq"),
-        subject_id=subject_id,
-        lender_id=lender_id,
-        purpose=purpose.value,
-        kind=kind.value,
-        at=at,
+    lender_name: str | None = None,
+    locked_revision: str | None = None,
+) -> str:
+    """Record that ``lender_id`` read the subject's file at ``at`` for ``purpose``; the new
+    inquiry's id. Audited as ``action`` (a lender's pull names the read: ``report.pulled``).
+
+    The file's revision is locked first (PostgreSQL ``FOR UPDATE``; SQLite writes one at a
+    time anyway), unless the caller read it locked (``locked_revision``), so between it and
+    the inquiry's insert nothing else changes the file: when this process holds the items of
+    the revision before (a pull has just read them), the items of the revision after are
+    those with this inquiry added, kept without reading the file again. (With
+    ``lender_name``; without it the next read builds them.)"""
+    before = locked_revision or principals.lock_file_revision(session, subject_id)
+    inquiry_id = new_id("inq")
+    queries.insert_inquiry(
+        session,
+        {
+            "id": inquiry_id,
+            "subject_id": subject_id,
+            "lender_id": lender_id,
+            "purpose": purpose.value,
+            "kind": kind.value,
+            "at": at,
+        },
     )
-    session.add(inquiry)
-    session.flush()
     audit.record(
         session,
         actor=actor,
@@ -318,9 +407,31 @@ def add_inquiry(
         subject_id=subject_id,
         purpose=purpose.value,
         resource_type="inquiry",
-        resource_id=inquiry.id,
+        resource_id=inquiry_id,
     )
-    return inquiry
+    today = now.date()
+    entry = _ITEMS_CACHE.get(subject_id)
+    if (
+        lender_name is not None
+        and entry is not None
+        and entry[0] == before
+        and entry[1] == today
+        and inquiry_on_file(at=at, today=today)
+    ):
+        read = InquiryRead(
+            id=inquiry_id,
+            lender_id=lender_id,
+            lender_name=lender_name,
+            purpose=purpose,
+            kind=kind,
+            at=at,
+            obsolete_on=inquiry_obsolete_on(at),
+        )
+        extended = _with_inquiry(entry[2], read)
+        after = principals.file_revision(session, subject_id)
+        if extended is not None and after is not None:
+            _ITEMS_CACHE.put(subject_id, (after, today, extended))
+    return inquiry_id
 
 
 # --- bulk paths for jobs ---------------------------------------------------------------------

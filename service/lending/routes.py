@@ -14,7 +14,7 @@ from service.core.errors import (
     RoleNotPermitted,
     ScopeNotCovered,
 )
-from service.core.responses import problems
+from service.core.responses import ModelResponse, json_with_lists, problems
 from service.lending import service
 from service.principals.deps import LenderDep
 
@@ -40,8 +40,9 @@ PULL_PROBLEMS = problems(
     response_model=LenderReport,
     responses=PULL_PROBLEMS,
 )
-def pull_report(session: SessionDep, caller: LenderDep, body: PullRequest) -> LenderReport:
-    return service.pull_report(session, lender=caller.principal, body=body, now=caller.now)
+def pull_report(session: SessionDep, caller: LenderDep, body: PullRequest) -> ModelResponse:
+    pulled = service.pull_report(session, lender=caller.principal, body=body, now=caller.now)
+    return ModelResponse(json_with_lists(pulled.report, pulled.lists))
 
 
 @router.post(

@@ -7,6 +7,7 @@ decision that is adverse sends the subject an adverse action notice (FCRA 615) i
 transaction as the decision.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,6 @@ from schemas.file import InquiryKind
 from schemas.lending import (
     DecisionCreate,
     DecisionRead,
-    LenderAccount,
     LenderIdentity,
     LenderReport,
     LenderScore,
@@ -33,6 +33,7 @@ from service.core.errors import Conflict, ConsentNotFound, NotFound
 from service.core.security import Principal, new_id
 from service.file import service as file_service
 from service.file.rules import inquiry_kind
+from service.file.service import CachedReport
 from service.lending import queries
 from service.lending.models import Decision
 from service.lending.models import LenderScore as LenderScoreRow
@@ -42,10 +43,16 @@ from service.scoring import service as scoring
 
 
 def _record_inquiry(
-    session: Session, *, lender: Principal, allowed: Authorised, action: str, now: datetime
+    session: Session,
+    *,
+    lender: Principal,
+    allowed: Authorised,
+    shown: CachedReport,
+    action: str,
+    now: datetime,
 ) -> tuple[str, InquiryKind]:
     kind = InquiryKind(inquiry_kind(allowed.purpose.value))
-    inquiry = file_service.add_inquiry(
+    inquiry_id = file_service.add_inquiry(
         session,
         actor=lender,
         subject_id=allowed.subject_id,
@@ -55,8 +62,10 @@ def _record_inquiry(
         at=now,
         now=now,
         action=action,
+        lender_name=lender.name,
+        locked_revision=shown.revision,
     )
-    return inquiry.id, kind
+    return inquiry_id, kind
 
 
 def _facts(
@@ -73,27 +82,56 @@ def _facts(
     }
 
 
-def pull_report(
-    session: Session, *, lender: Principal, body: PullRequest, now: datetime
-) -> LenderReport:
-    """The report the consent lets the lender see: nothing obsolete, no soft inquiries, each
-    account's compliance condition code, and the fraud alert flag. The file is read before
-    this read's own inquiry is recorded."""
+@dataclass(frozen=True, slots=True)
+class PulledReport:
+    """A lender's report: the document without its accounts and inquiries, and their JSON
+    lists (``service.core.responses.json_with_lists`` writes them in)."""
+
+    report: LenderReport
+    lists: dict[str, bytes]
+
+
+def _authorised_file(
+    session: Session,
+    *,
+    lender: Principal,
+    body: PullRequest,
+    scope: ConsentScope,
+    now: datetime,
+) -> tuple[Authorised, CachedReport]:
+    """The consent's check, then the file as read (its freeze is checked on it), locked
+    until the pull's inquiry is recorded and committed."""
     allowed = consent.authorise_pull(
         session,
         lender=lender,
         consent_id=body.consent_id,
-        scope=ConsentScope.report,
+        scope=scope,
         purpose=body.purpose,
         now=now,
     )
-    report = file_service.build_report(session, subject_id=allowed.subject_id, now=now)
-    alert = consent.lender_alert(session, subject_id=allowed.subject_id, now=now)
-    inquiry_id, kind = _record_inquiry(
-        session, lender=lender, allowed=allowed, action="report.pulled", now=now
+    shown = file_service.build_cached_report(
+        session, subject_id=allowed.subject_id, now=now, lock=True
     )
-    identity = report.subject
-    return LenderReport(
+    consent.refuse_if_frozen(allowed, shown.items.freeze)
+    return allowed, shown
+
+
+def pull_report(
+    session: Session, *, lender: Principal, body: PullRequest, now: datetime
+) -> PulledReport:
+    """The report the consent lets the lender see: nothing obsolete, no soft inquiries, each
+    account's compliance condition code, and the fraud alert flag. The file is read before
+    this read's own inquiry is recorded."""
+    allowed, shown = _authorised_file(
+        session, lender=lender, body=body, scope=ConsentScope.report, now=now
+    )
+    view = shown.items.lender_view
+    alert = consent.lender_alert(shown.items.fraud_alerts)
+    inquiry_id, kind = _record_inquiry(
+        session, lender=lender, allowed=allowed, shown=shown, action="report.pulled", now=now
+    )
+    identity = shown.report.subject
+    report = LenderReport(
         **_facts(allowed, inquiry_id, kind, alert),
         generated_at=now,
         subject=LenderIdentity(
@@ -103,9 +141,12 @@ def pull_report(
             addresses=identity.addresses,
             national_id_last4=identity.national_id[-4:] if identity.national_id else None,
         ),
-        accounts=[LenderAccount.model_validate(a, from_attributes=True) for a in report.accounts],
-        inquiries=[i for i in report.inquiries if i.kind is InquiryKind.hard],
-        public_records=report.public_records,
+        accounts=[],
+        inquiries=[],
+        public_records=shown.report.public_records,
+    )
+    return PulledReport(
+        report, {"accounts": view.accounts_json, "inquiries": view.hard_inquiries_json}
     )
 
 
@@ -114,13 +155,8 @@ def pull_score(
 ) -> LenderScore:
     """The subject's score for the lender, with its receipt id (which a decision cites). The
     file is scored before this read's own inquiry is recorded."""
-    allowed = consent.authorise_pull(
-        session,
-        lender=lender,
-        consent_id=body.consent_id,
-        scope=ConsentScope.score,
-        purpose=body.purpose,
-        now=now,
+    allowed, shown = _authorised_file(
+        session, lender=lender, body=body, scope=ConsentScope.score, now=now
     )
     disclosed = scoring.score_for_lender(
         session,
@@ -129,9 +165,9 @@ def pull_score(
         purpose=allowed.purpose.value,
         now=now,
     )
-    alert = consent.lender_alert(session, subject_id=allowed.subject_id, now=now)
+    alert = consent.lender_alert(shown.items.fraud_alerts)
     inquiry_id, kind = _record_inquiry(
-        session, lender=lender, allowed=allowed, action="score.pulled", now=now
+        session, lender=lender, allowed=allowed, shown=shown, action="score.pulled", now=now
     )
     queries.add(
         session,

@@ -28,11 +28,14 @@ def subject_by_national_id(session: Session, national_id: str) -> Subject | None
 
 
 _SUBJECT_ROW = select(Subject.__table__).where(Subject.id == bindparam("subject_id"))
+_SUBJECT_ROW_FOR_UPDATE = _SUBJECT_ROW.with_for_update()
 
 
-def subject_row(session: Session, subject_id: str) -> Any | None:
-    """The subject's identity as a plain row (the report's hot path)."""
-    return session.connection().execute(_SUBJECT_ROW, {"subject_id": subject_id}).first()
+def subject_row(session: Session, subject_id: str, *, lock: bool = False) -> Any | None:
+    """The subject's identity as a plain row (the report's hot path); with ``lock``, the
+    row locked until commit (PostgreSQL; SQLite has one writer at a time anyway)."""
+    stmt = _SUBJECT_ROW_FOR_UPDATE if lock else _SUBJECT_ROW
+    return session.connection().execute(stmt, {"subject_id": subject_id}).first()
 
 
 _PRINCIPAL = select(Principal.id, Principal.role, Principal.name).where(
@@ -43,6 +46,18 @@ _PRINCIPAL = select(Principal.id, Principal.role, Principal.name).where(
 def principal_row(session: Session, principal_id: str) -> Any | None:
     """The principal's (id, role, name) as a row, or None."""
     return session.connection().execute(_PRINCIPAL, {"principal_id": principal_id}).first()
+
+
+_REVISION = select(Subject.file_revision).where(Subject.id == bindparam("subject_id"))
+_REVISION_FOR_UPDATE = _REVISION.with_for_update()
+
+
+def file_revision(session: Session, subject_id: str, *, lock: bool = False) -> str | None:
+    """The subject's file revision; with ``lock``, the subject's row locked until commit
+    (PostgreSQL; SQLite has one writer at a time anyway)."""
+    stmt = _REVISION_FOR_UPDATE if lock else _REVISION
+    value: str | None = session.connection().execute(stmt, {"subject_id": subject_id}).scalar()
+    return value
 
 
 def insert_principals_and_subjects(

@@ -147,11 +147,26 @@ def create_subject(
     return issued, subject
 
 
-def identity_and_file_revision(session: Session, subject_id: str) -> tuple[Identity, str] | None:
+def identity_and_file_revision(
+    session: Session, subject_id: str, *, lock: bool = False
+) -> tuple[Identity, str] | None:
     """The identity the file is kept under, and the file's current revision (a token the
-    database replaces on every change to the file's items), or None for an unknown subject."""
-    row = queries.subject_row(session, subject_id)
+    database replaces on every change to the file's items), or None for an unknown subject.
+    With ``lock``, no other change of the file's items can happen until this transaction
+    ends (each would replace the revision, so it waits for the lock)."""
+    row = queries.subject_row(session, subject_id, lock=lock)
     return None if row is None else (Identity.model_validate(row), row.file_revision)
+
+
+def file_revision(session: Session, subject_id: str) -> str | None:
+    """The file's current revision, or None for an unknown subject."""
+    return queries.file_revision(session, subject_id)
+
+
+def lock_file_revision(session: Session, subject_id: str) -> str | None:
+    """The file's current revision, with the file locked against any other change of its
+    items until this transaction ends (every such change replaces the revision)."""
+    return queries.file_revision(session, subject_id, lock=True)
 
 
 def identity_of(session: Session, subject_id: str) -> Identity | None:

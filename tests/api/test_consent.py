@@ -121,6 +121,8 @@ def test_refused_consents_write_nothing(
         consent_body(lender, lender_id=subject.id),
         consent_body(lender, purpose="marketing"),
         consent_body(lender, purpose="employment"),  # without the explicit confirmation
+        consent_body(lender, purpose="employment", explicit_confirmation="yes"),
+        consent_body(lender, purpose="employment", explicit_confirmation=1),
         consent_body(lender, scope=[]),
         consent_body(lender, scope=["report", "report"]),
         consent_body(lender, scope=["everything"]),

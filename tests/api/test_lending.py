@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
@@ -541,3 +541,66 @@ def test_the_lender_flow_end_to_end(client: TestClient, world: World) -> None:
     problem = pull(client, world, "scores", consent_id, status=403)
     assert problem["type"] == PROBLEMS + "consent-revoked"
     assert "revoked" in problem["detail"]
+
+
+# --- the file's items, kept across a pull's own inquiry -------------------------------------
+
+
+def _without_clock(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in {"generated_at", "inquiry_id"}}
+
+
+def test_the_items_a_pull_keeps_are_those_a_fresh_read_builds(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.core.cache import LruCache
+    from service.file import service as file_service
+
+    monkeypatch.setattr(file_service, "_ITEMS_CACHE", LruCache(100))
+    hard = consent(client, world)
+    soft = consent(client, world, purpose="prequalification")
+    other = consent(client, world, lender=world.other_lender)
+    # The first pull by each lender adds it to the file's sources; the later ones extend the
+    # items this process holds instead of reading the file again.
+    pull(client, world, "reports", hard)
+    pull(client, world, "reports", other, lender=world.other_lender)
+    for consent_id in (hard, soft, hard, soft):
+        pull(client, world, "reports", consent_id)
+    pull(client, world, "scores", hard)
+    kept = client.get("/v1/me/report", headers=world.subject.headers)
+    file_service._ITEMS_CACHE.clear()
+    fresh = client.get("/v1/me/report", headers=world.subject.headers)
+    assert _without_clock(kept.json()) == _without_clock(fresh.json())
+    assert len(fresh.json()["inquiries"]) == 7
+    # The lender's view, made from held items and then extended, against one made fresh.
+    pull(client, world, "reports", hard)
+    lender_kept = pull(client, world, "reports", hard)
+    file_service._ITEMS_CACHE.clear()
+    lender_fresh = pull(client, world, "reports", hard)
+    assert lender_fresh["inquiries"][1:] == lender_kept["inquiries"]
+    assert lender_fresh["inquiries"][0]["id"] == lender_kept["inquiry_id"]
+    assert [i["kind"] for i in lender_fresh["inquiries"]] == ["hard"] * 7
+    assert _without_clock(lender_fresh) | {"inquiries": []} == _without_clock(lender_kept) | {
+        "inquiries": []
+    }
+
+
+def test_a_pull_extends_the_items_it_read_rather_than_rebuild_them(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    consent_id = consent(client, world)
+    pull(client, world, "reports", consent_id)  # the lender joins the file's sources
+    pull(client, world, "reports", consent_id)  # the items of this revision are held
+    statements: list[str] = []
+
+    def _seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", _seen)
+    try:
+        pull(client, world, "reports", consent_id)
+        client.get("/v1/me/report", headers=world.subject.headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", _seen)
+    assert any("insert into inquiries" in s for s in statements)
+    assert not any("from accounts" in s or "from inquiries" in s for s in statements)

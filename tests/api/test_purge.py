@@ -26,7 +26,7 @@ def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dat
 
 
 def _inquiry(session: Session, subject: Actor, lender: Actor, at: datetime) -> str:
-    inquiry = file_service.add_inquiry(
+    return file_service.add_inquiry(
         session,
         actor=Principal(id=lender.id, role=Role.lender, name="Fictional Lender"),
         subject_id=subject.id,
@@ -36,7 +36,6 @@ def _inquiry(session: Session, subject: Actor, lender: Actor, at: datetime) -> s
         at=at,
         now=at,
     )
-    return inquiry.id
 
 
 def _bankruptcy(

@@ -1,5 +1,5 @@
-"""A report's JSON, with its accounts' JSON made beforehand and written in, is byte for byte
-the JSON pydantic would make of the whole report."""
+"""A report's JSON, with its accounts' and inquiries' JSON made beforehand and written in, is
+byte for byte the JSON pydantic would make of the whole report."""
 
 import copy
 from typing import Any
@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from schemas.examples import ACCOUNT, REPORT
 from schemas.file import Report
 from schemas.furnishing import AccountRead
-from service.core.responses import json_with_list
+from service.core.responses import json_with_lists
 
 
 def _report(accounts: int, **subject: Any) -> Report:
@@ -23,9 +23,13 @@ def _report(accounts: int, **subject: Any) -> Report:
     return Report.model_validate(data)
 
 
+def _joined(items: Any) -> bytes:
+    return b",".join(i.model_dump_json().encode() for i in items)
+
+
 def _spliced(report: Report) -> bytes:
-    accounts = b",".join(a.model_dump_json().encode() for a in report.accounts)
-    return json_with_list(report, "accounts", accounts)
+    lists = {"accounts": _joined(report.accounts), "inquiries": _joined(report.inquiries)}
+    return json_with_lists(report, lists)
 
 
 @pytest.mark.parametrize("accounts", [0, 1, 20])
@@ -40,15 +44,19 @@ def test_accounts_key_inside_a_string_is_left_alone() -> None:
 
 
 def test_accounts_key_in_a_free_form_field_is_left_alone() -> None:
-    report = _report(2, addresses=[{"accounts": []}])
-    report = report.model_copy(update={"freeze": {"accounts": [], "inquiries": []}})
+    report = _report(2, addresses=[{"accounts": [], "inquiries": []}])
     assert _spliced(report) == report.model_dump_json().encode()
 
 
 def test_the_list_can_be_the_last_field() -> None:
     report = _report(3)
-    sources = b",".join(s.model_dump_json().encode() for s in report.sources)
-    assert json_with_list(report, "sources", sources) == report.model_dump_json().encode()
+    lists = {"inquiries": _joined(report.inquiries), "sources": _joined(report.sources)}
+    assert json_with_lists(report, lists) == report.model_dump_json().encode()
+
+
+def test_no_list_is_the_plain_dump() -> None:
+    report = _report(1)
+    assert json_with_lists(report, {}) == report.model_dump_json().encode()
 
 
 def test_a_cached_account_view_cannot_be_changed() -> None:
