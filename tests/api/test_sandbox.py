@@ -42,8 +42,8 @@ def test_reset_empties_everything_and_reloads_the_personas(
 
     body = reset(client, admin_headers)
 
-    assert body["personas"] == len(personas()) == 19
-    assert (body["subjects"], body["organisations"]) == (10, 9)
+    assert body["personas"] == len(personas()) == 24
+    assert (body["subjects"], body["organisations"]) == (15, 9)
     # The subject created before the reset is gone: its key no longer authenticates.
     assert client.get("/v1/me/report", headers=stranger.headers).status_code == 401
     # The clock is back at wall time.

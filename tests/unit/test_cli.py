@@ -101,7 +101,7 @@ def test_serve_on_loopback_migrates_loads_the_personas_and_prints_their_keys(
 
     assert result.exit_code == 0, result.output
     out = flat(result.output)
-    assert "Loaded 19 fixture personas" in out
+    assert "Loaded 24 fixture personas" in out
     assert "http://127.0.0.1:8123" in out
     assert "http://127.0.0.1:8123/docs" in out
     for persona in personas():
@@ -205,7 +205,7 @@ def test_the_operator_may_accept_the_risk_explicitly(
 def test_fixtures_load_only_into_an_empty_database(env: dict[str, str]) -> None:
     first = runner.invoke(cli.app, ["fixtures", "load"], env=env)
     assert first.exit_code == 0, first.output
-    assert "Loaded 19 fixture personas" in first.output
+    assert "Loaded 24 fixture personas" in first.output
     second = runner.invoke(cli.app, ["fixtures", "load"], env=env)
     assert second.exit_code == 1
     assert "empty" in flat(second.output)
