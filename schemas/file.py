@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, ConfigDict, Field
 from schemas.audit import AccessLogEntry
 from schemas.common import Purpose, ResponseModel, Role
 from schemas.consent import ConsentRead, FraudAlertRead, FreezeRead
+from schemas.disputes import DisputeRead, StatementRead
 from schemas.examples import EXPORT, REPORT, examples
 from schemas.furnishing import AccountRead
 
@@ -38,6 +39,7 @@ class InquiryRead(ResponseModel):
     kind: InquiryKind
     at: AwareDatetime
     obsolete_on: dt.date = Field(description="The day it leaves the file (24 months)")
+    disputed: bool = Field(default=False, description="Under dispute now")
 
 
 class PublicRecordRead(ResponseModel):
@@ -50,6 +52,7 @@ class PublicRecordRead(ResponseModel):
     court: str
     reference: str
     obsolete_on: dt.date
+    disputed: bool = Field(default=False, description="Under dispute now")
 
 
 class Source(ResponseModel):
@@ -71,8 +74,12 @@ class Report(ResponseModel):
     accounts: list[AccountRead]
     inquiries: list[InquiryRead]
     public_records: list[PublicRecordRead]
-    statements: list[dict[str, Any]] = Field(default_factory=list)
-    disputes: list[dict[str, Any]] = Field(default_factory=list)
+    statements: list[StatementRead] = Field(
+        default_factory=list, description="The subject's statements of dispute"
+    )
+    disputes: list[DisputeRead] = Field(
+        default_factory=list, description="Every dispute, newest first"
+    )
     consents: list[ConsentRead] = Field(
         default_factory=list, description="Every consent, newest first, with its state"
     )

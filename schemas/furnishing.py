@@ -106,6 +106,25 @@ class AccountPut(AccountFields):
     }
 
 
+class AccountCorrections(RequestModel):
+    """A furnisher's corrections to a disputed account: the furnishing fields that change
+    (each validated as in ``AccountFields``); the result is validated as a whole furnishing."""
+
+    account_type: AccountType | None = None
+    opened_on: IsoDate | None = None
+    credit_limit_cents: Cents | None = None
+    original_amount_cents: Cents | None = None
+    balance_cents: Cents | None = None
+    past_due_cents: Cents | None = None
+    status: AccountStatus | None = None
+    payment_history: Annotated[str, StringConstraints(pattern=PAYMENT_HISTORY_PATTERN)] | None = (
+        None
+    )
+    date_of_first_delinquency: IsoDate | None = None
+    closed_on: IsoDate | None = None
+    as_of: IsoDate | None = None
+
+
 class AccountVersionRead(ResponseModel):
     """One furnished state of an account: what changed, when and by whom."""
 

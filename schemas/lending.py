@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from schemas.common import Purpose, RequestModel, ResponseModel
 from schemas.consent import LenderAlert
+from schemas.disputes import StatementRead
 from schemas.examples import DECISION, LENDER_REPORT, LENDER_SCORE, examples
 from schemas.file import InquiryKind, InquiryRead, PublicRecordRead
 from schemas.furnishing import AccountStatus, AccountType, FurnisherRef
@@ -83,6 +84,7 @@ class LenderReport(PullFacts):
     accounts: list[LenderAccount]
     inquiries: list[InquiryRead] = Field(description="Hard inquiries only")
     public_records: list[PublicRecordRead]
+    statements: list[StatementRead] = Field(description="The subject's statements of dispute")
 
 
 class LenderScore(PullFacts, ScoreDisclosed):

@@ -12,6 +12,10 @@ from schemas.scoring import NoScoreReasonRead, ReasonRead, ScoreRange
 
 class NoticeKind(StrEnum):
     adverse_action = "adverse_action"
+    dispute_result = "dispute_result"
+    dispute_frivolous = "dispute_frivolous"
+    identity_theft_block = "identity_theft_block"
+    reinsertion = "reinsertion"
 
 
 class DecisionOutcome(StrEnum):
@@ -48,11 +52,20 @@ class NoticeRead(ResponseModel):
     subject_id: str
     title: str
     summary: str
+    dispute_id: str | None = Field(default=None, description="The dispute it is about")
+    item_type: str | None = None
+    item_id: str | None = None
+    dispute_outcome: str | None = Field(
+        default=None, description="verified, modified, deleted, unverified or blocked"
+    )
     lender_id: str | None = None
     lender_name: str | None = None
     decision_id: str | None = None
     outcome: DecisionOutcome | None = None
-    score: int | None = Field(default=None, description="The score the lender used")
+    score: int | None = Field(
+        default=None,
+        description="The score the lender used; after a dispute changed the file, the new score",
+    )
     score_range: ScoreRange | None = None
     model_version: str | None = None
     receipt_id: str | None = None

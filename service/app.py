@@ -32,6 +32,10 @@ TAGS = [
         "name": "lender",
         "description": "Lenders reading files under consents, and their decisions.",
     },
+    {
+        "name": "disputes",
+        "description": "Contest an item of my file: deadlines, results, statements.",
+    },
     {"name": "audit", "description": "The hash-chained log of every read and write."},
     {
         "name": "scoring",
@@ -62,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.audit.routes import router as audit_router
     from service.consent.routes import lender_router as consent_lender_router
     from service.consent.routes import router as consent_router
+    from service.disputes.routes import audit_router as disputes_audit_router
+    from service.disputes.routes import furnisher_router as disputes_furnisher_router
+    from service.disputes.routes import router as disputes_router
     from service.furnishing.routes import router as furnishing_router
     from service.health import router as health_router
     from service.lending.routes import router as lending_router
@@ -93,7 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notices_router,
         lending_router,
         consent_lender_router,
+        disputes_router,
+        disputes_furnisher_router,
         audit_router,
+        disputes_audit_router,
         scoring_router,
         scoring_models_router,
     ):

@@ -4,7 +4,8 @@ from service.audit.models import AuditChainHead, AuditEvent
 from service.consent.models import Consent, FraudAlert, Freeze
 from service.core.clock import SandboxClock
 from service.core.db import Base
-from service.file.models import Inquiry, PublicRecord
+from service.disputes.models import Dispute
+from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
 from service.lending.models import Decision, LenderScore
 from service.notices.models import Notice
@@ -20,15 +21,18 @@ __all__ = [
     "Base",
     "Consent",
     "Decision",
+    "Dispute",
     "FraudAlert",
     "Freeze",
     "IdempotencyRecord",
     "Inquiry",
+    "ItemFlag",
     "LenderScore",
     "Notice",
     "Principal",
     "PublicRecord",
     "SandboxClock",
+    "Statement",
     "ScoreReceipt",
     "Subject",
 ]

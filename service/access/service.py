@@ -14,12 +14,29 @@ from service.audit import purposes
 from service.audit import service as audit
 from service.audit.models import AuditEvent
 from service.core.security import Principal
+from service.disputes import service as disputes
 from service.file import service as file_service
 from service.file.service import CachedReport
 
 
+def _with_disputes(
+    session: Session, shown: CachedReport, *, subject_id: str, now: datetime
+) -> CachedReport:
+    """The report with the subject's disputes (each with its deadline on the clock)."""
+    disputes_now = disputes.disputes_for_report(session, subject_id=subject_id, now=now)
+    if not disputes_now:
+        return shown
+    report = shown.report.model_copy(update={"disputes": disputes_now})
+    return CachedReport(report, shown.items, shown.revision)
+
+
 def read_report(session: Session, *, subject: Principal, now: datetime) -> CachedReport:
-    report = file_service.build_cached_report(session, subject_id=subject.id, now=now)
+    report = _with_disputes(
+        session,
+        file_service.build_cached_report(session, subject_id=subject.id, now=now),
+        subject_id=subject.id,
+        now=now,
+    )
     audit.record(
         session,
         actor=subject,
@@ -55,7 +72,12 @@ def read_access_log(
 
 
 def export(session: Session, *, subject: Principal, now: datetime) -> Export:
-    report = file_service.build_report(session, subject_id=subject.id, now=now)
+    report = _with_disputes(
+        session,
+        file_service.build_cached_report(session, subject_id=subject.id, now=now),
+        subject_id=subject.id,
+        now=now,
+    ).report
     audit.record(
         session,
         actor=subject,

@@ -16,3 +16,7 @@ CONSENT = "consent"
 FILE_PROTECTION = "fcra_605a"
 #: FCRA 615: a lender's adverse action and the notice it sends the subject.
 ADVERSE_ACTION = "fcra_615"
+#: FCRA 611: a dispute, its reinvestigation and its result.
+DISPUTE = "fcra_611"
+#: FCRA 605B: an identity-theft block.
+IDENTITY_THEFT_BLOCK = "fcra_605b"

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.core.db import Base, UTCDateTime
@@ -40,3 +40,44 @@ class PublicRecord(Base):
     court: Mapped[str] = mapped_column(String(200))
     reference: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ItemFlag(Base):
+    """What a dispute does to an item of the file: ``disputed`` while it is contested (shown
+    with compliance condition XB everywhere, GDPR 18), ``suppressed`` once taken off the file
+    (unverified, deleted by its furnisher, or blocked as identity theft). A flag ends
+    (``until``) when the dispute resolves, or, for a suppression, on a certified reinsertion.
+    ``item_type`` is account, inquiry, public_record or identity."""
+
+    __tablename__ = "item_flags"
+    __table_args__ = (Index("ix_item_flags_subject_id", "subject_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    item_type: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
+    dispute_id: Mapped[str] = mapped_column(ForeignKey("disputes.id", ondelete="CASCADE"))
+    reason: Mapped[str | None] = mapped_column(String(24))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    certification: Mapped[str | None] = mapped_column(Text)
+
+
+class Statement(Base):
+    """The subject's statement of dispute (FCRA 611(b), at most 100 words) about an item a
+    dispute did not resolve for them; shown on every later report (the account with XC)."""
+
+    __tablename__ = "statements"
+    __table_args__ = (Index("ix_statements_subject_id", "subject_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    dispute_id: Mapped[str] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), unique=True
+    )
+    item_type: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,11 +4,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.core.bulk import insert_rows
-from service.file.models import Inquiry, PublicRecord
+from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
 from service.principals.models import Principal
 
 _INQUIRIES = (
@@ -57,3 +57,60 @@ def insert_inquiries_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> N
 
 def insert_public_records_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     insert_rows(session, PublicRecord.__table__, rows)
+
+
+# --- what disputes do to the file: flags and statements --------------------------------------
+
+_ACTIVE_FLAGS = select(
+    ItemFlag.kind, ItemFlag.item_type, ItemFlag.item_id, ItemFlag.field, ItemFlag.dispute_id
+).where(ItemFlag.subject_id == bindparam("subject_id"), ItemFlag.until.is_(None))
+_STATEMENTS = (
+    select(Statement.__table__)
+    .where(Statement.subject_id == bindparam("subject_id"))
+    .order_by(Statement.at.desc(), Statement.id)
+)
+
+
+def active_flags(session: Session, subject_id: str) -> Sequence[Any]:
+    """(kind, item_type, item_id, field, dispute_id) of the file's flags in force."""
+    return session.connection().execute(_ACTIVE_FLAGS, {"subject_id": subject_id}).all()
+
+
+def statements_of_subject(session: Session, subject_id: str) -> Sequence[Any]:
+    return session.connection().execute(_STATEMENTS, {"subject_id": subject_id}).all()
+
+
+def add_rows(session: Session, rows: Sequence[ItemFlag | Statement]) -> None:
+    session.add_all(rows)
+    session.flush()
+
+
+def flag_of_dispute(
+    session: Session, dispute_id: str, kind: str, *, active: bool = True
+) -> ItemFlag | None:
+    stmt = select(ItemFlag).where(ItemFlag.dispute_id == dispute_id, ItemFlag.kind == kind)
+    if active:
+        stmt = stmt.where(ItemFlag.until.is_(None))
+    return session.scalars(stmt.with_for_update()).first()
+
+
+def end_flags(session: Session, dispute_ids: Sequence[str], kind: str, at: datetime) -> None:
+    session.flush()
+    session.execute(
+        update(ItemFlag)
+        .where(
+            ItemFlag.dispute_id.in_(dispute_ids),
+            ItemFlag.kind == kind,
+            ItemFlag.until.is_(None),
+        )
+        .values(until=at),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def insert_flags_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    insert_rows(session, ItemFlag.__table__, rows)
+
+
+def statement_of_dispute(session: Session, dispute_id: str) -> Statement | None:
+    return session.scalars(select(Statement).where(Statement.dispute_id == dispute_id)).first()

@@ -23,6 +23,15 @@ INQUIRY_SHOWN_MONTHS = 24
 #: subject).
 HARD_INQUIRY_PURPOSES = frozenset({"credit_application"})
 
+#: Metro 2 compliance condition codes the bureau shows on a contested account: XB while it is
+#: disputed (GDPR 18, FCRA 623(a)(3)), XC when the consumer disagrees after the investigation
+#: (a statement of dispute, FCRA 611(b)).
+DISPUTED_CODE = "XB"
+DISAGREES_CODE = "XC"
+#: The flags a dispute puts on an item: contested now, or taken off the file.
+DISPUTED = "disputed"
+SUPPRESSED = "suppressed"
+
 #: Metro 2 status DA: the furnisher deleted the account; it is no longer on the file.
 DELETED_STATUS = "DA"
 #: Metro 2 status codes of a collection or a charge-off.

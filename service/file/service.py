@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from schemas.common import Purpose, Role
 from schemas.consent import ConsentRead, FraudAlertRead, FreezeRead
+from schemas.disputes import StatementRead
 from schemas.file import (
     InquiryKind,
     InquiryRead,
@@ -28,8 +29,12 @@ from service.core.cache import LruCache
 from service.core.errors import NotFound
 from service.core.security import Principal, SequentialIds, new_id
 from service.file import queries
-from service.file.models import PublicRecord
+from service.file.models import ItemFlag, PublicRecord, Statement
 from service.file.rules import (
+    DISAGREES_CODE,
+    DISPUTED,
+    DISPUTED_CODE,
+    SUPPRESSED,
     account_on_file,
     bankruptcy_obsolete_on,
     earliest_possible_obsolete_cutoff,
@@ -68,6 +73,7 @@ class FileItems:
     consents: list[ConsentRead]
     freeze: FreezeRead
     fraud_alerts: list[FraudAlertRead]
+    statements: list[StatementRead]
     accounts_json: bytes
     inquiries_json: bytes
 
@@ -149,6 +155,7 @@ def build_cached_report(
         consents=items.consents,
         freeze=items.freeze,
         fraud_alerts=items.fraud_alerts,
+        statements=items.statements,
         sources=items.sources,
     )
     return CachedReport(report, items, revision)
@@ -166,18 +173,59 @@ def _inquiry_read(row: Any, lender_name: str) -> InquiryRead:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """The flags in force on a file: items under dispute, items taken off it, and the
+    items the subject has a statement about."""
+
+    disputed: frozenset[tuple[str, str]]
+    suppressed: frozenset[tuple[str, str]]
+    with_statement: frozenset[tuple[str, str]]
+
+
+def _flags(session: Session, subject_id: str, statements: Sequence[Any]) -> _Flags:
+    disputed: set[tuple[str, str]] = set()
+    suppressed: set[tuple[str, str]] = set()
+    for kind, item_type, item_id, _field, _dispute in queries.active_flags(session, subject_id):
+        (disputed if kind == DISPUTED else suppressed).add((item_type, item_id))
+    return _Flags(
+        disputed=frozenset(disputed),
+        suppressed=frozenset(suppressed),
+        with_statement=frozenset((s.item_type, s.item_id) for s in statements),
+    )
+
+
+def _flagged(account: AccountRead, account_json: bytes, flags: _Flags) -> tuple[AccountRead, bytes]:
+    """The account as the file shows it under a dispute (XB) or a statement (XC)."""
+    key = ("account", account.id)
+    if key in flags.disputed:
+        code = DISPUTED_CODE
+    elif key in flags.with_statement:
+        code = DISAGREES_CODE
+    else:
+        return account, account_json
+    shown = account.model_copy(
+        update={"compliance_condition_code": code, "disputed": code == DISPUTED_CODE}
+    )
+    data: bytes = shown.__pydantic_serializer__.to_json(shown)
+    return shown, data
+
+
 def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileItems:
+    statement_rows = queries.statements_of_subject(session, subject_id)
+    flags = _flags(session, subject_id, statement_rows)
     sources: dict[str, Source] = {}
     accounts = []
     accounts_json = []
     for account, account_json in furnishing.account_views_of_subject(session, subject_id):
-        if not account_on_file(
+        if ("account", account.id) in flags.suppressed or not account_on_file(
             status=account.status.value,
             account_type=account.account_type.value,
             date_of_first_delinquency=account.date_of_first_delinquency,
             today=today,
         ):
             continue
+        account, account_json = _flagged(account, account_json, flags)
         accounts.append(account)
         accounts_json.append(account_json)
         furnisher = account.furnisher
@@ -187,9 +235,13 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileIte
             )
     inquiries = []
     for inquiry, lender_name in queries.inquiries_of_subject(session, subject_id):
-        if not inquiry_on_file(at=inquiry.at, today=today):
+        key = ("inquiry", inquiry.id)
+        if key in flags.suppressed or not inquiry_on_file(at=inquiry.at, today=today):
             continue
-        inquiries.append(_inquiry_read(inquiry, lender_name))
+        read = _inquiry_read(inquiry, lender_name)
+        if key in flags.disputed:
+            read = read.model_copy(update={"disputed": True})
+        inquiries.append(read)
         src = sources.setdefault(
             inquiry.lender_id,
             Source(id=inquiry.lender_id, name=lender_name, role=Role.lender, supplied=[]),
@@ -198,7 +250,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileIte
             src.supplied.append("inquiries")
     records = []
     for record in queries.public_records_of_subject(session, subject_id):
-        if not public_record_on_file(
+        if ("public_record", record.id) in flags.suppressed or not public_record_on_file(
             chapter=record.chapter, status=record.status, filed_on=record.filed_on, today=today
         ):
             continue
@@ -215,6 +267,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileIte
                 obsolete_on=bankruptcy_obsolete_on(
                     chapter=record.chapter, status=record.status, filed_on=record.filed_on
                 ),
+                disputed=("public_record", record.id) in flags.disputed,
             )
         )
     # Consents and fraud alerts change state at the start of a day, so for the whole of
@@ -228,6 +281,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileIte
         consents=consent.consents_for_report(session, subject_id=subject_id, now=start),
         freeze=consent.freeze_state(session, subject_id=subject_id),
         fraud_alerts=consent.fraud_alerts_for_report(session, subject_id=subject_id, now=start),
+        statements=[StatementRead.model_validate(row) for row in statement_rows],
         accounts_json=b",".join(accounts_json),
         inquiries_json=b",".join(_INQUIRY.dump_json(i) for i in inquiries),
     )
@@ -432,6 +486,178 @@ def add_inquiry(
         if extended is not None and after is not None:
             _ITEMS_CACHE.put(subject_id, (after, today, extended))
     return inquiry_id
+
+
+# --- what a dispute does to the file ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOnFile:
+    """An item the subject may dispute, and who must answer for it: an account's furnisher
+    (with its reference); None for the items the bureau itself investigates."""
+
+    item_type: str
+    item_id: str
+    furnisher_id: str | None
+    account_ref: str | None
+
+
+def item_on_file(
+    session: Session, *, subject_id: str, item_type: str, item_id: str, now: datetime
+) -> ItemOnFile | None:
+    """The item if it is on the subject's file now (not suppressed, not obsolete), else
+    None; the identity's id is the subject's own."""
+    report = build_report(session, subject_id=subject_id, now=now)
+    if item_type == "identity":
+        found = item_id == subject_id
+        return ItemOnFile(item_type, item_id, None, None) if found else None
+    if item_type == "account":
+        for account in report.accounts:
+            if account.id == item_id:
+                return ItemOnFile(item_type, item_id, account.furnisher.id, account.account_ref)
+        return None
+    listed = report.inquiries if item_type == "inquiry" else report.public_records
+    return (
+        ItemOnFile(item_type, item_id, None, None) if any(i.id == item_id for i in listed) else None
+    )
+
+
+def flag_disputed(
+    session: Session,
+    *,
+    subject_id: str,
+    item_type: str,
+    item_id: str,
+    field: str | None,
+    dispute_id: str,
+    now: datetime,
+) -> None:
+    """Mark the item as disputed everywhere it appears (XB), from now until the dispute
+    ends (GDPR 18)."""
+    queries.add_rows(
+        session,
+        [
+            ItemFlag(
+                id=new_id("flg"),
+                subject_id=subject_id,
+                item_type=item_type,
+                item_id=item_id,
+                field=field,
+                kind=DISPUTED,
+                dispute_id=dispute_id,
+                since=now,
+            )
+        ],
+    )
+
+
+def end_disputed_flags(session: Session, *, dispute_ids: Sequence[str], now: datetime) -> None:
+    queries.end_flags(session, dispute_ids, DISPUTED, now)
+
+
+def suppress(
+    session: Session,
+    *,
+    subject_id: str,
+    item_type: str,
+    item_id: str,
+    dispute_id: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Take the item off the file (report, score, every lender's report) until a certified
+    reinsertion."""
+    queries.add_rows(
+        session,
+        [
+            ItemFlag(
+                id=new_id("flg"),
+                subject_id=subject_id,
+                item_type=item_type,
+                item_id=item_id,
+                kind=SUPPRESSED,
+                dispute_id=dispute_id,
+                reason=reason,
+                since=now,
+            )
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NewFlag:
+    subject_id: str
+    item_type: str
+    item_id: str
+    dispute_id: str
+    reason: str
+
+
+def suppress_bulk(session: Session, *, flags: Sequence[NewFlag], now: datetime) -> None:
+    """``suppress`` for many items at once (a deadline run)."""
+    ids = SequentialIds("flg")
+    queries.insert_flags_bulk(
+        session,
+        [
+            {
+                "id": ids.next(),
+                "subject_id": f.subject_id,
+                "item_type": f.item_type,
+                "item_id": f.item_id,
+                "field": None,
+                "kind": SUPPRESSED,
+                "dispute_id": f.dispute_id,
+                "reason": f.reason,
+                "since": now,
+                "until": None,
+                "certification": None,
+            }
+            for f in flags
+        ],
+    )
+
+
+def reinsert(session: Session, *, dispute_id: str, certification: str, now: datetime) -> bool:
+    """Put back the item the dispute suppressed (FCRA 611(a)(5)(B)); False if it is not
+    suppressed."""
+    flag = queries.flag_of_dispute(session, dispute_id, SUPPRESSED)
+    if flag is None:
+        return False
+    flag.until = now
+    flag.certification = certification
+    session.flush()
+    return True
+
+
+def is_suppressed_by(session: Session, dispute_id: str) -> bool:
+    return queries.flag_of_dispute(session, dispute_id, SUPPRESSED) is not None
+
+
+def add_statement(
+    session: Session,
+    *,
+    subject_id: str,
+    dispute_id: str,
+    item_type: str,
+    item_id: str,
+    text: str,
+    now: datetime,
+) -> StatementRead:
+    statement = Statement(
+        id=new_id("stm"),
+        subject_id=subject_id,
+        dispute_id=dispute_id,
+        item_type=item_type,
+        item_id=item_id,
+        text=text,
+        at=now,
+    )
+    queries.add_rows(session, [statement])
+    return StatementRead.model_validate(statement)
+
+
+def has_statement(session: Session, dispute_id: str) -> bool:
+    return queries.statement_of_dispute(session, dispute_id) is not None
 
 
 # --- bulk paths for jobs ---------------------------------------------------------------------

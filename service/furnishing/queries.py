@@ -63,6 +63,10 @@ def account_by_ref(
     return session.scalars(stmt).first()
 
 
+def account_by_id(session: Session, account_id: str) -> Account | None:
+    return session.get(Account, account_id)
+
+
 def accounts_of_furnisher(
     session: Session, furnisher_id: str, *, after_ref: str | None, limit: int
 ) -> Sequence[Account]:

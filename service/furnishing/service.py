@@ -190,6 +190,14 @@ def snapshot(account: Account) -> dict[str, Any]:
     return {name: rules.json_safe(getattr(account, name)) for name in rules.FURNISHED_FIELDS}
 
 
+def furnished_values(session: Session, account_id: str) -> dict[str, Any] | None:
+    """The account's furnished fields as stored (a dispute's corrections start from them)."""
+    account = queries.account_by_id(session, account_id)
+    if account is None:
+        return None
+    return {name: getattr(account, name) for name in rules.FURNISHED_FIELDS}
+
+
 def furnish(
     session: Session,
     *,

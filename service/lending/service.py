@@ -144,6 +144,7 @@ def pull_report(
         accounts=[],
         inquiries=[],
         public_records=shown.report.public_records,
+        statements=shown.items.statements,
     )
     return PulledReport(
         report, {"accounts": view.accounts_json, "inquiries": view.hard_inquiries_json}

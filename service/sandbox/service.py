@@ -50,9 +50,12 @@ def create_organisation(
 
 
 def run_due_work(session: Session, *, now: datetime) -> None:
-    """Run every time rule that has fallen due at ``now`` (obsolescence purges, ...)."""
+    """Run every time rule that has fallen due at ``now``: disputes past their deadline and
+    identity-theft blocks, then obsolescence purges."""
+    from service.disputes import service as disputes
     from service.file import service as file_service
 
+    disputes.run_due(session, now=now)
     file_service.purge_obsolete(session, now=now)
 
 

@@ -363,6 +363,22 @@ def score_for_lender(
     return ScoreDisclosed(**_disclosed(issued, now))
 
 
+def score_after_change(
+    session: Session, *, subject_id: str, actor: Principal, purpose: str, now: datetime
+) -> ScoreDisclosed:
+    """Score the file again after ``actor`` changed it (a dispute's result), keeping the
+    receipt the subject's notice cites."""
+    issued = _issue(
+        session,
+        subject_id=subject_id,
+        actor=actor,
+        action="score.recomputed",
+        purpose=purpose,
+        now=now,
+    )
+    return ScoreDisclosed(**_disclosed(issued, now))
+
+
 @dataclass(frozen=True, slots=True)
 class ReceiptStatement:
     """What a receipt says, as a notice states it: the score, its range and key factors."""

@@ -74,6 +74,15 @@ def _consent_body(w: World) -> dict[str, Any]:
     }
 
 
+def _dispute_body(w: World) -> dict[str, Any]:
+    return {
+        "item_type": "account",
+        "item_id": w.extra["other_account_id"],
+        "reason_code": "wrong_balance",
+        "description": "The balance is wrong.",
+    }
+
+
 def _pull_body(w: World) -> dict[str, Any]:
     return {"consent_id": w.extra["consent"]}
 
@@ -123,6 +132,33 @@ MATRIX: list[Cell] = [
     Cell("POST", "/v1/lender/reports", ("lender",), 200, _pull_body),
     Cell("POST", "/v1/lender/scores", ("lender",), 200, _pull_body),
     Cell("POST", "/v1/lender/decisions", ("lender",), 201, _decision_body),
+    Cell("POST", "/v1/me/disputes", ("subject",), 201, _dispute_body),
+    Cell("GET", "/v1/me/disputes", ("subject",)),
+    Cell("GET", "/v1/me/disputes/{dispute_id}", ("subject",)),
+    Cell(
+        "POST",
+        "/v1/me/disputes/{dispute_id}/information",
+        ("subject",),
+        200,
+        lambda w: {"text": "More."},
+    ),
+    Cell("POST", "/v1/me/statements", ("subject",), 201, lambda w: {"text": "I disagree."}),
+    Cell("GET", "/v1/furnisher/disputes", ("furnisher",)),
+    Cell(
+        "POST",
+        "/v1/furnisher/disputes/{dispute_id}/response",
+        ("furnisher",),
+        200,
+        lambda w: {"outcome": "verified"},
+    ),
+    Cell(
+        "POST",
+        "/v1/furnisher/disputes/{dispute_id}/reinsertion",
+        ("furnisher",),
+        200,
+        lambda w: {"certified": True, "certification": "Checked against our ledger."},
+    ),
+    Cell("GET", "/v1/audit/disputes", ("auditor",)),
     Cell("GET", "/v1/models", ROLES),
     Cell("GET", "/v1/models/{version}", ROLES),
     Cell("GET", "/v1/audit/events", ("auditor",)),
@@ -138,6 +174,10 @@ OWNED: dict[tuple[str, str], str] = {
     ("GET", "/v1/me/consents/{consent_id}/receipt"): "subject",
     ("DELETE", "/v1/me/fraud-alerts/{alert_id}"): "subject",
     ("GET", "/v1/me/notices/{notice_id}"): "subject",
+    ("GET", "/v1/me/disputes/{dispute_id}"): "subject",
+    ("POST", "/v1/me/disputes/{dispute_id}/information"): "subject",
+    ("POST", "/v1/furnisher/disputes/{dispute_id}/response"): "furnisher",
+    ("POST", "/v1/furnisher/disputes/{dispute_id}/reinsertion"): "furnisher",
 }
 #: What an unknown id looks like in each kind of path.
 UNKNOWN = {
@@ -146,6 +186,7 @@ UNKNOWN = {
     "{consent_id}": "cns_00000000000000000000",
     "{alert_id}": "fra_00000000000000000000",
     "{notice_id}": "ntc_00000000000000000000",
+    "{dispute_id}": "dsp_00000000000000000000",
 }
 
 
@@ -242,6 +283,54 @@ def _receipt(client: TestClient, w: World, owner: Actor) -> str:
     return receipts[owner.id]
 
 
+@dataclass(frozen=True)
+class Disputed:
+    """Each subject's disputes: one open, one whose item was deleted (suppressed), and one
+    verified (so a statement may be added), on accounts of the owner's furnisher."""
+
+    open: str
+    suppressed: str
+
+
+def _disputed(client: TestClient, w: World, subject: Actor) -> Disputed:
+    furnisher = w.actors["furnisher"] if subject is w.subject else w.others["furnisher"]
+    ids = []
+    for n, answer in enumerate((None, "deleted", "verified")):
+        account = client.put(
+            f"/v1/furnisher/accounts/disputed-{n}",
+            json=account_body(subject.id),
+            headers=furnisher.headers,
+        )
+        assert account.status_code == 201, account.text
+        dispute = client.post(
+            "/v1/me/disputes",
+            json={
+                "item_type": "account",
+                "item_id": account.json()["id"],
+                "reason_code": "other",
+                "description": f"Dispute {n}.",
+            },
+            headers=subject.headers,
+        )
+        assert dispute.status_code == 201, dispute.text
+        ids.append(dispute.json()["id"])
+        if answer is not None:
+            answered = client.post(
+                f"/v1/furnisher/disputes/{ids[-1]}/response",
+                json={"outcome": answer},
+                headers=furnisher.headers,
+            )
+            assert answered.status_code == 200, answered.text
+    return Disputed(open=ids[0], suppressed=ids[1])
+
+
+def _disputed_by(client: TestClient, w: World, owner: Actor) -> Disputed:
+    disputed: dict[str, Disputed] = w.extra.setdefault("disputed", {})
+    if owner.id not in disputed:
+        disputed[owner.id] = _disputed(client, w, owner)
+    return disputed[owner.id]
+
+
 def _owned_by(client: TestClient, w: World, owner: Actor) -> Owned:
     owned: dict[str, Owned] = w.extra.setdefault("owned", {})
     if owner.id not in owned:
@@ -250,10 +339,17 @@ def _owned_by(client: TestClient, w: World, owner: Actor) -> Owned:
 
 
 def _prepare(cell: Cell, w: World, client: TestClient) -> None:
-    """What the cell's body refers to: the subject's consent, the lender's receipt."""
+    """What the cell's body refers to: the subject's consent, the lender's receipt, an
+    account to dispute, a verified dispute to make a statement about."""
     if cell.path.startswith("/v1/lender/") and cell.method == "POST":
         owned = _owned_by(client, w, w.subject)
         w.extra["consent"], w.extra["lender_receipt"] = owned.consent, owned.receipt
+    if cell.path == "/v1/me/disputes" and cell.method == "POST":
+        report = client.get("/v1/me/report", headers=w.subject.headers).json()
+        (other,) = [a for a in report["accounts"] if a["account_ref"] == w.other_ref]
+        w.extra["other_account_id"] = other["id"]
+    if cell.path == "/v1/me/statements":
+        _disputed_by(client, w, w.subject)
 
 
 def _url(cell: Cell, w: World, client: TestClient, *, own: bool = True) -> str:
@@ -264,6 +360,10 @@ def _url(cell: Cell, w: World, client: TestClient, *, own: bool = True) -> str:
     owner = w.subject if own else w.others["subject"]
     if "{receipt_id}" in url:
         url = url.replace("{receipt_id}", _receipt(client, w, owner))
+    if "{dispute_id}" in url:
+        disputed = _disputed_by(client, w, owner)
+        chosen = disputed.suppressed if url.endswith("/reinsertion") else disputed.open
+        url = url.replace("{dispute_id}", chosen)
     for placeholder, attribute in (
         ("{consent_id}", "consent"),
         ("{alert_id}", "alert"),
@@ -307,8 +407,11 @@ def test_anothers_resource_is_404_never_403(
 ) -> None:
     role = OWNED[(method, path)]
     cell = next(c for c in MATRIX if (c.method, c.path) == (method, path))
-    resp = client.request(method, _url(cell, world, client, own=False), headers=world.headers(role))
+    _prepare(cell, world, client)
+    body = cell.body(world) if cell.body else None
+    url = _url(cell, world, client, own=False)
+    resp = client.request(method, url, json=body, headers=world.headers(role))
     assert resp.status_code == 404, resp.text
-    unknown = client.request(method, _unknown_url(cell), headers=world.headers(role))
+    unknown = client.request(method, _unknown_url(cell), json=body, headers=world.headers(role))
     assert unknown.status_code == 404
     assert resp.json()["type"] == unknown.json()["type"]

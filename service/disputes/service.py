@@ -1,0 +1,683 @@
+"""Due process for a contested item (FCRA 611, 605B; GDPR 16, 18).
+
+A subject files a dispute on an item of their file (or one field of it); the item is flagged
+as disputed (XB) in the same transaction, and its furnisher sees the dispute at once. The
+dispute resolves exactly once: by the furnisher's answer (verified, modified with
+corrections validated like any furnishing, deleted), by the deadline (30 days, 45 with added
+information: unanswered, the item is suppressed), or, for identity theft, by the block
+(4 business days). Each result sends the subject a notice, with the new score and its
+receipt when the file changed. A suppressed item comes back only through its furnisher's
+certified reinsertion, with a notice. A repeat of a resolved dispute with no new
+information is frivolous, and the subject is told why.
+"""
+
+import statistics
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from schemas.common import Page
+from schemas.disputes import (
+    AnswerOutcome,
+    DisputeAnswer,
+    DisputeCreate,
+    DisputeOutcome,
+    DisputeRead,
+    DisputeStats,
+    DisputeStatus,
+    FurnisherDisputeRead,
+    Reinsertion,
+    StatementCreate,
+    StatementRead,
+)
+from schemas.furnishing import AccountCorrections, AccountPut
+from schemas.notices import NoticeKind
+from service.audit import purposes
+from service.audit import service as audit
+from service.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from service.core.pagination import decode_keyset, keyset_of, split_page
+from service.core.security import Principal, new_id
+from service.disputes import queries, rules
+from service.disputes.models import Dispute
+from service.file import service as file_service
+from service.file.service import RULE_ACTOR
+from service.furnishing import service as furnishing
+from service.notices import service as notices
+from service.scoring import service as scoring
+
+#: Outcomes that take the item off the file.
+_SUPPRESSING = {
+    DisputeOutcome.deleted: "deleted",
+    DisputeOutcome.unverified: "unverified",
+    DisputeOutcome.blocked: "identity_theft",
+}
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def _read(dispute: Dispute, now: datetime) -> DisputeRead:
+    left = None
+    if dispute.status == DisputeStatus.open:
+        left = max(0, (dispute.due_at - now).days)
+    return DisputeRead(
+        id=dispute.id,
+        subject_id=dispute.subject_id,
+        item_type=dispute.item_type,
+        item_id=dispute.item_id,
+        field=dispute.field,
+        reason_code=dispute.reason_code,
+        description=dispute.description,
+        status=dispute.status,
+        outcome=dispute.outcome,
+        filed_at=dispute.filed_at,
+        due_at=dispute.due_at,
+        days_left=left,
+        furnisher_id=dispute.furnisher_id,
+        furnisher_notice_due_on=rules.add_business_days(
+            dispute.filed_at.date(), rules.FURNISHER_NOTICE_BUSINESS_DAYS
+        ),
+        block_due_at=dispute.block_due_at,
+        information=list(dispute.information or []),
+        resolved_at=dispute.resolved_at,
+        resolution=dispute.resolution,
+        repeats=dispute.repeats,
+    )
+
+
+def _furnisher_read(dispute: Dispute) -> FurnisherDisputeRead:
+    return FurnisherDisputeRead(
+        id=dispute.id,
+        account_id=dispute.item_id,
+        account_ref=dispute.account_ref,
+        field=dispute.field,
+        reason_code=dispute.reason_code,
+        description=dispute.description,
+        information=list(dispute.information or []),
+        status=dispute.status,
+        outcome=dispute.outcome,
+        filed_at=dispute.filed_at,
+        due_at=dispute.due_at,
+        block_due_at=dispute.block_due_at,
+        resolved_at=dispute.resolved_at,
+    )
+
+
+def _audit(
+    session: Session,
+    *,
+    actor: Principal,
+    action: str,
+    dispute: Dispute,
+    now: datetime,
+    purpose: str = purposes.DISPUTE,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        subject_id=dispute.subject_id,
+        purpose=purpose,
+        resource_type="dispute",
+        resource_id=dispute.id,
+    )
+
+
+# --- filing ----------------------------------------------------------------------------------
+
+
+def _field_problem(body: DisputeCreate) -> FieldError | None:
+    if body.item_type.value == "account":
+        if body.field is not None and body.field not in rules.ACCOUNT_FIELDS:
+            return FieldError(
+                "field", f"an account's field is one of {', '.join(rules.ACCOUNT_FIELDS)}"
+            )
+        return None
+    if body.item_type.value == "identity":
+        if body.field not in rules.IDENTITY_FIELDS:
+            return FieldError(
+                "field", f"an identity dispute names one of {', '.join(rules.IDENTITY_FIELDS)}"
+            )
+        return None
+    if body.field is not None:
+        return FieldError("field", f"a dispute of an {body.item_type.value} names no field")
+    return None
+
+
+def _frivolous_repeat(session: Session, subject_id: str, body: DisputeCreate) -> Dispute | None:
+    """The resolved dispute this one repeats with no new information (FCRA 611(a)(3)): the
+    same item, field and reason, and the same description, nothing added since."""
+    for earlier in queries.resolved_disputes_on(
+        session, subject_id, body.item_type.value, body.item_id, body.field
+    ):
+        if earlier.outcome != DisputeOutcome.verified:
+            continue
+        if earlier.reason_code == body.reason_code.value and rules.normalised(
+            earlier.description
+        ) == rules.normalised(body.description):
+            return earlier
+    return None
+
+
+def file_dispute(
+    session: Session, *, subject: Principal, body: DisputeCreate, now: datetime
+) -> DisputeRead:
+    """File a dispute; the item is flagged as disputed at once, and its furnisher sees it."""
+    problem = _field_problem(body)
+    if problem is not None:
+        raise InvalidInput(detail="The dispute names a field it cannot.", errors=[problem])
+    item = file_service.item_on_file(
+        session,
+        subject_id=subject.id,
+        item_type=body.item_type.value,
+        item_id=body.item_id,
+        now=now,
+    )
+    if item is None:
+        detail = f"no {body.item_type.value.replace('_', ' ')} with this id is on your file"
+        raise InvalidInput(
+            detail="The disputed item is not on your file.",
+            errors=[FieldError("item_id", detail)],
+        )
+    open_one = queries.open_dispute_on(
+        session, subject.id, item.item_type, item.item_id, body.field
+    )
+    if open_one is not None:
+        raise Conflict(
+            detail=f"This item is already under dispute ({open_one.id}, due "
+            f"{open_one.due_at.isoformat()}); add information to it instead "
+            f"(POST /v1/me/disputes/{open_one.id}/information)."
+        )
+    repeated = _frivolous_repeat(session, subject.id, body)
+    identity_theft = body.reason_code.value == rules.IDENTITY_THEFT
+    dispute = Dispute(
+        id=new_id("dsp"),
+        subject_id=subject.id,
+        item_type=item.item_type,
+        item_id=item.item_id,
+        field=body.field,
+        reason_code=body.reason_code.value,
+        description=body.description,
+        furnisher_id=item.furnisher_id,
+        account_ref=item.account_ref,
+        status=DisputeStatus.frivolous if repeated else DisputeStatus.open,
+        outcome=None,
+        filed_at=now,
+        due_at=rules.reinvestigation_due(now, extended=False),
+        block_due_at=rules.block_due(now) if identity_theft and not repeated else None,
+        information=[],
+        resolved_at=now if repeated else None,
+        resolution=None,
+        repeats=repeated.id if repeated else None,
+    )
+    if repeated is not None:
+        dispute.resolution = (
+            f"It repeats dispute {repeated.id}, resolved on {repeated.resolved_at.date()} "
+            f"({repeated.outcome}), with no new information, so it was not reinvestigated "
+            "(FCRA 611(a)(3)). Send new information to have the item looked at again."
+            if repeated.resolved_at is not None
+            else "It repeats a resolved dispute with no new information."
+        )
+    queries.add(session, dispute)
+    _audit(session, actor=subject, action="dispute.filed", dispute=dispute, now=now)
+    if repeated is not None:
+        notices.send(
+            session,
+            actor=RULE_ACTOR,
+            subject_id=subject.id,
+            kind=NoticeKind.dispute_frivolous,
+            content={
+                "title": "Your dispute was not reinvestigated",
+                "summary": dispute.resolution,
+                "dispute_id": dispute.id,
+                "item_type": dispute.item_type,
+                "item_id": dispute.item_id,
+            },
+            purpose=purposes.DISPUTE,
+            now=now,
+        )
+        return _read(dispute, now)
+    file_service.flag_disputed(
+        session,
+        subject_id=subject.id,
+        item_type=item.item_type,
+        item_id=item.item_id,
+        field=body.field,
+        dispute_id=dispute.id,
+        now=now,
+    )
+    return _read(dispute, now)
+
+
+def add_information(
+    session: Session, *, subject: Principal, dispute_id: str, text: str, now: datetime
+) -> DisputeRead:
+    """Add information to an open dispute; in its first 30 days this extends the deadline
+    to 45 days from filing (FCRA 611(a)(1)(B))."""
+    dispute = queries.dispute_of_subject(session, subject.id, dispute_id)
+    if dispute is None:
+        raise NotFound(detail="No such dispute.")
+    if dispute.status != DisputeStatus.open:
+        raise Conflict(detail=f"The dispute {dispute.id} is {dispute.status}; file a new one.")
+    dispute.information = [*(dispute.information or []), {"at": now.isoformat(), "text": text}]
+    if rules.may_extend(dispute.filed_at, now):
+        dispute.due_at = rules.reinvestigation_due(dispute.filed_at, extended=True)
+    session.flush()
+    _audit(session, actor=subject, action="dispute.information_added", dispute=dispute, now=now)
+    return _read(dispute, now)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def list_disputes(
+    session: Session, *, subject: Principal, now: datetime, cursor: str | None, limit: int
+) -> Page[DisputeRead]:
+    rows = queries.disputes_of_subject(
+        session, subject.id, before=decode_keyset(cursor), limit=limit + 1
+    )
+    page, next_cursor = split_page(rows, limit, lambda d: keyset_of(d.filed_at, d.id))
+    audit.record(
+        session,
+        actor=subject,
+        action="disputes.read",
+        now=now,
+        subject_id=subject.id,
+        purpose=purposes.SELF_ACCESS,
+        resource_type="disputes",
+        resource_id=subject.id,
+    )
+    return Page[DisputeRead](items=[_read(d, now) for d in page], next_cursor=next_cursor)
+
+
+def get_dispute(
+    session: Session, *, subject: Principal, dispute_id: str, now: datetime
+) -> DisputeRead:
+    dispute = queries.dispute_of_subject(session, subject.id, dispute_id)
+    if dispute is None:
+        raise NotFound(detail="No such dispute.")
+    _audit(
+        session,
+        actor=subject,
+        action="dispute.read",
+        dispute=dispute,
+        now=now,
+        purpose=purposes.SELF_ACCESS,
+    )
+    return _read(dispute, now)
+
+
+def disputes_for_report(session: Session, *, subject_id: str, now: datetime) -> list[DisputeRead]:
+    rows = queries.disputes_of_subject(session, subject_id, before=None, limit=None)
+    return [_read(d, now) for d in rows]
+
+
+def furnisher_disputes(
+    session: Session,
+    *,
+    furnisher: Principal,
+    status: DisputeStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[FurnisherDisputeRead]:
+    """The disputes of the furnisher's own accounts, newest first."""
+    rows = queries.disputes_of_furnisher(
+        session,
+        furnisher.id,
+        status=status.value if status else None,
+        before=decode_keyset(cursor),
+        limit=limit + 1,
+    )
+    page, next_cursor = split_page(rows, limit, lambda d: keyset_of(d.filed_at, d.id))
+    return Page[FurnisherDisputeRead](
+        items=[_furnisher_read(d) for d in page], next_cursor=next_cursor
+    )
+
+
+# --- resolving: exactly one outcome ------------------------------------------------------------
+
+
+def _resolve(
+    session: Session,
+    *,
+    dispute: Dispute,
+    outcome: DisputeOutcome,
+    resolution: str,
+    actor: Principal,
+    now: datetime,
+) -> bool:
+    """Resolve the dispute if it is still open (True), with what the outcome does to the
+    file and the subject's notice; False when another outcome got there first."""
+    if not queries.close(
+        session,
+        dispute.id,
+        {
+            "status": DisputeStatus.resolved,
+            "outcome": outcome,
+            "resolved_at": now,
+            "resolution": resolution,
+        },
+    ):
+        return False
+    session.refresh(dispute)
+    file_service.end_disputed_flags(session, dispute_ids=[dispute.id], now=now)
+    suppressed = _SUPPRESSING.get(outcome)
+    if suppressed is not None:
+        file_service.suppress(
+            session,
+            subject_id=dispute.subject_id,
+            item_type=dispute.item_type,
+            item_id=dispute.item_id,
+            dispute_id=dispute.id,
+            reason=suppressed,
+            now=now,
+        )
+    purpose = (
+        purposes.IDENTITY_THEFT_BLOCK if outcome is DisputeOutcome.blocked else purposes.DISPUTE
+    )
+    _audit(
+        session,
+        actor=actor,
+        action=f"dispute.{outcome.value}",
+        dispute=dispute,
+        now=now,
+        purpose=purpose,
+    )
+    changed = suppressed is not None or outcome is DisputeOutcome.modified
+    _send_result(session, dispute=dispute, outcome=outcome, changed=changed, actor=actor, now=now)
+    return True
+
+
+_RESULT_TITLES = {
+    DisputeOutcome.verified: "Your dispute: the furnisher verified the item",
+    DisputeOutcome.modified: "Your dispute: the item was corrected",
+    DisputeOutcome.deleted: "Your dispute: the item was deleted",
+    DisputeOutcome.unverified: "Your dispute: the item was not verified in time and is removed",
+    DisputeOutcome.blocked: "Identity theft: the item is blocked",
+}
+
+
+def _send_result(
+    session: Session,
+    *,
+    dispute: Dispute,
+    outcome: DisputeOutcome,
+    changed: bool,
+    actor: Principal,
+    now: datetime,
+) -> None:
+    content: dict[str, Any] = {
+        "title": _RESULT_TITLES[outcome],
+        "summary": dispute.resolution,
+        "dispute_id": dispute.id,
+        "item_type": dispute.item_type,
+        "item_id": dispute.item_id,
+        "dispute_outcome": outcome.value,
+    }
+    if changed:
+        score = scoring.score_after_change(
+            session,
+            subject_id=dispute.subject_id,
+            actor=actor,
+            purpose=purposes.DISPUTE,
+            now=now,
+        )
+        content.update(
+            score=score.score,
+            score_range=score.score_range,
+            model_version=score.model_version,
+            receipt_id=score.receipt_id,
+            scored_on=score.scored_on,
+        )
+    kind = (
+        NoticeKind.identity_theft_block
+        if outcome is DisputeOutcome.blocked
+        else NoticeKind.dispute_result
+    )
+    notices.send(
+        session,
+        actor=actor,
+        subject_id=dispute.subject_id,
+        kind=kind,
+        content=content,
+        purpose=purposes.DISPUTE,
+        now=now,
+    )
+
+
+def _corrected(session: Session, dispute: Dispute, corrections: AccountCorrections) -> AccountPut:
+    """The account's furnished fields with the corrections applied: a whole furnishing,
+    which ``furnish`` validates like any other (a new version, or 422 naming the field)."""
+    current = furnishing.furnished_values(session, dispute.item_id)
+    if current is None:
+        raise NotFound(detail="The disputed account no longer exists.")
+    changes = corrections.model_dump(exclude_unset=True)
+    try:
+        return AccountPut.model_validate({**current, **changes, "subject_id": dispute.subject_id})
+    except ValidationError as exc:
+        raise InvalidInput(
+            detail="The corrected account is not a valid furnishing.",
+            errors=[
+                FieldError("corrections." + ".".join(map(str, e["loc"])), e["msg"])
+                for e in exc.errors()
+            ],
+        ) from exc
+
+
+def answer(
+    session: Session,
+    *,
+    furnisher: Principal,
+    dispute_id: str,
+    body: DisputeAnswer,
+    now: datetime,
+) -> FurnisherDisputeRead:
+    """The furnisher's answer: verified, modified (corrections, a new account version) or
+    deleted. Only while the dispute is open: an answer after the deadline resolved it is a
+    conflict, and the deadline's outcome stands."""
+    dispute = queries.dispute_of_furnisher(session, furnisher.id, dispute_id)
+    if dispute is None:
+        raise NotFound(detail="No such dispute on your accounts.")
+    if dispute.status != DisputeStatus.open:
+        raise _already(dispute)
+    if body.outcome is AnswerOutcome.modified and not body.corrections:
+        raise InvalidInput(
+            detail="A modified answer carries the corrections.",
+            errors=[FieldError("corrections", "required when the outcome is modified")],
+        )
+    if body.outcome is not AnswerOutcome.modified and body.corrections:
+        raise InvalidInput(
+            detail="Only a modified answer carries corrections.",
+            errors=[FieldError("corrections", "only with the outcome modified")],
+        )
+    outcome = DisputeOutcome(body.outcome.value)
+    if outcome is DisputeOutcome.modified and body.corrections is not None:
+        data = _corrected(session, dispute, body.corrections)
+        furnishing.furnish(
+            session,
+            furnisher=furnisher,
+            account_ref=dispute.account_ref or "",
+            data=data,
+            now=now,
+        )
+    resolution = {
+        DisputeOutcome.verified: f"{furnisher.name} checked the item and says it is accurate. "
+        "You may add a statement of up to 100 words (POST /v1/me/statements); lenders will "
+        "see it.",
+        DisputeOutcome.modified: f"{furnisher.name} corrected the item: "
+        + ", ".join(sorted(body.corrections.model_dump(exclude_unset=True)))
+        + "."
+        if body.corrections
+        else "",
+        DisputeOutcome.deleted: f"{furnisher.name} deleted the item; it is no longer on your file.",
+    }[outcome]
+    if not _resolve(
+        session, dispute=dispute, outcome=outcome, resolution=resolution, actor=furnisher, now=now
+    ):
+        session.refresh(dispute)
+        raise _already(dispute)
+    return _furnisher_read(dispute)
+
+
+def _already(dispute: Dispute) -> Conflict:
+    return Conflict(
+        detail=f"The dispute {dispute.id} is already {dispute.status} "
+        f"({dispute.outcome or 'no outcome'}); its result stands."
+    )
+
+
+def run_due(session: Session, *, now: datetime) -> int:
+    """Resolve every dispute whose time has come: identity-theft blocks due (FCRA 605B) and
+    unanswered disputes past their deadline (FCRA 611(a)(5)(A): unverified, suppressed).
+    Returns how many were resolved."""
+    resolved = 0
+    for dispute in queries.disputes_by_ids(session, queries.blocks_due_ids(session, now)):
+        resolved += _resolve(
+            session,
+            dispute=dispute,
+            outcome=DisputeOutcome.blocked,
+            resolution="You reported this item as the result of identity theft, so it is "
+            "blocked from your file and its furnisher has been told (FCRA 605B).",
+            actor=RULE_ACTOR,
+            now=now,
+        )
+    for dispute in queries.disputes_by_ids(session, queries.due_ids(session, now)):
+        resolved += _resolve(
+            session,
+            dispute=dispute,
+            outcome=DisputeOutcome.unverified,
+            resolution="The furnisher did not verify the item within the deadline, so it is "
+            "removed from your file (FCRA 611(a)(5)(A)). It can come back only if its "
+            "furnisher certifies it is complete and accurate, and you would be told.",
+            actor=RULE_ACTOR,
+            now=now,
+        )
+    return resolved
+
+
+# --- after the result: reinsertion and statements ------------------------------------------
+
+
+def reinsert(
+    session: Session, *, furnisher: Principal, dispute_id: str, body: Reinsertion, now: datetime
+) -> FurnisherDisputeRead:
+    """Put back an item a dispute took off the file, on the furnisher's certification that it
+    is complete and accurate; the subject is told (FCRA 611(a)(5)(B))."""
+    dispute = queries.dispute_of_furnisher(session, furnisher.id, dispute_id)
+    if dispute is None:
+        raise NotFound(detail="No such dispute on your accounts.")
+    if not body.certified:
+        raise InvalidInput(
+            detail="A reinsertion needs the furnisher's certification.",
+            errors=[FieldError("certified", "must be true")],
+        )
+    if not file_service.reinsert(
+        session, dispute_id=dispute.id, certification=body.certification, now=now
+    ):
+        raise Conflict(detail=f"The dispute {dispute.id} took nothing off the file to put back.")
+    _audit(session, actor=furnisher, action="item.reinserted", dispute=dispute, now=now)
+    score = scoring.score_after_change(
+        session, subject_id=dispute.subject_id, actor=furnisher, purpose=purposes.DISPUTE, now=now
+    )
+    notices.send(
+        session,
+        actor=furnisher,
+        subject_id=dispute.subject_id,
+        kind=NoticeKind.reinsertion,
+        content={
+            "title": "An item removed after your dispute is back on your file",
+            "summary": f"{furnisher.name} certified that the item is complete and accurate, so "
+            "it is back on your file (FCRA 611(a)(5)(B)). You may dispute it again, and add a "
+            "statement.",
+            "dispute_id": dispute.id,
+            "item_type": dispute.item_type,
+            "item_id": dispute.item_id,
+            "score": score.score,
+            "score_range": score.score_range,
+            "model_version": score.model_version,
+            "receipt_id": score.receipt_id,
+            "scored_on": score.scored_on,
+        },
+        purpose=purposes.DISPUTE,
+        now=now,
+    )
+    return _furnisher_read(dispute)
+
+
+def add_statement(
+    session: Session, *, subject: Principal, body: StatementCreate, now: datetime
+) -> StatementRead:
+    """The subject's statement (at most 100 words) about a dispute verified against them."""
+    words = rules.word_count(body.text)
+    if words > rules.STATEMENT_MAX_WORDS:
+        raise InvalidInput(
+            detail=f"A statement holds at most {rules.STATEMENT_MAX_WORDS} words.",
+            errors=[FieldError("text", f"{words} words; at most {rules.STATEMENT_MAX_WORDS}")],
+        )
+    dispute = _statement_dispute(session, subject, body.dispute_id)
+    statement = file_service.add_statement(
+        session,
+        subject_id=subject.id,
+        dispute_id=dispute.id,
+        item_type=dispute.item_type,
+        item_id=dispute.item_id,
+        text=body.text,
+        now=now,
+    )
+    _audit(session, actor=subject, action="statement.added", dispute=dispute, now=now)
+    return statement
+
+
+def _statement_dispute(session: Session, subject: Principal, dispute_id: str | None) -> Dispute:
+    if dispute_id is not None:
+        dispute = queries.dispute_of_subject(session, subject.id, dispute_id)
+        if dispute is None:
+            raise InvalidInput(
+                detail="No such dispute.", errors=[FieldError("dispute_id", "not your dispute")]
+            )
+        if dispute.outcome != DisputeOutcome.verified:
+            raise Conflict(
+                detail="A statement is for a dispute verified against you; this one is "
+                f"{dispute.status} ({dispute.outcome or 'no outcome yet'})."
+            )
+        if file_service.has_statement(session, dispute.id):
+            raise Conflict(detail=f"The dispute {dispute.id} already has your statement.")
+        return dispute
+    for dispute in queries.disputes_of_subject(session, subject.id, before=None, limit=None):
+        if dispute.outcome == DisputeOutcome.verified and not file_service.has_statement(
+            session, dispute.id
+        ):
+            return dispute
+    raise Conflict(
+        detail="A statement is for a dispute verified against you, and you have none without one."
+    )
+
+
+# --- the auditor's view ----------------------------------------------------------------------
+
+
+def stats(session: Session, *, now: datetime) -> DisputeStats:
+    open_count = frivolous = 0
+    resolved: dict[str, int] = {o.value: 0 for o in DisputeOutcome}
+    for status, outcome, count in queries.counts_by_status_outcome(session):
+        if status == DisputeStatus.open:
+            open_count += count
+        elif status == DisputeStatus.frivolous:
+            frivolous += count
+        elif outcome is not None:
+            resolved[outcome] = resolved.get(outcome, 0) + count
+    spans = [
+        (resolved_at - filed_at).total_seconds() / 86_400
+        for filed_at, resolved_at in queries.resolution_spans(session)
+    ]
+    return DisputeStats(
+        as_of=now,
+        open=open_count,
+        resolved=resolved,
+        frivolous=frivolous,
+        median_days_to_resolve=round(statistics.median(spans), 2) if spans else None,
+        overdue=queries.count_overdue(session, now),
+    )
