@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from schemas.common import RequestModel, ResponseModel
+from schemas.examples import DISPUTE, DISPUTE_STATS, FURNISHER_DISPUTE, STATEMENT, examples
 from schemas.furnishing import AccountCorrections
 
 #: The most characters a description, added information or a certification may hold.
@@ -95,6 +96,8 @@ class DisputeInformation(RequestModel):
 
 
 class DisputeRead(ResponseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(DISPUTE))
+
     id: str
     subject_id: str
     item_type: ItemType
@@ -121,6 +124,8 @@ class DisputeRead(ResponseModel):
 
 
 class FurnisherDisputeRead(ResponseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(FURNISHER_DISPUTE))
+
     """A dispute as the furnisher of the account sees it."""
 
     id: str
@@ -178,6 +183,8 @@ class StatementCreate(RequestModel):
 
 
 class StatementRead(ResponseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(STATEMENT))
+
     id: str
     dispute_id: str
     item_type: ItemType
@@ -188,6 +195,8 @@ class StatementRead(ResponseModel):
 
 class DisputeStats(BaseModel):
     """The bureau's disputes, as an auditor checks them."""
+
+    model_config = ConfigDict(json_schema_extra=examples(DISPUTE_STATS))
 
     as_of: AwareDatetime
     open: int

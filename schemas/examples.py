@@ -427,6 +427,65 @@ NOTICE: dict[str, Any] = {
 }
 
 
+# --- disputes (made by the sandbox itself) ----------------------------------------------------
+
+DISPUTE: dict[str, Any] = {
+    "id": "dsp_26d61a0bb7ff644a5ac2",
+    "subject_id": "sub_sandbox_percy_pastdue",
+    "item_type": "account",
+    "item_id": "acc_df5feba631236e15fe7e",
+    "field": "status",
+    "reason_code": "wrong_status",
+    "description": "The issuer agreed to pause my payments while I was in hospital.",
+    "status": "open",
+    "outcome": None,
+    "filed_at": "2026-11-30T12:00:00Z",
+    "due_at": "2026-12-30T12:00:00Z",
+    "days_left": 30,
+    "furnisher_id": "fur_sandbox_card_co",
+    "furnisher_notice_due_on": "2026-12-07",
+    "block_due_at": None,
+    "information": [],
+    "resolved_at": None,
+    "resolution": None,
+    "repeats": None,
+}
+
+FURNISHER_DISPUTE: dict[str, Any] = {
+    "id": "dsp_26d61a0bb7ff644a5ac2",
+    "account_id": "acc_df5feba631236e15fe7e",
+    "account_ref": "PERCY-CARD-1",
+    "field": "status",
+    "reason_code": "wrong_status",
+    "description": "The issuer agreed to pause my payments while I was in hospital.",
+    "information": [],
+    "status": "open",
+    "outcome": None,
+    "filed_at": "2026-11-30T12:00:00Z",
+    "due_at": "2026-12-30T12:00:00Z",
+    "block_due_at": None,
+    "resolved_at": None,
+}
+
+STATEMENT: dict[str, Any] = {
+    "id": "stm_f4b4c5e3f96c9fa4f953",
+    "dispute_id": "dsp_26d61a0bb7ff644a5ac2",
+    "item_type": "account",
+    "item_id": "acc_df5feba631236e15fe7e",
+    "text": "The issuer agreed to pause my payments while I was in hospital in August.",
+    "at": "2026-11-30T12:00:00Z",
+}
+
+DISPUTE_STATS: dict[str, Any] = {
+    "as_of": "2026-11-30T12:00:00Z",
+    "open": 0,
+    "resolved": {"verified": 1, "modified": 0, "deleted": 0, "unverified": 0, "blocked": 0},
+    "frivolous": 0,
+    "median_days_to_resolve": 0.0,
+    "overdue": 0,
+}
+
+
 def examples(value: dict[str, Any]) -> dict[str, Any]:
     """``json_schema_extra`` that publishes one example."""
     return {"examples": [value]}

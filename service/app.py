@@ -56,9 +56,13 @@ def _freeze_startup_heap() -> None:
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from service.scheduler import due_work_schedule
+
     _freeze_startup_heap()
-    yield
+    settings: Settings = app.state.settings
+    async with due_work_schedule(app.state.sessionmaker, settings.due_work_interval_seconds):
+        yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -56,7 +56,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_key=ADMIN_KEY, load_fixtures=False)
+    return Settings(
+        database_url=database_url,
+        admin_key=ADMIN_KEY,
+        load_fixtures=False,
+        due_work_interval_seconds=0,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,24 +9,39 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from schemas.audit import AccessLogEntry
+from schemas.disputes import DisputeRead
 from schemas.file import Export
 from service.audit import purposes
 from service.audit import service as audit
 from service.audit.models import AuditEvent
+from service.core.cache import LruCache
 from service.core.security import Principal
 from service.disputes import service as disputes
 from service.file import service as file_service
 from service.file.service import CachedReport
 
+#: The most files whose disputes are kept (least recently read out first).
+DISPUTES_CACHE_MAX_FILES = 10_000
+
+#: The subject's disputes as the report lists them, keyed by subject, with the file revision
+#: they were read at: the database replaces the revision on every change to a dispute
+#: (migration 0006), so an entry is used only while it matches.
+_DISPUTES_CACHE: LruCache[str, tuple[str, list[DisputeRead]]] = LruCache(DISPUTES_CACHE_MAX_FILES)
+
 
 def _with_disputes(
     session: Session, shown: CachedReport, *, subject_id: str, now: datetime
 ) -> CachedReport:
-    """The report with the subject's disputes (each with its deadline on the clock)."""
-    disputes_now = disputes.disputes_for_report(session, subject_id=subject_id, now=now)
-    if not disputes_now:
+    """The report with the subject's disputes (each with its days left on the clock)."""
+    entry = _DISPUTES_CACHE.get(subject_id)
+    if entry is not None and entry[0] == shown.revision:
+        listed = disputes.with_days_left(entry[1], now)
+    else:
+        listed = disputes.disputes_for_report(session, subject_id=subject_id, now=now)
+        _DISPUTES_CACHE.put(subject_id, (shown.revision, listed))
+    if not listed:
         return shown
-    report = shown.report.model_copy(update={"disputes": disputes_now})
+    report = shown.report.model_copy(update={"disputes": listed})
     return CachedReport(report, shown.items, shown.revision)
 
 

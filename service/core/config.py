@@ -22,6 +22,12 @@ MIN_PUBLIC_ADMIN_KEY_LENGTH = 32
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
+#: How often a running server runs the rules that have fallen due on the sandbox clock
+#: (dispute deadlines, identity-theft blocks, obsolescence), in seconds. Moving the clock runs
+#: them at once as well; this catches the deadlines that pass as the clock ticks on.
+DEFAULT_DUE_WORK_INTERVAL_SECONDS = 60.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CLEARFILE_", extra="ignore")
 
@@ -34,6 +40,9 @@ class Settings(BaseSettings):
     #: Serve on an address other machines can reach even though ``exposure_risks`` names
     #: a risk (the operator accepts it): ``CLEARFILE_ALLOW_PUBLIC_BIND=true``.
     allow_public_bind: bool = False
+    #: Run what has fallen due every this many seconds while serving (0: only when the
+    #: clock is moved): ``CLEARFILE_DUE_WORK_INTERVAL_SECONDS``.
+    due_work_interval_seconds: float = Field(default=DEFAULT_DUE_WORK_INTERVAL_SECONDS, ge=0)
 
     @property
     def uses_default_admin_key(self) -> bool:

@@ -80,6 +80,23 @@ async def run_db_work(bind: Any, work: Callable[..., T], *args: Any, **kwargs: A
     return await run_in_threadpool(work, *args, **kwargs)
 
 
+async def run_db_turn(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """Run background database work (not a request's) as one transaction in a worker
+    thread, taking its turn at a serial database like a request does, so the event loop
+    never waits on it."""
+
+    def unit() -> T:
+        with factory() as session:
+            result = work(session)
+            session.commit()
+            return result
+
+    if is_serial(factory.kw["bind"]):
+        async with _serial_lock():
+            return await run_in_threadpool(unit)
+    return await run_in_threadpool(unit)
+
+
 _DECLARED: dict[int, frozenset[str]] = {}
 
 

@@ -61,7 +61,7 @@ _SUPPRESSING = {
 def _read(dispute: Dispute, now: datetime) -> DisputeRead:
     left = None
     if dispute.status == DisputeStatus.open:
-        left = max(0, (dispute.due_at - now).days)
+        left = max(0, (dispute.due_at - now).days)  # as ``with_days_left`` counts
     return DisputeRead(
         id=dispute.id,
         subject_id=dispute.subject_id,
@@ -315,6 +315,16 @@ def disputes_for_report(session: Session, *, subject_id: str, now: datetime) -> 
     return [_read(d, now) for d in rows]
 
 
+def with_days_left(listed: list[DisputeRead], now: datetime) -> list[DisputeRead]:
+    """Disputes read earlier, with the days left of the open ones counted at ``now``."""
+    return [
+        d.model_copy(update={"days_left": max(0, (d.due_at - now).days)})
+        if d.status is DisputeStatus.open
+        else d
+        for d in listed
+    ]
+
+
 def furnisher_disputes(
     session: Session,
     *,
@@ -364,7 +374,8 @@ def _resolve(
         return False
     session.refresh(dispute)
     file_service.end_disputed_flags(session, dispute_ids=[dispute.id], now=now)
-    suppressed = _SUPPRESSING.get(outcome)
+    # An identity field is what the file is kept under: it cannot be taken off the file.
+    suppressed = None if dispute.item_type == "identity" else _SUPPRESSING.get(outcome)
     if suppressed is not None:
         file_service.suppress(
             session,
@@ -529,12 +540,26 @@ def _already(dispute: Dispute) -> Conflict:
     )
 
 
+_UNVERIFIED = (
+    "The furnisher did not verify the item within the deadline, so it is removed from your "
+    "file (FCRA 611(a)(5)(A)). It can come back only if its furnisher certifies it is "
+    "complete and accurate, and you would be told."
+)
+_UNVERIFIED_IDENTITY = (
+    "The bureau could not verify your {field} within the deadline. Your file is kept under "
+    "it, so it cannot be removed: it is recorded as unverified in this dispute. Send a "
+    "correction with new information as a new dispute."
+)
+
+
 def run_due(session: Session, *, now: datetime) -> int:
     """Resolve every dispute whose time has come: identity-theft blocks due (FCRA 605B) and
     unanswered disputes past their deadline (FCRA 611(a)(5)(A): unverified, suppressed).
-    Returns how many were resolved."""
+    Each takes effect at the moment it fell due (a clock moved 31 days at once does not
+    make a 30-day deadline a 31-day one). Returns how many were resolved."""
     resolved = 0
     for dispute in queries.disputes_by_ids(session, queries.blocks_due_ids(session, now)):
+        due = min(now, dispute.block_due_at or now)
         resolved += _resolve(
             session,
             dispute=dispute,
@@ -542,18 +567,18 @@ def run_due(session: Session, *, now: datetime) -> int:
             resolution="You reported this item as the result of identity theft, so it is "
             "blocked from your file and its furnisher has been told (FCRA 605B).",
             actor=RULE_ACTOR,
-            now=now,
+            now=due,
         )
     for dispute in queries.disputes_by_ids(session, queries.due_ids(session, now)):
         resolved += _resolve(
             session,
             dispute=dispute,
             outcome=DisputeOutcome.unverified,
-            resolution="The furnisher did not verify the item within the deadline, so it is "
-            "removed from your file (FCRA 611(a)(5)(A)). It can come back only if its "
-            "furnisher certifies it is complete and accurate, and you would be told.",
+            resolution=_UNVERIFIED_IDENTITY.format(field=dispute.field)
+            if dispute.item_type == "identity"
+            else _UNVERIFIED,
             actor=RULE_ACTOR,
-            now=now,
+            now=min(now, dispute.due_at),
         )
     return resolved
 

@@ -59,6 +59,13 @@ def run_due_work(session: Session, *, now: datetime) -> None:
     file_service.purge_obsolete(session, now=now)
 
 
+def run_due_work_now(session: Session) -> datetime:
+    """Run what has fallen due at the sandbox clock's reading (the server's schedule)."""
+    now = clock.now(session)
+    run_due_work(session, now=now)
+    return now
+
+
 def _out_of_range(field: str, detail: str) -> InvalidInput:
     return InvalidInput(
         detail=f"The sandbox clock stays within {clock.EARLIEST.isoformat()} and "

@@ -85,9 +85,9 @@ def test_report_costs_the_same_queries_for_1_or_20_accounts(
     # transactions: one on SQLite; elsewhere the key is read in a short one of its own.
     harness = 2 * (1 if database_url.startswith("sqlite") else 2)
     # Cold: the key (and clock), the subject (and its file revision), accounts, their
-    # versions, inquiries, public records, consents, the last freeze, fraud alerts, the audit
-    # chain head, the event.
-    assert first_large == 11 + harness
+    # versions, inquiries, public records, consents, the last freeze, fraud alerts, the
+    # dispute flags, statements, disputes, the audit chain head, the event.
+    assert first_large == 14 + harness
     # Warm, the file unchanged: the key, the subject, the chain head, the event.
     assert cost(large) == 4 + harness
 

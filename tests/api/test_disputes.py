@@ -540,3 +540,37 @@ def test_the_auditor_counts_disputes(
     after = client.get("/v1/audit/disputes", headers=auditor.headers).json()
     assert after["overdue"] == 0
     assert after["resolved"]["unverified"] >= 1
+
+
+def test_a_deadline_passed_in_one_clock_move_takes_effect_when_it_fell_due(
+    client: TestClient, world: World, make_auditor: Callable[..., Actor]
+) -> None:
+    dispute = file(client, world)
+    advance(client, advance_days=90)
+    resolved = client.get(f"/v1/me/disputes/{dispute['id']}", headers=world.subject.headers)
+    assert resolved.json()["resolved_at"].startswith("2026-12-16T12:00")  # day 30, not 90
+    (notice,) = notices(client, world)
+    assert notice["at"].startswith("2026-12-16T12:00")
+    stats = client.get("/v1/audit/disputes", headers=make_auditor().headers).json()
+    assert stats["median_days_to_resolve"] == 30.0
+
+
+def test_an_identity_field_dispute_resolves_but_the_identity_stays(
+    client: TestClient, world: World
+) -> None:
+    dispute = file(
+        client,
+        world,
+        item_type="identity",
+        item_id=world.subject.id,
+        field="addresses",
+        reason_code="other",
+        description="I moved in 2024.",
+    )
+    advance(client, advance_days=31)
+    resolved = client.get(f"/v1/me/disputes/{dispute['id']}", headers=world.subject.headers)
+    assert resolved.json()["outcome"] == "unverified"
+    assert "addresses" in resolved.json()["resolution"]
+    mine = report(client, world)
+    assert mine["subject"]["id"] == world.subject.id
+    assert len(mine["accounts"]) == 2

@@ -466,3 +466,90 @@ def test_dana_received_an_adverse_action_notice(sandbox: TestClient) -> None:
     assert days_ago(notice["at"][:10], today_of(body)) == 7
     (inquiry,) = body["inquiries"]
     assert (inquiry["lender_id"], inquiry["kind"]) == ("len_sandbox_bank", "hard")
+
+
+# --- correction: the walk-through, through the API ----------------------------------
+
+
+def _consent_and_pull(sandbox: TestClient, subject_id: str, today: date) -> dict[str, Any]:
+    consent = sandbox.post(
+        "/v1/me/consents",
+        json={
+            "lender_id": "len_sandbox_credit_union",
+            "purpose": "account_review",
+            "scope": ["report", "score"],
+            "expires_on": (today + timedelta(days=90)).isoformat(),
+        },
+        headers=key_of(subject_id),
+    ).json()
+    pulled = sandbox.post(
+        "/v1/lender/reports",
+        json={"consent_id": consent["id"]},
+        headers=key_of("len_sandbox_credit_union"),
+    )
+    assert pulled.status_code == 200, pulled.text
+    body: dict[str, Any] = pulled.json()
+    return body
+
+
+def test_ivys_identity_theft_dispute_takes_the_loan_off_everywhere(
+    sandbox: TestClient, admin_headers: dict[str, str]
+) -> None:
+    ivy = "sub_sandbox_ivy_notmine"
+    before = report(sandbox, ivy)
+    (loan,) = [a for a in before["accounts"] if a["account_ref"] == "IVY-AUTO-1"]
+    score_before = sandbox.get("/v1/me/score", headers=key_of(ivy)).json()
+    filed = sandbox.post(
+        "/v1/me/disputes",
+        json={
+            "item_type": "account",
+            "item_id": loan["id"],
+            "reason_code": "identity_theft",
+            "description": "I never applied for this car loan; someone used my identity.",
+        },
+        headers=key_of(ivy),
+    )
+    assert filed.status_code == 201, filed.text
+    told = sandbox.get("/v1/furnisher/disputes", headers=key_of("fur_sandbox_auto_finance"))
+    assert [d["account_ref"] for d in told.json()["items"]] == ["IVY-AUTO-1"]
+    moved = sandbox.post("/v1/sandbox/clock", json={"advance_days": 31}, headers=admin_headers)
+    assert moved.status_code == 200
+    after = report(sandbox, ivy)
+    assert "IVY-AUTO-1" not in {a["account_ref"] for a in after["accounts"]}
+    lender = _consent_and_pull(sandbox, ivy, today_of(after))
+    assert "IVY-AUTO-1" not in {a["account_ref"] for a in lender["accounts"]}
+    score_after = sandbox.get("/v1/me/score", headers=key_of(ivy)).json()
+    receipt = sandbox.get(
+        f"/v1/me/score/receipts/{score_after['receipt_id']}", headers=key_of(ivy)
+    ).json()
+    assert len(receipt["inputs"]["accounts"]) == len(before["accounts"]) - 1
+    assert score_after["score"] > score_before["score"]  # a 60-days-late loan is gone
+
+
+def test_percys_statement_reaches_a_lender_after_a_verified_dispute(sandbox: TestClient) -> None:
+    percy = "sub_sandbox_percy_pastdue"
+    (card,) = [a for a in report(sandbox, percy)["accounts"] if a["account_ref"] == "PERCY-CARD-1"]
+    filed = sandbox.post(
+        "/v1/me/disputes",
+        json={
+            "item_type": "account",
+            "item_id": card["id"],
+            "field": "status",
+            "reason_code": "wrong_status",
+            "description": "I was in hospital; the issuer agreed to pause payments.",
+        },
+        headers=key_of(percy),
+    ).json()
+    answered = sandbox.post(
+        f"/v1/furnisher/disputes/{filed['id']}/response",
+        json={"outcome": "verified"},
+        headers=key_of("fur_sandbox_card_co"),
+    )
+    assert answered.status_code == 200, answered.text
+    text = "The issuer agreed to pause my payments while I was in hospital in August."
+    added = sandbox.post("/v1/me/statements", json={"text": text}, headers=key_of(percy))
+    assert added.status_code == 201, added.text
+    lender = _consent_and_pull(sandbox, percy, today_of(report(sandbox, percy)))
+    assert [s["text"] for s in lender["statements"]] == [text]
+    (shown,) = [a for a in lender["accounts"] if a["account_ref"] == "PERCY-CARD-1"]
+    assert shown["compliance_condition_code"] == "XC"

@@ -1,8 +1,8 @@
 """disputes, the flags they put on items of the file, and statements
 
-An item's flags (disputed, suppressed) and the subject's statements change what the file
-shows, so a change to either replaces ``subjects.file_revision`` too, by the same triggers as
-migration 0004's item tables.
+A subject's disputes, the flags they put on items (disputed, suppressed) and the subject's
+statements change what the file shows, so a change to any of them replaces
+``subjects.file_revision`` too, by the same triggers as migration 0004's item tables.
 
 Revision ID: 0006
 Revises: 0005
@@ -22,7 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 #: The new tables whose rows change what a subject's file shows (each has ``subject_id``).
-FILE_TABLES = ("item_flags", "statements")
+FILE_TABLES = ("disputes", "item_flags", "statements")
 #: Migration 0004's trigger function (PostgreSQL).
 FUNCTION = "subjects_new_file_revision"
 NEW_REVISION = "UPDATE subjects SET file_revision = lower(hex(randomblob(8)))"
