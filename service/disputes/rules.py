@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
 
+from service.furnishing.rules import FURNISHED_FIELDS
+
 #: FCRA 611(a)(1)(A): the reinvestigation ends within 30 days of the dispute.
 REINVESTIGATION_DAYS = 30
 #: FCRA 611(a)(1)(B): 45 days when the subject adds information during the first 30.
@@ -41,19 +43,8 @@ REASONS = (
 )
 IDENTITY_THEFT = "identity_theft"
 
-#: The account fields a dispute may name (the furnished fields a subject can contest).
-ACCOUNT_FIELDS = (
-    "account_type",
-    "opened_on",
-    "credit_limit_cents",
-    "original_amount_cents",
-    "balance_cents",
-    "past_due_cents",
-    "status",
-    "payment_history",
-    "date_of_first_delinquency",
-    "closed_on",
-)
+#: The account fields a dispute may name: the furnished fields, less the date they are as of.
+ACCOUNT_FIELDS = tuple(name for name in FURNISHED_FIELDS if name != "as_of")
 #: The identity fields a dispute may name.
 IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth", "national_id", "addresses")
 

@@ -522,6 +522,32 @@ def item_on_file(
     )
 
 
+def _flag(
+    session: Session,
+    *,
+    subject_id: str,
+    item_type: str,
+    item_id: str,
+    kind: str,
+    dispute_id: str,
+    now: datetime,
+    field: str | None = None,
+    reason: str | None = None,
+) -> None:
+    flag = ItemFlag(
+        id=new_id("flg"),
+        subject_id=subject_id,
+        item_type=item_type,
+        item_id=item_id,
+        field=field,
+        kind=kind,
+        dispute_id=dispute_id,
+        reason=reason,
+        since=now,
+    )
+    queries.add_rows(session, [flag])
+
+
 def flag_disputed(
     session: Session,
     *,
@@ -534,20 +560,15 @@ def flag_disputed(
 ) -> None:
     """Mark the item as disputed everywhere it appears (XB), from now until the dispute
     ends (GDPR 18)."""
-    queries.add_rows(
+    _flag(
         session,
-        [
-            ItemFlag(
-                id=new_id("flg"),
-                subject_id=subject_id,
-                item_type=item_type,
-                item_id=item_id,
-                field=field,
-                kind=DISPUTED,
-                dispute_id=dispute_id,
-                since=now,
-            )
-        ],
+        subject_id=subject_id,
+        item_type=item_type,
+        item_id=item_id,
+        kind=DISPUTED,
+        dispute_id=dispute_id,
+        now=now,
+        field=field,
     )
 
 
@@ -567,20 +588,15 @@ def suppress(
 ) -> None:
     """Take the item off the file (report, score, every lender's report) until a certified
     reinsertion."""
-    queries.add_rows(
+    _flag(
         session,
-        [
-            ItemFlag(
-                id=new_id("flg"),
-                subject_id=subject_id,
-                item_type=item_type,
-                item_id=item_id,
-                kind=SUPPRESSED,
-                dispute_id=dispute_id,
-                reason=reason,
-                since=now,
-            )
-        ],
+        subject_id=subject_id,
+        item_type=item_type,
+        item_id=item_id,
+        kind=SUPPRESSED,
+        dispute_id=dispute_id,
+        now=now,
+        reason=reason,
     )
 
 

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from service.migrations import revision_triggers
+
 
 
 revision: str = '0006'
@@ -21,46 +23,8 @@ down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-#: The new tables whose rows change what a subject's file shows (each has ``subject_id``).
+#: The new tables whose rows are part of a subject's file (each has ``subject_id``).
 FILE_TABLES = ("disputes", "item_flags", "statements")
-#: Migration 0004's trigger function (PostgreSQL).
-FUNCTION = "subjects_new_file_revision"
-NEW_REVISION = "UPDATE subjects SET file_revision = lower(hex(randomblob(8)))"
-SQLITE_EVENTS = (
-    ("INSERT", "NEW.subject_id"),
-    ("UPDATE", "OLD.subject_id, NEW.subject_id"),
-    ("DELETE", "OLD.subject_id"),
-)
-
-
-def _trigger(table: str, event: str = "") -> str:
-    return f"trg_{table}_new_file_revision{event and '_' + event.lower()}"
-
-
-def _create_revision_triggers() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
-    for table in FILE_TABLES:
-        if postgresql:
-            op.execute(
-                f"CREATE TRIGGER {_trigger(table)} AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()"
-            )
-            continue
-        for event, rows in SQLITE_EVENTS:
-            op.execute(
-                f"CREATE TRIGGER {_trigger(table, event)} AFTER {event} ON {table} "
-                f"FOR EACH ROW BEGIN {NEW_REVISION} WHERE id IN ({rows}); END"
-            )
-
-
-def _drop_revision_triggers() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
-    for table in FILE_TABLES:
-        if postgresql:
-            op.execute(f"DROP TRIGGER {_trigger(table)} ON {table}")
-            continue
-        for event, _ in SQLITE_EVENTS:
-            op.execute(f"DROP TRIGGER {_trigger(table, event)}")
 
 
 def upgrade() -> None:
@@ -127,12 +91,12 @@ def upgrade() -> None:
     with op.batch_alter_table('statements', schema=None) as batch_op:
         batch_op.create_index('ix_statements_subject_id', ['subject_id'], unique=False)
 
-    _create_revision_triggers()
+    revision_triggers.create(FILE_TABLES)
 
 
 
 def downgrade() -> None:
-    _drop_revision_triggers()
+    revision_triggers.drop(FILE_TABLES)
     with op.batch_alter_table('statements', schema=None) as batch_op:
         batch_op.drop_index('ix_statements_subject_id')
 
