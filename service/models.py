@@ -7,6 +7,7 @@ from service.core.db import Base
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
 from service.lending.models import Decision, LenderScore
+from service.metro2.models import Metro2Import
 from service.notices.models import Notice
 from service.principals.models import ApiKey, Principal, Subject
 from service.scoring.models import ScoreReceipt
@@ -24,6 +25,7 @@ __all__ = [
     "Freeze",
     "IdempotencyRecord",
     "Inquiry",
+    "Metro2Import",
     "LenderScore",
     "Notice",
     "Principal",
