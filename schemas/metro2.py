@@ -3,7 +3,7 @@
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from schemas.common import ResponseModel
 
@@ -55,6 +55,39 @@ class Metro2Rejection(ResponseModel):
 class Metro2Import(ResponseModel):
     """What an imported file did. Each accepted record is a furnishing with its version
     and audit event; a rejected record wrote nothing."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "import_id": "m2i_5b0c6f1e2d3a4b5c6d7e",
+                    "created_at": "2026-11-02T09:00:00Z",
+                    "as_of": "2026-11-01",
+                    "records": 3,
+                    "accepted": 1,
+                    "created": 0,
+                    "updated": 1,
+                    "unchanged": 1,
+                    "rejected": [
+                        {
+                            "record": 4,
+                            "account_ref": "CARD-0003",
+                            "reasons": [
+                                {
+                                    "field": "socialSecurityNumber",
+                                    "positions": "298-306",
+                                    "rule": "import.match",
+                                    "message": "no file holds national id 000-12-0003",
+                                }
+                            ],
+                        }
+                    ],
+                    "warnings": 0,
+                }
+            ]
+        },
+    )
 
     import_id: str
     created_at: AwareDatetime

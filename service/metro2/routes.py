@@ -10,6 +10,8 @@ from schemas.metro2 import Metro2Check, Metro2Import
 from service.core.deps import SessionDep, domain_router
 from service.core.responses import problems
 from service.metro2 import service
+from service.metro2.mapping import header_values
+from service.metro2.writer import render_file
 from service.principals.deps import FurnisherDep
 
 PREFIX = "/v1/furnisher/metro2"
@@ -28,13 +30,20 @@ async def _file_body(request: Request) -> bytes:
 
 
 FileBody = Annotated[bytes, Depends(_file_body)]
+#: A file with no accounts (a header and a trailer), the documentation's example.
+EXAMPLE_FILE = render_file(
+    header_values(
+        name="Example Card Co (fictional)", as_of=date(2026, 11, 1), created=date(2026, 11, 2)
+    ),
+    [],
+).decode("ascii")
 _FILE_REQUEST: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": "A Metro 2 character-format file (426-byte records; fixed or "
         "variable length, with or without BDWs and line breaks)",
         "content": {
-            "text/plain": {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string"}, "example": EXAMPLE_FILE},
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         },
     }
@@ -109,7 +118,7 @@ def get_import(import_id: ImportIdPath, session: SessionDep, caller: FurnisherDe
     responses={
         200: {
             "description": "The file: header, one base segment per account, trailer",
-            "content": {METRO2_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            "content": {METRO2_MEDIA_TYPE: {"schema": {"type": "string"}, "example": EXAMPLE_FILE}},
         },
         **problems(422),
     },
@@ -118,11 +127,15 @@ def export_file(
     session: SessionDep,
     caller: FurnisherDep,
     as_of: Annotated[
-        date | None,
-        Query(description="Each account as it stood on this day (default: today)"),
+        str | None,
+        Query(
+            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            description="YYYY-MM-DD: each account as it stood on this day (default: today)",
+            examples=["2026-11-01"],
+        ),
     ] = None,
 ) -> Response:
-    day = as_of or caller.now.date()
+    day = service.as_of_day(as_of, caller.now)
     data = service.export_file(session, furnisher=caller.principal, as_of=day, now=caller.now)
     return Response(
         content=data,

@@ -19,7 +19,13 @@ from schemas.metro2 import (
     Metro2Rejection,
 )
 from schemas.metro2 import Metro2Import as Metro2ImportRead
-from service.core.errors import FieldError, IdempotencyKeyReused, Metro2Invalid, NotFound
+from service.core.errors import (
+    FieldError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    Metro2Invalid,
+    NotFound,
+)
 from service.core.security import Principal, new_id
 from service.furnishing import service as furnishing
 from service.metro2 import mapping, queries, rules
@@ -359,6 +365,19 @@ def _ascii(text: str) -> str:
 
 #: The longest account reference a base segment holds (Consumer Account Number, field 7).
 ACCOUNT_NUMBER_LENGTH = BASE.by_name["consumerAccountNumber"].length
+
+
+def as_of_day(text: str | None, now: datetime) -> date:
+    """The export's day: ``text`` (YYYY-MM-DD), or today."""
+    if text is None:
+        return now.date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            detail=f"as_of {text!r} is not a date.",
+            errors=[FieldError("query.as_of", "not a calendar date YYYY-MM-DD")],
+        ) from None
 
 
 def export_file(session: Session, *, furnisher: Principal, as_of: date, now: datetime) -> bytes:
