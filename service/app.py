@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.furnishing.routes import router as furnishing_router
     from service.health import router as health_router
     from service.lending.routes import router as lending_router
+    from service.metro2.routes import METRO2_PATHS
+    from service.metro2.routes import router as metro2_router
     from service.notices.routes import router as notices_router
     from service.sandbox.routes import router as sandbox_router
     from service.scoring.routes import models_router as scoring_models_router
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
         sandbox_router,
         furnishing_router,
+        metro2_router,
         access_router,
         consent_router,
         notices_router,
@@ -115,7 +118,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     check_units_of_work(app.routes)
     install_openapi(app)
     # The last added runs first: headers on every answer, the guards' own included.
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        overrides={
+            path: (settings.max_metro2_bytes, "CLEARFILE_MAX_METRO2_BYTES") for path in METRO2_PATHS
+        },
+    )
     app.add_middleware(ExposureGuard, settings=settings)
     app.add_middleware(SecurityHeaders)
     return app

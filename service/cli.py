@@ -17,6 +17,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from service.metro2.cli import metro2_app
 from service.modelling.cli import model_app, population_command
 from service.scoring.score_cli import score_command
 
@@ -34,6 +35,7 @@ fixtures_app = typer.Typer(help="The fictional fixture personas.", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(fixtures_app, name="fixtures")
 app.add_typer(model_app, name="model")
+app.add_typer(metro2_app, name="metro2")
 app.command("population")(population_command)
 app.command("score")(score_command)
 

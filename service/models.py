@@ -8,6 +8,7 @@ from service.disputes.models import Dispute
 from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
 from service.lending.models import Decision, LenderScore
+from service.metro2.models import Metro2Import
 from service.notices.models import Notice
 from service.principals.models import ApiKey, Principal, Subject
 from service.scoring.models import ScoreReceipt
@@ -27,6 +28,7 @@ __all__ = [
     "IdempotencyRecord",
     "Inquiry",
     "ItemFlag",
+    "Metro2Import",
     "LenderScore",
     "Notice",
     "Principal",

@@ -7,6 +7,7 @@ from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
+from service.core.bulk import CHUNK_ROWS
 
 _HEAD_FOR_UPDATE = (
     select(AuditChainHead.seq, AuditChainHead.hash)
@@ -26,6 +27,29 @@ def append_event(session: Session, *, event: dict[str, Any]) -> None:
     """Insert the event; the database moves its chain's head to it in the same statement
     (the trigger of migration 0003)."""
     session.connection().execute(_INSERT_EVENT, event)
+
+
+def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """(seq, hash) of each chain's last event, locking the head rows until commit, in
+    chain order (so that concurrent batches lock in one order and cannot deadlock)."""
+    heads: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(chains), CHUNK_ROWS):
+        part = list(chains[start : start + CHUNK_ROWS])
+        stmt = (
+            select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
+            .where(AuditChainHead.chain.in_(part))
+            .order_by(AuditChainHead.chain)
+            .with_for_update()
+        )
+        for chain, seq, digest in session.connection().execute(stmt):
+            heads[chain] = (seq, digest)
+    return heads
+
+
+def append_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
+    """Insert events in order (the trigger moves each chain's head with each row)."""
+    for start in range(0, len(events), CHUNK_ROWS):
+        session.connection().execute(_INSERT_EVENT, list(events[start : start + CHUNK_ROWS]))
 
 
 def all_heads(session: Session) -> dict[str, tuple[int, str]]:

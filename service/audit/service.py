@@ -57,6 +57,51 @@ def record(
     queries.append_event(session, event={**fields, "prev_hash": last_hash, "hash": digest})
 
 
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """One event of a batch (``record_many``): what was done, about whom, to what."""
+
+    action: str
+    subject_id: str | None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    purpose: str | None = None
+
+
+def record_many(
+    session: Session, *, actor: Principal, events: Sequence[EventSpec], now: datetime
+) -> None:
+    """Append many events by one actor at once, each to its subject's chain, in order: the
+    same events, hashes and chains ``record`` would write one by one, with one lock query
+    and one insert statement per batch instead of two statements per event."""
+    if not events:
+        return
+    session.flush()
+    chains = sorted({e.subject_id or SYSTEM_CHAIN for e in events})
+    heads = queries.chain_heads_for_update(session, chains)
+    rows = []
+    for e in events:
+        chain = e.subject_id or SYSTEM_CHAIN
+        last_seq, last_hash = heads.get(chain, (0, GENESIS_HASH))
+        fields = {
+            "chain": chain,
+            "seq": last_seq + 1,
+            "subject_id": e.subject_id,
+            "actor_id": actor.id,
+            "actor_role": actor.role.value,
+            "actor_name": actor.name,
+            "action": e.action,
+            "purpose": e.purpose,
+            "resource_type": e.resource_type,
+            "resource_id": e.resource_id,
+            "at": now,
+        }
+        digest = event_hash(prev_hash=last_hash, **fields)  # type: ignore[arg-type]
+        rows.append({**fields, "prev_hash": last_hash, "hash": digest})
+        heads[chain] = (last_seq + 1, digest)
+    queries.append_events(session, rows)
+
+
 #: The most events one call of verify checks: the work of a call stays bounded however
 #: long the log grows; a longer log is verified page by page (``next_cursor``).
 MAX_VERIFY_EVENTS = 10_000

@@ -21,6 +21,11 @@ MIN_PUBLIC_ADMIN_KEY_LENGTH = 32
 #: room and keeps one request from holding the server's memory and time.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
+#: The largest Metro 2 file the upload endpoints read (``CLEARFILE_MAX_METRO2_BYTES``):
+#: 64 MiB holds 100,000 accounts of up to 671 bytes each (a 426-byte base segment, a line
+#: break and 244 bytes of appended segments), a furnisher's monthly file of that size.
+DEFAULT_MAX_METRO2_BYTES = 64 * 1024 * 1024
+
 
 #: How often a running server runs the rules that have fallen due on the sandbox clock
 #: (dispute deadlines, identity-theft blocks, obsolescence), in seconds. Moving the clock runs
@@ -37,6 +42,8 @@ class Settings(BaseSettings):
     load_fixtures: bool = True
     #: Request bodies larger than this are refused with 413 before they are read.
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
+    #: The Metro 2 upload endpoints' own body limit.
+    max_metro2_bytes: int = Field(default=DEFAULT_MAX_METRO2_BYTES, ge=1)
     #: Serve on an address other machines can reach even though ``exposure_risks`` names
     #: a risk (the operator accepts it): ``CLEARFILE_ALLOW_PUBLIC_BIND=true``.
     allow_public_bind: bool = False

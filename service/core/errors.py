@@ -128,6 +128,21 @@ class ProhibitedDataCategory(InvalidInput):
     title = "The request carries data Clearfile may not hold"
 
 
+class Metro2Unreadable(InvalidInput):
+    slug = "metro2-unreadable"
+    title = "The body is not a readable Metro 2 character-format file"
+
+
+class PackedMetro2(InvalidInput):
+    slug = "metro2-packed-format"
+    title = "Packed-format Metro 2 is not accepted; send the 426-byte character format"
+
+
+class Metro2Invalid(InvalidInput):
+    slug = "metro2-invalid"
+    title = "The Metro 2 file has errors that refuse it as a whole"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     slug = "payload-too-large"

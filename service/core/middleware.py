@@ -10,6 +10,7 @@ import hashlib
 import ipaddress
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -118,17 +119,29 @@ class ExposureGuard:
 class BodySizeLimit:
     """Refuses a request body larger than ``limit`` bytes with 413 ``payload-too-large``:
     from its ``Content-Length`` before a byte is read, or, for a body without one (chunked),
-    as soon as the bytes received pass the limit, before the app sees any of them."""
+    as soon as the bytes received pass the limit, before the app sees any of them.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    ``overrides`` gives some paths a limit of their own (path -> (limit, the setting that
+    sets it)): the file uploads, whose bodies are files, not JSON documents."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        overrides: Mapping[str, tuple[int, str]] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.overrides = dict(overrides or {})
+
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        return self.overrides.get(scope.get("path", ""), (self.limit, "CLEARFILE_MAX_BODY_BYTES"))
 
     def _too_large(self, scope: Scope) -> bytes:
+        limit, setting = self._limit(scope)
         return _problem(
             PayloadTooLarge,
-            f"Request bodies are limited to {self.limit} bytes "
-            "(the server's CLEARFILE_MAX_BODY_BYTES).",
+            f"Request bodies are limited to {limit} bytes here (the server's {setting}).",
             scope.get("path", ""),
         )
 
@@ -136,6 +149,7 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)[0] if self.overrides else self.limit
         length: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"content-length":
@@ -145,8 +159,8 @@ class BodySizeLimit:
             try:
                 declared = int(length)
             except ValueError:
-                declared = self.limit + 1
-            if declared > self.limit:
+                declared = limit + 1
+            if declared > limit:
                 await _send_problem(send, PayloadTooLarge.status, self._too_large(scope))
                 return
             # The server delivers no more than Content-Length bytes.
@@ -162,7 +176,7 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 await _send_problem(send, PayloadTooLarge.status, self._too_large(scope))
                 return
             chunks.append(chunk)

@@ -2,15 +2,15 @@
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from service.core.bulk import insert_rows
+from service.core.bulk import CHUNK_ROWS, insert_rows
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
-from service.principals.models import Principal
+from service.principals.models import Principal, Subject
 
 _ACCOUNT_ROWS = (
     select(*Account.__table__.c, Principal.name.label("furnisher_name"))
@@ -115,3 +115,73 @@ def insert_accounts_bulk(
     """Bulk-insert account rows, then their version rows."""
     insert_rows(session, Account.__table__, accounts)
     insert_rows(session, AccountVersion.__table__, versions)
+
+
+def account_rows_by_refs(
+    session: Session, furnisher_id: str, account_refs: Sequence[str]
+) -> list[Any]:
+    """The furnisher's accounts among ``account_refs`` as Core rows (every column)."""
+    rows: list[Any] = []
+    unique = sorted(set(account_refs))
+    for start in range(0, len(unique), CHUNK_ROWS):
+        stmt = select(Account.__table__).where(
+            Account.furnisher_id == furnisher_id,
+            Account.account_ref.in_(unique[start : start + CHUNK_ROWS]),
+        )
+        rows.extend(session.connection().execute(stmt).all())
+    return rows
+
+
+_ACCOUNTS = cast(Table, Account.__table__)
+_UPDATE_ACCOUNT = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id == bindparam("b_id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "account_type",
+                "opened_on",
+                "credit_limit_cents",
+                "original_amount_cents",
+                "balance_cents",
+                "past_due_cents",
+                "status",
+                "payment_history",
+                "date_of_first_delinquency",
+                "closed_on",
+                "as_of",
+                "version",
+                "updated_at",
+            )
+        }
+    )
+)
+
+
+def update_accounts_bulk(
+    session: Session, accounts: Sequence[dict[str, Any]], versions: Sequence[dict[str, Any]]
+) -> None:
+    """Update accounts (each dict: ``b_id``, every furnished field, version, updated_at),
+    then insert their new versions."""
+    for start in range(0, len(accounts), CHUNK_ROWS):
+        session.connection().execute(_UPDATE_ACCOUNT, list(accounts[start : start + CHUNK_ROWS]))
+    insert_rows(session, AccountVersion.__table__, versions)
+
+
+def account_rows_with_subjects(session: Session, furnisher_id: str) -> Sequence[Any]:
+    """Every account of the furnisher with its subject's identity, by account_ref."""
+    stmt = (
+        select(
+            *Account.__table__.c,
+            Subject.given_name,
+            Subject.family_name,
+            Subject.date_of_birth,
+            Subject.national_id,
+            Subject.addresses,
+        )
+        .join(Subject, Subject.id == Account.subject_id)
+        .where(Account.furnisher_id == furnisher_id)
+        .order_by(Account.account_ref)
+    )
+    return session.connection().execute(stmt).all()

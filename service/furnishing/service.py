@@ -494,3 +494,210 @@ def furnish_bulk(session: Session, *, accounts: Sequence[NewAccount], now: datet
         )
     queries.insert_accounts_bulk(session, rows, versions)
     return len(rows)
+
+
+# --- many furnishings at once (a Metro 2 import) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Furnishing:
+    """One account's furnishing in a batch: the furnisher's reference and the fields, as
+    the JSON API's ``PUT /v1/furnisher/accounts/{account_ref}`` takes them."""
+
+    account_ref: str
+    data: AccountPut
+
+
+class Outcome(NamedTuple):
+    """What became of one furnishing of a batch: ``created``, ``updated``, ``unchanged``
+    or ``rejected`` (with every reason, as the JSON API's 422 or 409 would give them)."""
+
+    kind: str
+    errors: list[FieldError]
+    account_id: str | None = None
+
+
+def stored_fields(
+    session: Session, *, furnisher: Principal, account_refs: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The furnished fields of the furnisher's accounts among ``account_refs``, by
+    reference, valued as the columns store them (with ``subject_id``)."""
+    return {
+        row.account_ref: {
+            name: getattr(row, name) for name in (*rules.FURNISHED_FIELDS, "subject_id")
+        }
+        for row in queries.account_rows_by_refs(session, furnisher.id, account_refs)
+    }
+
+
+def furnish_many(
+    session: Session, *, furnisher: Principal, items: Sequence[Furnishing], now: datetime
+) -> list[Outcome]:
+    """Create or update many of the furnisher's accounts in the caller's transaction, one
+    outcome per item, in order.
+
+    Each item passes exactly the checks of ``furnish`` (the furnishing rules, the account
+    reference, the subject, no move to another subject, no older ``as_of``); a rejected
+    item writes nothing. Each accepted change writes a version and an audit event on its
+    subject's chain, as ``furnish`` does, in a few statements for the whole batch."""
+    today = now.date()
+    refs = [item.account_ref for item in items]
+    existing = {
+        row.account_ref: row for row in queries.account_rows_by_refs(session, furnisher.id, refs)
+    }
+    known_subjects = principals.existing_subject_ids(
+        session, sorted({item.data.subject_id for item in items})
+    )
+    outcomes: list[Outcome] = []
+    new_rows: list[dict[str, Any]] = []
+    new_versions: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    update_versions: list[dict[str, Any]] = []
+    events: list[audit.EventSpec] = []
+    seen: set[str] = set()
+    ids = SequentialIds("acc")
+    all_fields = list(rules.FURNISHED_FIELDS)
+    actor = {
+        "actor_id": furnisher.id,
+        "actor_role": furnisher.role.value,
+        "actor_name": furnisher.name,
+        "at": now,
+    }
+    for item in items:
+        data, ref = item.data, item.account_ref
+        errors = [*rules.check_account_ref(ref), *rules.validate_account(data, today)]
+        row = existing.get(ref)
+        if data.subject_id not in known_subjects:
+            errors.append(FieldError("subject_id", "no subject has this id"))
+        elif row is not None and row.subject_id != data.subject_id:
+            errors.append(
+                FieldError(
+                    "subject_id",
+                    f"account '{ref}' is reported for another subject; an account never "
+                    "moves to another subject",
+                )
+            )
+        if ref in seen:
+            errors.append(FieldError("account_ref", f"account '{ref}' appears twice in the batch"))
+        if row is not None and not errors and data.as_of < row.as_of:
+            errors.append(
+                FieldError(
+                    "as_of",
+                    f"older than the stored as_of ({row.as_of}); the file keeps the newer data",
+                )
+            )
+        if errors:
+            outcomes.append(Outcome("rejected", errors))
+            continue
+        seen.add(ref)
+        values = _furnished_values(data)
+        fields = {name: rules.json_safe(v) for name, v in values.items()}
+        if row is None:
+            aid = ids.next()
+            new_rows.append(
+                {
+                    **values,
+                    "id": aid,
+                    "subject_id": data.subject_id,
+                    "furnisher_id": furnisher.id,
+                    "account_ref": ref,
+                    "compliance_condition_code": None,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            new_versions.append(
+                {
+                    "account_id": aid,
+                    "subject_id": data.subject_id,
+                    "version": 1,
+                    "fields": fields,
+                    "changed": all_fields,
+                    **actor,
+                }
+            )
+            events.append(
+                audit.EventSpec(
+                    "account.created", data.subject_id, "account", aid, purposes.FURNISHING
+                )
+            )
+            outcomes.append(Outcome("created", [], aid))
+            continue
+        before = {name: rules.json_safe(getattr(row, name)) for name in rules.FURNISHED_FIELDS}
+        changed = rules.changed_fields(before, fields)
+        if not changed:
+            outcomes.append(Outcome("unchanged", [], row.id))
+            continue
+        version = row.version + 1
+        updates.append({**values, "b_id": row.id, "version": version, "updated_at": now})
+        update_versions.append(
+            {
+                "account_id": row.id,
+                "subject_id": row.subject_id,
+                "version": version,
+                "fields": fields,
+                "changed": changed,
+                **actor,
+            }
+        )
+        events.append(
+            audit.EventSpec(
+                "account.updated", row.subject_id, "account", row.id, purposes.FURNISHING
+            )
+        )
+        outcomes.append(Outcome("updated", [], row.id))
+    queries.insert_accounts_bulk(session, new_rows, new_versions)
+    queries.update_accounts_bulk(session, updates, update_versions)
+    audit.record_many(session, actor=furnisher, events=events, now=now)
+    return outcomes
+
+
+def accounts_for_export(
+    session: Session, *, furnisher: Principal, as_of: date, now: datetime
+) -> list[dict[str, Any]]:
+    """The furnisher's accounts as they stood on ``as_of`` (the newest version whose
+    ``as_of`` is on or before it; accounts with none are left out), ordered by reference,
+    each with its subject's identity and its current compliance condition code. Each is a
+    read of its subject's data, recorded on that subject's chain."""
+    rows = queries.account_rows_with_subjects(session, furnisher.id)
+    later = [row.id for row in rows if row.as_of > as_of]
+    older: dict[str, dict[str, Any]] = {}
+    if later:
+        for version in queries.version_rows_of_accounts(session, later):
+            if date.fromisoformat(version.fields["as_of"]) <= as_of:
+                older[version.account_id] = version.fields
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        record = dict(row._mapping)
+        if row.as_of > as_of:
+            fields = older.get(row.id)
+            if fields is None:
+                continue
+            record.update(_stored_values(fields))
+        out.append(record)
+    audit.record_many(
+        session,
+        actor=furnisher,
+        events=[
+            audit.EventSpec(
+                "account.read", r["subject_id"], "account", r["id"], purposes.FURNISHING
+            )
+            for r in out
+        ],
+        now=now,
+    )
+    return out
+
+
+#: Furnished fields a version stores as ISO dates.
+_DATE_FIELDS = frozenset({"opened_on", "date_of_first_delinquency", "closed_on", "as_of"})
+
+
+def _stored_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A version's JSON fields valued as the columns store them."""
+    return {
+        name: date.fromisoformat(v) if name in _DATE_FIELDS and v is not None else v
+        for name, v in fields.items()
+        if name in rules.FURNISHED_FIELDS
+    }

@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.core import clock
-from service.core.bulk import insert_rows
+from service.core.bulk import CHUNK_ROWS, insert_rows
 from service.principals.models import ApiKey, Principal, Subject
 
 _PRINCIPAL_BY_KEY = (
@@ -66,3 +66,22 @@ def insert_principals_and_subjects(
     """Bulk-insert principal rows, then subject rows (each subject has its principal row)."""
     insert_rows(session, Principal.__table__, principals)
     insert_rows(session, Subject.__table__, subjects)
+
+
+def existing_subject_ids(session: Session, subject_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(subject_ids), CHUNK_ROWS):
+        part = list(subject_ids[start : start + CHUNK_ROWS])
+        found.update(session.scalars(select(Subject.id).where(Subject.id.in_(part))))
+    return found
+
+
+def subject_rows_by_national_ids(session: Session, national_ids: Sequence[str]) -> list[Any]:
+    rows: list[Any] = []
+    unique = sorted(set(national_ids))
+    for start in range(0, len(unique), CHUNK_ROWS):
+        stmt = select(Subject.__table__).where(
+            Subject.national_id.in_(unique[start : start + CHUNK_ROWS])
+        )
+        rows.extend(session.connection().execute(stmt).all())
+    return rows

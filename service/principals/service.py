@@ -175,6 +175,19 @@ def identity_of(session: Session, subject_id: str) -> Identity | None:
     return None if found is None else found[0]
 
 
+def existing_subject_ids(session: Session, subject_ids: Sequence[str]) -> set[str]:
+    """Those of ``subject_ids`` that name a subject."""
+    return queries.existing_subject_ids(session, subject_ids)
+
+
+def identities_by_national_id(session: Session, national_ids: Sequence[str]) -> dict[str, Identity]:
+    """The identities holding any of ``national_ids``, by national id."""
+    return {
+        row.national_id: Identity.model_validate(row)
+        for row in queries.subject_rows_by_national_ids(session, national_ids)
+    }
+
+
 def principal_in_role(session: Session, principal_id: str, role: Role) -> Principal | None:
     """The principal ``principal_id`` if it exists and holds ``role``, else None."""
     row = queries.principal_row(session, principal_id)

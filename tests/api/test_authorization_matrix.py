@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from service.scoring.engine.scorecard import CURRENT_VERSION
 from tests.conftest import ADMIN_HEADERS, Actor
 from tests.factories import account_body
+from tests.metro2_files import metro2_file
 
 ROLES = ("anonymous", "admin", "subject", "furnisher", "lender", "auditor")
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
@@ -95,6 +96,14 @@ def _decision_body(w: World) -> dict[str, Any]:
     }
 
 
+#: A Metro 2 file with no accounts (header and trailer): what the Metro 2 cells send.
+EMPTY_METRO2 = metro2_file([])
+
+
+def _metro2_body(_: World) -> bytes:
+    return EMPTY_METRO2
+
+
 MATRIX: list[Cell] = [
     Cell("GET", "/healthz", ROLES),
     Cell("POST", "/v1/sandbox/subjects", ("admin",), 201, _subject_body),
@@ -108,6 +117,10 @@ MATRIX: list[Cell] = [
     Cell("PUT", "/v1/furnisher/accounts/{account_ref}", ("furnisher",), 201, _put_body),
     Cell("GET", "/v1/furnisher/accounts", ("furnisher",)),
     Cell("GET", "/v1/furnisher/accounts/{account_ref}", ("furnisher",)),
+    Cell("POST", "/v1/furnisher/metro2/check", ("furnisher",), 200, _metro2_body),
+    Cell("POST", "/v1/furnisher/metro2", ("furnisher",), 201, _metro2_body),
+    Cell("GET", "/v1/furnisher/metro2", ("furnisher",)),
+    Cell("GET", "/v1/furnisher/metro2/imports/{import_id}", ("furnisher",)),
     Cell("GET", "/v1/me/report", ("subject",)),
     Cell("GET", "/v1/me/access-log", ("subject",)),
     Cell("GET", "/v1/me/export", ("subject",)),
@@ -168,6 +181,7 @@ MATRIX: list[Cell] = [
 #: Endpoints whose path names a resource that belongs to someone: another's is 404.
 OWNED: dict[tuple[str, str], str] = {
     ("GET", "/v1/furnisher/accounts/{account_ref}"): "furnisher",
+    ("GET", "/v1/furnisher/metro2/imports/{import_id}"): "furnisher",
     ("GET", "/v1/me/score/receipts/{receipt_id}"): "subject",
     ("GET", "/v1/me/consents/{consent_id}"): "subject",
     ("DELETE", "/v1/me/consents/{consent_id}"): "subject",
@@ -182,6 +196,7 @@ OWNED: dict[tuple[str, str], str] = {
 #: What an unknown id looks like in each kind of path.
 UNKNOWN = {
     "{account_ref}": "no-such-ref",
+    "{import_id}": "m2i_00000000000000000000",
     "{receipt_id}": "rcp_00000000000000000000",
     "{consent_id}": "cns_00000000000000000000",
     "{alert_id}": "fra_00000000000000000000",
@@ -371,6 +386,11 @@ def _url(cell: Cell, w: World, client: TestClient, *, own: bool = True) -> str:
     ):
         if placeholder in url:
             url = url.replace(placeholder, getattr(_owned_by(client, w, owner), attribute))
+    if "{import_id}" in url:
+        furnisher = w.actors["furnisher"] if own else w.others["furnisher"]
+        made = client.post("/v1/furnisher/metro2", content=EMPTY_METRO2, headers=furnisher.headers)
+        assert made.status_code == 201, made.text
+        url = url.replace("{import_id}", made.json()["import_id"])
     if cell.method in ("PUT", "DELETE") and url == "/v1/me/freeze":
         _owned_by(client, w, w.subject)  # a freeze to lift
     return url
@@ -389,7 +409,10 @@ def test_matrix_cell(client: TestClient, world: World, cell: Cell, role: str) ->
     _prepare(cell, world, client)
     body = cell.body(world) if cell.body else None
     url = _url(cell, world, client)
-    resp = client.request(cell.method, url, json=body, headers=world.headers(role))
+    if isinstance(body, bytes):
+        resp = client.request(cell.method, url, content=body, headers=world.headers(role))
+    else:
+        resp = client.request(cell.method, url, json=body, headers=world.headers(role))
     if role in cell.allowed:
         expected = cell.ok
     elif role == "anonymous":
