@@ -48,7 +48,7 @@ from service.file import service as file_service
 from service.scoring import queries, receipts
 from service.scoring.engine import recourse
 from service.scoring.engine.characteristics import is_open
-from service.scoring.engine.explain import Explanation, explain_file
+from service.scoring.engine.explain import Explanation, explain_file, statement
 from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 from service.scoring.engine.scorecard import (
     CURRENT_VERSION,
@@ -531,7 +531,7 @@ def read_receipt(
         reasons=[
             ReasonRead(
                 code=code,
-                text=by_code[code].reason_text,
+                text=statement(by_code[code], receipt.characteristics.get(by_code[code].name)),
                 characteristic=by_code[code].name,
                 points_below_max=below,
             )

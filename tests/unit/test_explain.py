@@ -70,8 +70,10 @@ def test_stretched_file_hand_computed() -> None:
         ("A01", 30),
         ("I01", 25),
     ]
-    assert (
-        explanation.reasons[0].text == MODEL.characteristic("revolving_utilisation_pct").reason_text
+    # The test model documents no bin as adverse: the statement names the value and the best
+    # band, and claims nothing.
+    assert explanation.reasons[0].text == (
+        "Revolving utilisation is 86.7 %; the most points go to under 10 %"
     )
 
 

@@ -46,6 +46,9 @@ class Bin(_Frozen):
     lower: float | None = None
     upper: float | None = None
     values: tuple[str, ...] | None = None
+    #: The model documents this bin as adverse (riskier than the population it was fitted
+    #: on): only here may a reason statement claim "high", "too many" or "recent".
+    adverse: bool = False
 
     def contains(self, value: float) -> bool:
         """Whether a (non-missing) number falls in this numeric bin's ``[lower, upper)``."""
