@@ -331,29 +331,37 @@ def bin_numeric(
 
 # --- readable cut points ---------------------------------------------------------------------
 
-#: The round steps a person writes, as multiples of a power of ten, the roundest first.
-ROUND_STEPS = (10.0, 5.0, 2.5, 2.0, 1.0)
+#: The round steps a person writes, as multiples of a power of ten.
+ROUND_STEPS = (5.0, 2.5, 2.0, 1.0)
 
 
-def readable_numbers(lower: float, upper: float, near: float) -> list[float]:
-    """Numbers in ``(lower, upper]``, the roundest first (multiples of the largest step of
-    ``ROUND_STEPS`` times a power of ten that has one there), each step's nearest to ``near``
-    first; ``near`` itself last."""
-    out: list[float] = []
+def significant_digits(x: float) -> int:
+    """How many significant digits ``x`` needs: 2500 -> 2, 4.4 -> 2, 47.25 -> 4."""
+    digits = f"{abs(x):.10f}".rstrip("0").replace(".", "").lstrip("0")
+    return max(1, len(digits.rstrip("0")) if float(x).is_integer() else len(digits))
+
+
+def readable_numbers(lower: float, upper: float, near: float, *, whole: bool) -> list[float]:
+    """Numbers in ``(lower, upper]`` that are multiples of a step of ``ROUND_STEPS`` times a
+    power of ten (whole numbers only when ``whole``), the most readable first: fewest
+    significant digits, then ending in 5 or 0, then nearest to ``near``."""
     span = max(abs(lower), abs(upper), 1e-12)
     top = math.floor(math.log10(span))
-    for exponent in range(top, top - 7, -1):
-        for step in ROUND_STEPS[1:]:
+    found: set[float] = set()
+    for exponent in range(top, top - 6, -1):
+        for step in ROUND_STEPS:
             unit = step * 10.0**exponent
-            first = math.floor(lower / unit) + 1
-            last = math.floor(upper / unit)
-            multiples = [round(k * unit, 10) for k in range(first, min(last, first + 50) + 1)]
-            multiples = [c for c in multiples if lower < c <= upper and c not in out]
-            out += sorted(multiples, key=lambda c: (abs(c - near), c))
-        if len(out) >= 8:
-            break
-    out.append(near)
-    return out
+            first, last = math.floor(lower / unit) + 1, math.floor(upper / unit)
+            for k in range(first, min(last, first + 20) + 1):
+                c = round(k * unit, 10)
+                if lower < c <= upper and (not whole or c.is_integer()):
+                    found.add(c)
+
+    def key(c: float) -> tuple[int, int, float]:
+        last_digit = f"{c:.10f}".rstrip("0").rstrip(".")[-1]
+        return (significant_digits(c), 0 if last_digit in "05" else 1, abs(c - near))
+
+    return sorted(found, key=key)
 
 
 def readable(binning: Binning, x: NDArray[np.float64], y: NDArray[np.int8]) -> Binning:
@@ -367,15 +375,16 @@ def readable(binning: Binning, x: NDArray[np.float64], y: NDArray[np.int8]) -> B
     v, yv = x[~missing], y[~missing]
     min_count = min(b.n for b in binning.bins if not b.missing)
     cuts = list(binning.cuts)
+    whole = bool(np.all(v == np.round(v)))
     for k, cut in enumerate(cuts):
         pos = int(np.searchsorted(candidates, cut))
         below = float(candidates[pos - 1]) if pos > 0 else float(v.min())
         above = float(candidates[pos + 1]) if pos + 1 < candidates.size else float(v.max())
         lower = max(cut - (cut - below) / 2, cuts[k - 1] if k else -math.inf)
         upper = min(cut + (above - cut) / 2, cuts[k + 1] if k + 1 < len(cuts) else math.inf)
-        for option in readable_numbers(lower, upper, cut):
-            if option == cut:
-                break
+        for option in readable_numbers(lower, upper, cut, whole=whole):
+            if significant_digits(option) >= significant_digits(cut):
+                break  # no more readable than the cut itself
             trial = [*cuts[:k], option, *cuts[k + 1 :]]
             bins = _ranged_bins(v, yv, trial)
             if min(b.n for b in bins) >= min_count and _follows(

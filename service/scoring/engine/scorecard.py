@@ -28,7 +28,7 @@ from service.scoring.engine.characteristics import Value
 
 SCORECARDS_DIR: Final = Path(__file__).resolve().parents[1] / "scorecards"
 #: The model that scores files unless a version is named.
-CURRENT_VERSION: Final = "cf-2026.11"
+CURRENT_VERSION: Final = "cf-2026.12"
 
 
 class ScorecardError(ValueError):
