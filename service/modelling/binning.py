@@ -260,8 +260,25 @@ def choose_trend(
     return chosen, results[chosen][0], results[chosen][1]
 
 
-def _ranged_bins(v: NDArray[np.float64], y: NDArray[np.int8], cuts: list[float]) -> list[Bin]:
-    goods, bads = _unit_counts(v, y, np.array(cuts, dtype=np.float64))
+class _Sorted:
+    """Values sorted once with the running count of bads, so that the counts of any set of
+    bins take a binary search per cut instead of a pass over the rows."""
+
+    def __init__(self, v: NDArray[np.float64], y: NDArray[np.int8]) -> None:
+        order = np.argsort(v, kind="stable")
+        self.values = v[order]
+        self.bads_before = np.concatenate([[0], np.cumsum(y[order])]).astype(np.int64)
+
+    def counts(self, cuts: list[float]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        inner = np.searchsorted(self.values, np.array(cuts, dtype=np.float64), side="left")
+        ends = np.concatenate([[0], inner, [self.values.size]]).astype(np.int64)
+        total = np.diff(ends)
+        bads = np.diff(self.bads_before[ends])
+        return total - bads, bads
+
+
+def _ranged_bins(sorted_rows: _Sorted, cuts: list[float]) -> list[Bin]:
+    goods, bads = sorted_rows.counts(cuts)
     edges: list[float | None] = [None, *cuts, None]
     bins = []
     for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
@@ -321,7 +338,7 @@ def bin_numeric(
         else:
             positions, _ = best_partition(goods, bads, min_count, direction)
         cuts = [float(candidates[p - 1]) for p in positions]
-        bins += _ranged_bins(v, yv, cuts)
+        bins += _ranged_bins(_Sorted(v, yv), cuts)
     else:
         bins.append(Bin("(-inf, inf)", 0, 0))
     binning = Binning(name, "numeric", bins, direction=trend, candidates=tuple(candidates))
@@ -376,6 +393,7 @@ def readable(binning: Binning, x: NDArray[np.float64], y: NDArray[np.int8]) -> B
     min_count = min(b.n for b in binning.bins if not b.missing)
     cuts = list(binning.cuts)
     whole = bool(np.all(v == np.round(v)))
+    rows = _Sorted(v, yv)
     for k, cut in enumerate(cuts):
         pos = int(np.searchsorted(candidates, cut))
         below = float(candidates[pos - 1]) if pos > 0 else float(v.min())
@@ -386,7 +404,7 @@ def readable(binning: Binning, x: NDArray[np.float64], y: NDArray[np.int8]) -> B
             if significant_digits(option) >= significant_digits(cut):
                 break  # no more readable than the cut itself
             trial = [*cuts[:k], option, *cuts[k + 1 :]]
-            bins = _ranged_bins(v, yv, trial)
+            bins = _ranged_bins(rows, trial)
             if min(b.n for b in bins) >= min_count and _follows(
                 [b.bad_rate for b in bins], binning.direction
             ):
@@ -395,7 +413,7 @@ def readable(binning: Binning, x: NDArray[np.float64], y: NDArray[np.int8]) -> B
     if cuts == binning.cuts:
         return binning
     bins = [b for b in binning.bins if b.missing]
-    bins = [replace(b) for b in bins] + _ranged_bins(v, yv, cuts)
+    bins = [replace(b) for b in bins] + _ranged_bins(rows, cuts)
     out = replace(binning, bins=bins)
     out.information_value = woe_and_iv(bins, int((y == 0).sum()), int(y.sum()))
     return out
