@@ -87,8 +87,9 @@ RISK_DIRECTION: dict[str, Direction] = {
 }
 
 #: The reason code and statement of each Clearfile characteristic (Reg B: the principal
-#: reasons are stated specifically). Titles, definitions and windows come from
-#: service/scoring/engine/characteristics.py.
+#: reasons are stated specifically). A reason shows the statement only for a value in a bin
+#: the model marks adverse, before the value and the best band (explain.py's ``statement``).
+#: Titles, definitions and windows come from service/scoring/engine/characteristics.py.
 REASONS: dict[str, tuple[str, str]] = {
     "worst_delinquency_24m": (
         "P01",
@@ -182,12 +183,11 @@ def fit(
         name: readable(b, train_columns[name].values, y_train) if b.kind == "numeric" else b
         for name, b in exact.items()
     }
-    rounding_cost = 0.0
-    card = exact_card
+    card, readable_auc = exact_card, exact_card.auc_test
     if any(rounded_binnings[n] is not exact[n] for n in exact):
         readable_card = _card(data, rounded_binnings, train, test, options, scaling)
-        rounding_cost = exact_card.auc_test - readable_card.auc_test
-        if rounding_cost <= options.max_rounding_auc_cost:
+        readable_auc = readable_card.auc_test
+        if exact_card.auc_test - readable_auc <= options.max_rounding_auc_cost:
             card = readable_card
     binnings, kept, logistic, points_of = card.binnings, card.kept, card.logistic, card.points_of
     iv = {name: b.information_value for name, b in binnings.items()}
@@ -228,8 +228,8 @@ def fit(
     rounding = {
         "published": "readable" if card is not exact_card else "exact",
         "auc_exact": rounded(exact_card.auc_test),
-        "auc_readable": rounded(exact_card.auc_test - rounding_cost),
-        "cost": rounded(rounding_cost),
+        "auc_readable": rounded(readable_auc),
+        "cost": rounded(exact_card.auc_test - readable_auc),
         "max_cost": options.max_rounding_auc_cost,
     }
     selection = [

@@ -48,7 +48,7 @@ from service.file import service as file_service
 from service.scoring import queries, receipts
 from service.scoring.engine import recourse
 from service.scoring.engine.characteristics import is_open
-from service.scoring.engine.explain import Explanation, explain_file, statement
+from service.scoring.engine.explain import Explanation, explain_file
 from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 from service.scoring.engine.scorecard import (
     CURRENT_VERSION,
@@ -496,7 +496,6 @@ def read_receipt(
     stored = (receipt.score, receipt.factors, receipt.reasons, receipt.no_score_reasons)
     content = receipts.content_of(again)
     recomputed = (content.score, content.factors, content.reasons, content.no_score_reasons)
-    by_code = {c.reason_code: c for c in model.characteristics}
     audit.record(
         session,
         actor=subject,
@@ -530,12 +529,12 @@ def read_receipt(
         factors=factors,
         reasons=[
             ReasonRead(
-                code=code,
-                text=statement(by_code[code], receipt.characteristics.get(by_code[code].name)),
-                characteristic=by_code[code].name,
-                points_below_max=below,
+                code=r.code,
+                text=r.text,
+                characteristic=r.characteristic,
+                points_below_max=r.points_below_max,
             )
-            for code, below in receipt.reasons
+            for r in receipts.stored_reasons(model, receipt.characteristics, receipt.reasons)
         ],
         no_score_reasons=[
             NoScoreReasonRead(code=code, text=text) for code, text in receipt.no_score_reasons

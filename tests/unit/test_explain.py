@@ -193,3 +193,39 @@ def test_reasons_come_from_characteristics_below_their_maximum(file: FileInput) 
     engine = engine_for(MODEL)
     encoded = engine.encode_rows([explanation.characteristics])
     assert engine.score(encoded).tolist() == [explanation.score]
+
+
+def test_statements_under_the_shipped_model_name_the_value_and_the_best_band() -> None:
+    from service.scoring.engine.explain import band_text, statement
+    from service.scoring.engine.scorecard import get_model
+
+    model = get_model("cf-2026.12")
+    util = model.characteristic("revolving_utilisation_pct")
+    assert statement(util, 4.9) == (
+        "Revolving utilisation is 4.9 %; the most points go to under 1.3 %"
+    )
+    assert statement(util, 1.31).startswith("Revolving utilisation is 1.31 %")  # not "1.3 %"
+    assert statement(util, 62.0).startswith(
+        "Balances on revolving accounts are high relative to their limits: revolving "
+        "utilisation is 62 %"
+    )
+    lates = model.characteristic("lates_30plus_24m")
+    assert [band_text(lates, b) for b in lates.bins] == [
+        "none",
+        "1",
+        "2",
+        "3 to 6",
+        "7 or more",
+    ]
+    since = model.characteristic("months_since_recent_delinquency")
+    assert statement(since, 12.0) == (
+        "The time since the most recent delinquency is 12 months; the most points go to "
+        "no delinquency"
+    )
+    mix = model.characteristic("credit_mix")
+    assert statement(mix, "revolving_only").endswith(
+        "the credit mix is revolving accounts only; the most points go to installment accounts only"
+    )
+    # The earlier model documents no adverse bin: its statements never claim.
+    old = get_model("cf-2026.11").characteristic("revolving_utilisation_pct")
+    assert statement(old, 62.0).startswith("Revolving utilisation is 62 %;")

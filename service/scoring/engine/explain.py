@@ -227,15 +227,19 @@ def statement(c: Characteristic, value: Value) -> str:
     w = _wording(c)
     own = c.bin_for(value)
     best = max(c.bins, key=lambda b: b.points)
-    # Enough digits that the value is never written as if it were in the best band.
+    # Enough digits that the value is never written as if it were on an edge of the best
+    # band, or inside it, when it is not.
+    edges = {e for e in (best.lower, best.upper) if e is not None}
     digits = 1
-    shown = _value_text(w, value, digits)
-    while digits < 4 and isinstance(value, float) and best.lower is None and best.upper is not None:
-        rounded = round(value, digits)
-        if (rounded < best.upper) == (value < best.upper):
-            break
+    while (
+        digits < 4
+        and isinstance(value, float)
+        and value not in edges
+        and (round(value, digits) in edges or best.contains(round(value, digits)))
+        and not best.contains(value)
+    ):
         digits += 1
-        shown = _value_text(w, value, digits)
+    shown = _value_text(w, value, digits)
     text = f"{w.subject} is {shown}; the most points go to {band_text(c, best)}"
     if own.adverse:
         return f"{c.reason_text}: {text[0].lower()}{text[1:]}"
