@@ -87,32 +87,24 @@ RISK_DIRECTION: dict[str, Direction] = {
 }
 
 #: The reason code and statement of each Clearfile characteristic (Reg B: the principal
-#: reasons are stated specifically). A reason shows the statement only for a value in a bin
-#: the model marks adverse, before the value and the best band (explain.py's ``statement``).
+#: reasons are stated specifically). Each claims something adverse, so a reason shows it
+#: only for a value in a bin the model marks adverse, before the value and the best band
+#: (explain.py's ``statement``); elsewhere the reason states the value and the best band.
 #: Titles, definitions and windows come from service/scoring/engine/characteristics.py.
 REASONS: dict[str, tuple[str, str]] = {
-    "worst_delinquency_24m": (
-        "P01",
-        "Serious delinquency, collection or charge-off on an account in the last 24 months",
-    ),
-    "lates_30plus_24m": ("P02", "Number of payments 30 or more days late in the last 24 months"),
-    "months_since_recent_delinquency": (
-        "P03",
-        "Too little time since the most recent late payment, collection or charge-off",
-    ),
-    "derogatory_count": ("P04", "Collections, charge-offs or bankruptcies on the file"),
+    "worst_delinquency_24m": ("P01", "Serious delinquency on an account"),
+    "lates_30plus_24m": ("P02", "Too many late payments"),
+    "months_since_recent_delinquency": ("P03", "A recent late payment, collection or charge-off"),
+    "derogatory_count": ("P04", "Derogatory items on the file"),
     "revolving_utilisation_pct": (
         "U01",
         "Balances on revolving accounts are high relative to their limits",
     ),
-    "accounts_with_balance": ("U02", "Number of accounts carrying a balance"),
-    "oldest_account_months": ("H01", "Length of credit history: the oldest account is recent"),
-    "average_account_age_months": ("H02", "Average age of the accounts is low"),
-    "hard_inquiries_12m": (
-        "C01",
-        "Number of credit applications (hard inquiries) in the last 12 months",
-    ),
-    "accounts_opened_12m": ("C02", "Number of accounts opened in the last 12 months"),
+    "accounts_with_balance": ("U02", "Too many accounts carrying a balance"),
+    "oldest_account_months": ("H01", "A short credit history"),
+    "average_account_age_months": ("H02", "Young accounts on average"),
+    "hard_inquiries_12m": ("C01", "Too many recent credit applications (hard inquiries)"),
+    "accounts_opened_12m": ("C02", "Too many accounts opened recently"),
     "credit_mix": ("M01", "No mix of open revolving and installment accounts"),
 }
 

@@ -301,7 +301,18 @@ def test_every_explanation_adds_up(sandbox: TestClient, persona: str) -> None:
 # --- reasons that read true ----------------------------------------------------------------
 
 #: Words that claim something adverse about a value.
-CLAIMS = ("high", "too many", "too little", "recent", "low", "serious", "no mix")
+CLAIMS = (
+    "high",
+    "too many",
+    "too little",
+    "recent",
+    "low",
+    "short",
+    "young",
+    "serious",
+    "derogatory",
+    "no mix",
+)
 
 
 def _written(value: float) -> str:

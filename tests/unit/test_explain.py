@@ -209,7 +209,14 @@ def test_statements_under_the_shipped_model_name_the_value_and_the_best_band() -
         "Balances on revolving accounts are high relative to their limits: revolving "
         "utilisation is 62 %"
     )
+    assert statement(util, None) == (
+        "There is no open revolving limit; the most points go to under 1.3 %"
+    )
     lates = model.characteristic("lates_30plus_24m")
+    assert statement(lates, 6.0) == (
+        "Too many late payments: the number of payments 30 or more days late in the last 24 "
+        "months is 6; the most points go to none"
+    )
     assert [band_text(lates, b) for b in lates.bins] == [
         "none",
         "1",

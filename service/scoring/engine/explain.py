@@ -124,7 +124,8 @@ class Wording:
     """How a statement names a characteristic and writes its values: ``subject`` is followed
     by " is " and the value; ``unit`` is "count" (whole numbers, 0 as "none"), "code"
     (``words`` by value), "percent", "months", "category" (``words`` by value) or "number";
-    ``missing`` is what a missing value means."""
+    ``missing`` is what a missing value means, as a noun phrase ("no open revolving limit":
+    "There is ..."), or "missing" (": ... is missing")."""
 
     subject: str
     unit: str
@@ -158,7 +159,9 @@ WORDINGS: dict[str, Wording] = {
     ),
     "hard_inquiries_12m": Wording("The number of hard inquiries in the last 12 months", "count"),
     "accounts_opened_12m": Wording("The number of accounts opened in the last 12 months", "count"),
-    "credit_mix": Wording("The credit mix", "category", missing="unknown", words=_MIX_WORDS),
+    "credit_mix": Wording(
+        "The credit mix", "category", missing="no credit mix on file", words=_MIX_WORDS
+    ),
 }
 
 
@@ -240,7 +243,11 @@ def statement(c: Characteristic, value: Value) -> str:
     ):
         digits += 1
     shown = _value_text(w, value, digits)
-    text = f"{w.subject} is {shown}; the most points go to {band_text(c, best)}"
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if missing and w.missing != "missing":
+        text = f"There is {w.missing}; the most points go to {band_text(c, best)}"
+    else:
+        text = f"{w.subject} is {shown}; the most points go to {band_text(c, best)}"
     if own.adverse:
         return f"{c.reason_text}: {text[0].lower()}{text[1:]}"
     return text
