@@ -163,60 +163,42 @@ def best_partition(
         rate = np.where(n > 0, b / n, 0.0)
     sign = 1.0 if trend in ("ascending", "peak") else -1.0
     rate = sign * rate  # now the bad rate must rise (then, for peak/valley, fall)
-    two_phase = trend in ("peak", "valley")
-    # rising[i, j]: the best partition of units 0..j-1 whose last bin is i..j-1, the rates
-    # rising all the way; falling[i, j]: the same having turned once (peak/valley only).
-    rising = np.full((m + 1, m + 1), -np.inf)
-    falling = np.full((m + 1, m + 1), -np.inf)
-    rising[0] = iv[0]
+    phases = 2 if trend in ("peak", "valley") else 1
+    # best[p, i, j]: the largest IV of a partition of units 0..j-1 whose last bin is units
+    # i..j-1, the bad rate rising all the way (p = 0) or having turned once (p = 1, peak and
+    # valley only). came_from[p, i, j]: where the bin before it starts, and its phase.
+    best = np.full((phases, m + 1, m + 1), -np.inf)
+    came_from = np.zeros((phases, m + 1, m + 1, 2), dtype=np.int64)
+    best[0, 0] = iv[0]  # a first bin has nothing before it
+    rows = np.arange(m + 1)
     for i in range(1, m):
-        before = rising[:i, i]  # partitions ending with bin h..i-1, for every h
-        either = np.maximum(before, falling[:i, i])
-        ok = np.isfinite(either)
-        if not ok.any():
-            continue
-        r_before = rate[:i, i][ok]
-        ends = np.arange(i + 1, m + 1)
-        r_last = rate[i, ends]
-        up = np.where(r_before[None, :] < r_last[:, None], before[ok][None, :], -np.inf)
-        rising[i, ends] = iv[i, ends] + up.max(axis=1)
-        if two_phase:
-            down = np.where(r_before[None, :] > r_last[:, None], either[ok][None, :], -np.inf)
-            falling[i, ends] = iv[i, ends] + down.max(axis=1)
-    # A peak or valley may also never turn: then it is the rising partition.
-    phase_falling = two_phase and falling[:, m].max() > rising[:, m].max()
-    table = falling if phase_falling else rising
-    last = int(np.argmax(table[:, m]))
-    best = float(table[last, m])
-    if not math.isfinite(best):
+        h = np.arange(i)  # the bin before this one: units h..i-1
+        ends = np.arange(i + 1, m + 1)  # this bin: units i..end-1
+        r_before, r_this = rate[h, i][None, :], rate[i, ends][:, None]
+        rising = np.where(r_before < r_this, best[0, h, i][None, :], -np.inf)
+        k = rising.argmax(axis=1)
+        best[0, i, ends] = iv[i, ends] + rising[rows[: ends.size], k]
+        came_from[0, i, ends] = np.column_stack([k, np.zeros_like(k)])
+        if phases == 2:
+            turned = best[1, h, i] > best[0, h, i]
+            either = np.where(turned, best[1, h, i], best[0, h, i])
+            falling = np.where(r_before > r_this, either[None, :], -np.inf)
+            k = falling.argmax(axis=1)
+            best[1, i, ends] = iv[i, ends] + falling[rows[: ends.size], k]
+            came_from[1, i, ends] = np.column_stack([k, turned[k].astype(np.int64)])
+    # The best last bin, in either phase (a peak or valley that never turns is rising).
+    phase = 1 if phases == 2 and best[1, :, m].max() > best[0, :, m].max() else 0
+    start = int(best[phase, :, m].argmax())
+    total = float(best[phase, start, m])
+    if not math.isfinite(total):
         return [], 0.0
-    # Walk back: at each step, the previous bin that gives the stored value.
     cuts: list[int] = []
-    end, start = m, last
-    while start > 0:
+    end = m
+    while start > 0:  # walk back bin by bin
         cuts.append(start)
-        target = table[start, end] - iv[start, end]
-        r_last = rate[start, end]
-        prev = None
-        for h in range(start):
-            candidates = []
-            if phase_falling and rate[h, start] > r_last:
-                candidates = [(falling[h, start], True), (rising[h, start], False)]
-            elif not phase_falling and rate[h, start] < r_last:
-                candidates = [(rising[h, start], False)]
-            for value, falls in candidates:
-                if math.isfinite(value) and math.isclose(
-                    value, target, rel_tol=1e-12, abs_tol=1e-15
-                ):
-                    prev = (h, falls)
-                    break
-            if prev is not None:
-                break
-        if prev is None:  # pragma: no cover - the table always holds its own predecessor
-            raise AssertionError("no predecessor in the partition table")
-        end, (start, phase_falling) = start, prev
-        table = falling if phase_falling else rising
-    return sorted(cuts), best
+        before, phase_before = came_from[phase, start, end]
+        end, start, phase = start, int(before), int(phase_before)
+    return sorted(cuts), total
 
 
 # --- numeric characteristics ----------------------------------------------------------------
