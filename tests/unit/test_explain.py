@@ -236,3 +236,38 @@ def test_statements_under_the_shipped_model_name_the_value_and_the_best_band() -
     # The earlier model documents no adverse bin: its statements never claim.
     old = get_model("cf-2026.11").characteristic("revolving_utilisation_pct")
     assert statement(old, 62.0).startswith("Revolving utilisation is 62 %;")
+
+
+def test_when_bands_tie_for_the_most_points_the_statement_names_them_all() -> None:
+    from service.scoring.engine.explain import statement
+    from service.scoring.engine.scorecard import parse_model
+
+    model = parse_model(
+        {
+            "version": "t-ties",
+            "name": "t",
+            "score_range": {"min": 0, "max": 100},
+            "scaling": {"base_score": 50, "base_odds": 1, "pdo": 10},
+            "characteristics": [
+                {
+                    "name": "hard_inquiries_12m",
+                    "title": "Hard inquiries",
+                    "definition": "d",
+                    "window": "w",
+                    "kind": "numeric",
+                    "reason_code": "C01",
+                    "reason_text": "Too many recent credit applications",
+                    "bins": [
+                        {"label": "a", "upper": 1, "points": 30},
+                        {"label": "b", "lower": 1, "upper": 2, "points": 30},
+                        {"label": "c", "lower": 2, "points": 10, "adverse": True},
+                    ],
+                }
+            ],
+        }
+    )
+    c = model.characteristic("hard_inquiries_12m")
+    assert statement(c, 3.0) == (
+        "Too many recent credit applications: the number of hard inquiries in the last 12 "
+        "months is 3; the most points go to none or 1"
+    )

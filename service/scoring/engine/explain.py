@@ -229,25 +229,26 @@ def statement(c: Characteristic, value: Value) -> str:
     the module docstring): true of that value, and adverse only in a documented adverse bin."""
     w = _wording(c)
     own = c.bin_for(value)
-    best = max(c.bins, key=lambda b: b.points)
+    tops = [b for b in c.bins if b.points == c.max_points]  # the best band (or bands)
+    best_text = " or ".join(band_text(c, b) for b in tops)
     # Enough digits that the value is never written as if it were on an edge of the best
     # band, or inside it, when it is not.
-    edges = {e for e in (best.lower, best.upper) if e is not None}
+    edges = {e for b in tops for e in (b.lower, b.upper) if e is not None}
     digits = 1
     while (
         digits < 4
         and isinstance(value, float)
         and value not in edges
-        and (round(value, digits) in edges or best.contains(round(value, digits)))
-        and not best.contains(value)
+        and any(round(value, digits) in edges or b.contains(round(value, digits)) for b in tops)
+        and not any(b.contains(value) for b in tops)
     ):
         digits += 1
     shown = _value_text(w, value, digits)
     missing = value is None or (isinstance(value, float) and math.isnan(value))
     if missing and w.missing != "missing":
-        text = f"There is {w.missing}; the most points go to {band_text(c, best)}"
+        text = f"There is {w.missing}; the most points go to {best_text}"
     else:
-        text = f"{w.subject} is {shown}; the most points go to {band_text(c, best)}"
+        text = f"{w.subject} is {shown}; the most points go to {best_text}"
     if own.adverse:
         return f"{c.reason_text}: {text[0].lower()}{text[1:]}"
     return text
