@@ -9,7 +9,7 @@ subject, and a sample recomputed one by one from their stored inputs gives the s
 
     python -m bench.bench_score_all [--n N] [--seed S] [--chunk C] [--model FILE] [--profile]
 
-The default model is the shipped one (service/scoring/scorecards/cf-2026.11.json) when it is
+The default model is the shipped one (service/scoring/scorecards/<CURRENT_VERSION>.json) when it is
 there, otherwise the unit tests' hand-made model.
 """
 

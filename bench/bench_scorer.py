@@ -9,7 +9,7 @@ do not use threads.
 
     python -m bench.bench_scorer [--rows N] [--naive-rows N] [--repeat R] [--model FILE]
 
-The default model is the shipped one (service/scoring/scorecards/cf-2026.11.json) when it is
+The default model is the shipped one (service/scoring/scorecards/<CURRENT_VERSION>.json) when it is
 there, otherwise the unit tests' hand-made model.
 """
 

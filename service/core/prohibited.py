@@ -83,10 +83,21 @@ PROHIBITED_CATEGORIES: dict[str, tuple[str, ...]] = {
         "citizenship",
         "immigration_status",
         "country_of_birth",
+        "foreign_worker",
+        "foreigner",
+        "native_country",
     ),
     "sex": ("sex", "gender", "sexual_orientation"),
-    "marital status": ("marital_status", "married", "spouse", "partner"),
-    "age": ("age", "age_years"),
+    "marital status": (
+        "marital",
+        "marital_status",
+        "marriage",
+        "married",
+        "spouse",
+        "partner",
+        "civil_status",
+    ),
+    "age": ("age", "age_years", "date_of_birth", "birth_date", "birthdate", "year_of_birth", "dob"),
     "receipt of public assistance": (
         "public_assistance",
         "welfare",
@@ -95,6 +106,21 @@ PROHIBITED_CATEGORIES: dict[str, tuple[str, ...]] = {
         "social_security_income",
     ),
 }
+
+#: Financial uses of a word that, alone, names a prohibited category: the age of an account
+#: is not the age of a person. A run of words listed here is skipped before the lookup.
+FINANCIAL_PHRASES: tuple[str, ...] = (
+    "account_age",
+    "accounts_age",
+    "age_of_account",
+    "age_of_accounts",
+    "age_of_oldest_account",
+    "credit_age",
+    "loan_age",
+    "trade_age",
+    "trade_line_age",
+    "tradeline_age",
+)
 
 _LOOKUP: dict[str, str] = {
     word: category for category, words in PROHIBITED_CATEGORIES.items() for word in words
@@ -109,10 +135,18 @@ def _normalise(name: str) -> str:
 def prohibited_category(field_name: str) -> str | None:
     """The prohibited category a field name names, or None.
 
-    Matches the whole name or any run of its words, so ``gps_location`` and
-    ``customerEthnicity`` are recognised. Only names outside a request's schema are checked.
+    Matches the whole name or any run of its words, so ``gps_location``,
+    ``customerEthnicity``, ``age_in_years`` and ``personal_status_and_sex`` are recognised,
+    once the runs of ``FINANCIAL_PHRASES`` (``average_account_age_months``) are set aside. The
+    API checks only names outside a request's schema; ``clearfile model fit`` checks every
+    column of its CSV, the target too.
     """
     tokens = _normalise(field_name).split("_")
+    for phrase in sorted(FINANCIAL_PHRASES, key=lambda p: -p.count("_")):
+        words = phrase.split("_")
+        for start in range(len(tokens) - len(words) + 1):
+            if tokens[start : start + len(words)] == words:
+                tokens[start : start + len(words)] = [""] * len(words)
     for size in range(len(tokens), 0, -1):
         for start in range(len(tokens) - size + 1):
             category = _LOOKUP.get("_".join(tokens[start : start + size]))

@@ -1,10 +1,27 @@
 """Weight-of-evidence binning of one characteristic, on the training rows only.
 
-Numeric characteristics get quantile pre-bins (``MAX_PREBINS``), merged by pooling adjacent
-violators until the bad rate is monotone (in a direction given by policy, or else the sign of
-the rank correlation with the target), then merged until every bin holds at least
-``MIN_BIN_SHARE`` of the training rows; missing values get a bin of their own. Categorical
-values are ordered by bad rate and grouped the same way.
+A numeric characteristic is binned in four steps:
+
+1. **Candidate cut points**: every distinct value when there are at most ``MAX_CANDIDATES``,
+   else the values at ``MAX_CANDIDATES`` equal-count quantiles. A cut ``c`` sends values
+   below ``c`` to one bin and the rest to the next.
+2. **The best bins, by exact search** (``best_partition``): among all ways of choosing cut
+   points from the candidates such that every bin holds at least ``MIN_BIN_SHARE`` of the
+   training rows and the bad rate follows the trend, the one with the largest information
+   value. Information value adds up over bins, so dynamic programming finds the optimum
+   exactly: the best partition ending with bin ``[i, j)`` is that bin's IV plus the best
+   partition ending just before ``i`` whose last bad rate keeps the trend.
+3. **The trend** (``choose_trend``): given by policy (``RISK_DIRECTION`` in fit.py), or else the
+   better of ascending and descending bad rate, or one peak or valley when its IV beats the
+   best monotone one by ``PEAK_MIN_GAIN`` (relative) and ``PEAK_MIN_IV_GAIN`` (absolute).
+4. **Readable cut points** (``readable``): each cut moved to the number with the fewest
+   significant digits (multiples of 5, 2.5, 2 or 1 times a power of ten) within half a
+   candidate step of it, as long as the bins keep the trend and their minimum size. fit.py
+   publishes these when they cost at most ``MAX_ROUNDING_AUC_COST`` of held-out AUC.
+
+Missing values get a bin of their own. Categorical values are ordered by bad rate, categories
+under ``RARE_CATEGORY_SHARE`` of the rows pooled into one unit first (their own bad rate is
+noise), and the same exact search groups neighbours in that order.
 
 WoE here is ``ln(share of goods / share of bads)`` with ``WOE_SMOOTHING`` added to every
 count (so an all-good bin has a finite WoE): positive means safer than average. The
@@ -15,16 +32,23 @@ information value of a characteristic is the sum over its bins of
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from service.modelling.dataset import Column, Kind
-from service.modelling.defaults import MAX_PREBINS, MIN_BIN_SHARE
+from service.modelling.defaults import (
+    MAX_CANDIDATES,
+    MIN_BIN_SHARE,
+    PEAK_MIN_GAIN,
+    PEAK_MIN_IV_GAIN,
+    RARE_CATEGORY_SHARE,
+)
 
+#: The bad rate as the value grows: only up, only down, up then down, down then up.
+Trend = Literal["ascending", "descending", "peak", "valley"]
 Direction = Literal["ascending", "descending"]
 
 #: Added to every good and bad count of a bin before its WoE is taken.
@@ -60,8 +84,10 @@ class Binning:
     name: str
     kind: Kind
     bins: list[Bin]
-    direction: Direction | None = None
+    direction: Trend | None = None
     information_value: float = 0.0
+    #: The candidate cut points a numeric binning chose from (``readable`` moves within them).
+    candidates: tuple[float, ...] = ()
 
     def index(self, column: Column) -> NDArray[np.int64]:
         """The bin of every value of ``column`` (missing: the missing bin, or else the bin
@@ -93,90 +119,341 @@ class Binning:
         result: NDArray[np.float64] = table[self.index(column)]
         return result
 
+    @property
+    def cuts(self) -> list[float]:
+        """The cut points of a numeric binning, in order."""
+        return [b.lower for b in self.bins if not b.missing and b.lower is not None]
+
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _nice(x: float, digits: int = 3) -> float:
-    """``x`` rounded to ``digits`` significant digits (published cut points stay readable)."""
-    if x == 0 or not math.isfinite(x):
-        return x
-    return round(x, digits - 1 - math.floor(math.log10(abs(x))))
+# --- the exact search ------------------------------------------------------------------------
 
 
-def _counts(groups: NDArray[np.int64], y: NDArray[np.int8], k: int) -> tuple[list[int], list[int]]:
-    bad = np.bincount(groups, weights=y, minlength=k).astype(np.int64)
-    total = np.bincount(groups, minlength=k).astype(np.int64)
-    return (total - bad).tolist(), bad.tolist()
+def _iv_terms(
+    goods: NDArray[np.float64], bads: NDArray[np.float64], total_good: float, total_bad: float
+) -> NDArray[np.float64]:
+    """The IV of a bin with ``goods`` and ``bads`` (unsmoothed; an empty side adds 0)."""
+    pg = goods / max(total_good, 1.0)
+    pb = bads / max(total_bad, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = (pg - pb) * np.log(pg / pb)
+    result: NDArray[np.float64] = np.where(np.isfinite(term), term, 0.0)
+    return result
 
 
-def _pool_adjacent_violators(
-    goods: Sequence[int], bads: Sequence[int], direction: Direction
-) -> list[list[int]]:
-    """Group consecutive pre-bins so that the bad rate is strictly monotone in
-    ``direction`` (the pooled-adjacent-violators algorithm; ties are pooled)."""
-    sign = 1.0 if direction == "ascending" else -1.0
-    blocks: list[list[int]] = []  # [first, last, goods, bads]
-    for i, (g, b) in enumerate(zip(goods, bads, strict=True)):
-        blocks.append([i, i, g, b])
-        while len(blocks) > 1:
-            g1, b1 = blocks[-2][2], blocks[-2][3]
-            g2, b2 = blocks[-1][2], blocks[-1][3]
-            # rate1 >= rate2 (ascending) without division: b1 * n2 >= b2 * n1
-            if sign * (b1 * (g2 + b2) - b2 * (g1 + b1)) >= 0:
-                last = blocks.pop()
-                blocks[-1][1] = last[1]
-                blocks[-1][2] += last[2]
-                blocks[-1][3] += last[3]
-            else:
-                break
-    return [list(range(first, last + 1)) for first, last, _, _ in blocks]
+def best_partition(
+    goods: NDArray[np.int64], bads: NDArray[np.int64], min_count: int, trend: Trend
+) -> tuple[list[int], float]:
+    """The cut positions (indices into the units, 1..m-1) that split ``m`` ordered units into
+    bins of at least ``min_count`` rows whose bad rate follows ``trend``, with the largest
+    information value; and that IV. Exact, by dynamic programming over (first unit, end unit)
+    of the last bin (see the module docstring)."""
+    m = goods.size
+    cg = np.concatenate([[0], np.cumsum(goods)]).astype(np.float64)
+    cb = np.concatenate([[0], np.cumsum(bads)]).astype(np.float64)
+    g = cg[None, :] - cg[:, None]  # g[i, j]: goods in units i..j-1
+    b = cb[None, :] - cb[:, None]
+    n = g + b
+    valid = (n >= min_count) & np.triu(np.ones((m + 1, m + 1), dtype=bool), 1)
+    iv = np.where(valid, _iv_terms(g, b, cg[-1], cb[-1]), -np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, b / n, 0.0)
+    sign = 1.0 if trend in ("ascending", "peak") else -1.0
+    rate = sign * rate  # now the bad rate must rise (then, for peak/valley, fall)
+    phases = 2 if trend in ("peak", "valley") else 1
+    # best[p, i, j]: the largest IV of a partition of units 0..j-1 whose last bin is units
+    # i..j-1, the bad rate rising all the way (p = 0) or having turned once (p = 1, peak and
+    # valley only). came_from[p, i, j]: where the bin before it starts, and its phase.
+    best = np.full((phases, m + 1, m + 1), -np.inf)
+    came_from = np.zeros((phases, m + 1, m + 1, 2), dtype=np.int64)
+    best[0, 0] = iv[0]  # a first bin has nothing before it
+    rows = np.arange(m + 1)
+    for i in range(1, m):
+        h = np.arange(i)  # the bin before this one: units h..i-1
+        ends = np.arange(i + 1, m + 1)  # this bin: units i..end-1
+        r_before, r_this = rate[h, i][None, :], rate[i, ends][:, None]
+        rising = np.where(r_before < r_this, best[0, h, i][None, :], -np.inf)
+        k = rising.argmax(axis=1)
+        best[0, i, ends] = iv[i, ends] + rising[rows[: ends.size], k]
+        came_from[0, i, ends] = np.column_stack([k, np.zeros_like(k)])
+        if phases == 2:
+            turned = best[1, h, i] > best[0, h, i]
+            either = np.where(turned, best[1, h, i], best[0, h, i])
+            falling = np.where(r_before > r_this, either[None, :], -np.inf)
+            k = falling.argmax(axis=1)
+            best[1, i, ends] = iv[i, ends] + falling[rows[: ends.size], k]
+            came_from[1, i, ends] = np.column_stack([k, turned[k].astype(np.int64)])
+    # The best last bin, in either phase (a peak or valley that never turns is rising).
+    phase = 1 if phases == 2 and best[1, :, m].max() > best[0, :, m].max() else 0
+    start = int(best[phase, :, m].argmax())
+    total = float(best[phase, start, m])
+    if not math.isfinite(total):
+        return [], 0.0
+    cuts: list[int] = []
+    end = m
+    while start > 0:  # walk back bin by bin
+        cuts.append(start)
+        before, phase_before = came_from[phase, start, end]
+        end, start, phase = start, int(before), int(phase_before)
+    return sorted(cuts), total
 
 
-def _enforce_min_size(
-    groups: list[list[int]], goods: Sequence[int], bads: Sequence[int], min_count: int
-) -> list[list[int]]:
-    """Merge the smallest group into the adjacent one with the closer bad rate until every
-    group holds ``min_count`` rows (adjacent merges keep a monotone order monotone)."""
-    groups = [list(g) for g in groups]
+# --- numeric characteristics ----------------------------------------------------------------
 
-    def size(g: list[int]) -> int:
-        return sum(goods[i] + bads[i] for i in g)
 
-    def rate(g: list[int]) -> float:
-        n = size(g)
-        return sum(bads[i] for i in g) / n if n else 0.0
+def _candidates(v: NDArray[np.float64], max_candidates: int) -> NDArray[np.float64]:
+    """Candidate cut points: the distinct values but the smallest, or (when there are more
+    than ``max_candidates``) the values at equal-count quantiles."""
+    distinct = np.unique(v)
+    if distinct.size <= max_candidates + 1:
+        return distinct[1:]
+    qs = np.quantile(v, np.arange(1, max_candidates) / max_candidates, method="inverted_cdf")
+    cuts: NDArray[np.float64] = np.unique(qs)
+    result: NDArray[np.float64] = cuts[cuts > distinct[0]]
+    return result
 
-    while len(groups) > 1:
-        sizes = [size(g) for g in groups]
-        smallest = int(np.argmin(sizes))
-        if sizes[smallest] >= min_count:
-            break
-        if smallest == 0:
-            other = 1
-        elif smallest == len(groups) - 1:
-            other = smallest - 1
+
+def _unit_counts(
+    v: NDArray[np.float64], y: NDArray[np.int8], cuts: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    units = np.searchsorted(cuts, v, side="right")
+    total = np.bincount(units, minlength=cuts.size + 1).astype(np.int64)
+    bads = np.bincount(units, weights=y, minlength=cuts.size + 1).astype(np.int64)
+    return total - bads, bads
+
+
+def choose_trend(
+    goods: NDArray[np.int64], bads: NDArray[np.int64], min_count: int
+) -> tuple[Trend, list[int], float]:
+    """The trend of the bad rate with the largest IV (see the module docstring); a peak or
+    valley only when it is clearly better than either monotone trend."""
+    results = {t: best_partition(goods, bads, min_count, t) for t in ("ascending", "descending")}
+    monotone: Trend = max(results, key=lambda t: results[t][1])  # type: ignore[arg-type]
+    best_iv = results[monotone][1]
+    chosen: Trend = monotone
+    for shape in ("peak", "valley"):
+        cuts, iv = best_partition(goods, bads, min_count, shape)
+        gain = iv - best_iv
+        if gain > PEAK_MIN_IV_GAIN and gain > PEAK_MIN_GAIN * best_iv:
+            chosen, best_iv, results[shape] = shape, iv, (cuts, iv)
+    return chosen, results[chosen][0], results[chosen][1]
+
+
+class _Sorted:
+    """Values sorted once with the running count of bads, so that the counts of any set of
+    bins take a binary search per cut instead of a pass over the rows."""
+
+    def __init__(self, v: NDArray[np.float64], y: NDArray[np.int8]) -> None:
+        order = np.argsort(v, kind="stable")
+        self.values = v[order]
+        self.bads_before = np.concatenate([[0], np.cumsum(y[order])]).astype(np.int64)
+
+    def counts(self, cuts: list[float]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        inner = np.searchsorted(self.values, np.array(cuts, dtype=np.float64), side="left")
+        ends = np.concatenate([[0], inner, [self.values.size]]).astype(np.int64)
+        total = np.diff(ends)
+        bads = np.diff(self.bads_before[ends])
+        return total - bads, bads
+
+
+def _ranged_bins(sorted_rows: _Sorted, cuts: list[float]) -> list[Bin]:
+    goods, bads = sorted_rows.counts(cuts)
+    edges: list[float | None] = [None, *cuts, None]
+    bins = []
+    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        label = f"[{_fmt(lo)}, " if lo is not None else "(-inf, "
+        label += f"{_fmt(hi)})" if hi is not None else "inf)"
+        bins.append(Bin(label, int(goods[k]), int(bads[k]), lower=lo, upper=hi))
+    return bins
+
+
+def _follows(rates: list[float], trend: Trend | None) -> bool:
+    """Whether bad rates follow ``trend`` strictly (one turn at most for peak/valley)."""
+    if trend is None or len(rates) < 2:
+        return True
+    steps = [b - a for a, b in zip(rates, rates[1:], strict=False)]
+    if trend == "ascending":
+        return all(s > 0 for s in steps)
+    if trend == "descending":
+        return all(s < 0 for s in steps)
+    signs = [1 if s > 0 else -1 if s < 0 else 0 for s in steps]
+    if 0 in signs:
+        return False
+    first = 1 if trend == "peak" else -1
+    turned = False
+    for s in signs:
+        if s != first:
+            turned = True
+        elif turned:
+            return False
+    return True
+
+
+def bin_numeric(
+    name: str,
+    x: NDArray[np.float64],
+    y: NDArray[np.int8],
+    *,
+    direction: Direction | None = None,
+    max_candidates: int = MAX_CANDIDATES,
+    min_bin_share: float = MIN_BIN_SHARE,
+) -> Binning:
+    """The WoE bins of a numeric characteristic with the largest IV under the trend and the
+    minimum bin share (training rows only; see the module docstring)."""
+    missing = np.isnan(x)
+    v, yv = x[~missing], y[~missing]
+    min_count = max(1, math.ceil(min_bin_share * y.size))
+    bins: list[Bin] = []
+    if missing.any():
+        n_bad = int(y[missing].sum())
+        bins.append(Bin("missing", int(missing.sum()) - n_bad, n_bad, missing=True))
+    trend: Trend | None = direction
+    candidates = np.array([], dtype=np.float64)
+    if v.size:
+        candidates = _candidates(v, max_candidates)
+        goods, bads = _unit_counts(v, yv, candidates)
+        if direction is None:
+            trend, positions, _ = choose_trend(goods, bads, min_count)
         else:
-            r = rate(groups[smallest])
-            left, right = smallest - 1, smallest + 1
-            other = left if abs(rate(groups[left]) - r) <= abs(rate(groups[right]) - r) else right
-        a, b = sorted((smallest, other))
-        groups[a] = groups[a] + groups[b]
-        del groups[b]
-    return groups
+            positions, _ = best_partition(goods, bads, min_count, direction)
+        cuts = [float(candidates[p - 1]) for p in positions]
+        bins += _ranged_bins(_Sorted(v, yv), cuts)
+    else:
+        bins.append(Bin("(-inf, inf)", 0, 0))
+    binning = Binning(name, "numeric", bins, direction=trend, candidates=tuple(candidates))
+    binning.information_value = woe_and_iv(bins, int((y == 0).sum()), int(y.sum()))
+    return binning
 
 
-def _direction_of(values: NDArray[np.float64], y: NDArray[np.int8]) -> Direction:
-    """Ascending when the bad rate tends to rise with the value (rank correlation sign)."""
-    if values.size < 2 or np.all(values == values[0]):
-        return "ascending"
-    ranks = np.unique(values, return_inverse=True)[1].astype(np.float64)
-    yc = y - y.mean()
-    return "descending" if float(np.dot(ranks - ranks.mean(), yc)) < 0 else "ascending"
+# --- readable cut points ---------------------------------------------------------------------
+
+#: The round steps a person writes, as multiples of a power of ten.
+ROUND_STEPS = (5.0, 2.5, 2.0, 1.0)
 
 
-def _woe_and_iv(bins: list[Bin], total_good: int, total_bad: int) -> float:
+def significant_digits(x: float) -> int:
+    """How many significant digits ``x`` needs: 2500 -> 2, 4.4 -> 2, 47.25 -> 4."""
+    digits = f"{abs(x):.10f}".rstrip("0").replace(".", "").lstrip("0")
+    return max(1, len(digits.rstrip("0")) if float(x).is_integer() else len(digits))
+
+
+def readable_numbers(lower: float, upper: float, near: float, *, whole: bool) -> list[float]:
+    """Numbers in ``(lower, upper]`` that are multiples of a step of ``ROUND_STEPS`` times a
+    power of ten (whole numbers only when ``whole``), the most readable first: fewest
+    significant digits, then ending in 5 or 0, then nearest to ``near``."""
+    span = max(abs(lower), abs(upper), 1e-12)
+    top = math.floor(math.log10(span))
+    found: set[float] = set()
+    for exponent in range(top, top - 6, -1):
+        for step in ROUND_STEPS:
+            unit = step * 10.0**exponent
+            first, last = math.floor(lower / unit) + 1, math.floor(upper / unit)
+            for k in range(first, min(last, first + 20) + 1):
+                c = round(k * unit, 10)
+                if lower < c <= upper and (not whole or c.is_integer()):
+                    found.add(c)
+
+    def key(c: float) -> tuple[int, int, float]:
+        last_digit = f"{c:.10f}".rstrip("0").rstrip(".")[-1]
+        return (significant_digits(c), 0 if last_digit in "05" else 1, abs(c - near))
+
+    return sorted(found, key=key)
+
+
+def readable(binning: Binning, x: NDArray[np.float64], y: NDArray[np.int8]) -> Binning:
+    """``binning`` with each cut point moved to the roundest number within half a candidate
+    step of it that keeps the bins' trend and minimum size (see the module docstring); the
+    same binning when nothing can move."""
+    if binning.kind != "numeric" or not binning.cuts:
+        return binning
+    candidates = np.array(binning.candidates, dtype=np.float64)
+    missing = np.isnan(x)
+    v, yv = x[~missing], y[~missing]
+    min_count = min(b.n for b in binning.bins if not b.missing)
+    cuts = list(binning.cuts)
+    whole = bool(np.all(v == np.round(v)))
+    rows = _Sorted(v, yv)
+    for k, cut in enumerate(cuts):
+        pos = int(np.searchsorted(candidates, cut))
+        below = float(candidates[pos - 1]) if pos > 0 else float(v.min())
+        above = float(candidates[pos + 1]) if pos + 1 < candidates.size else float(v.max())
+        lower = max(cut - (cut - below) / 2, cuts[k - 1] if k else -math.inf)
+        upper = min(cut + (above - cut) / 2, cuts[k + 1] if k + 1 < len(cuts) else math.inf)
+        for option in readable_numbers(lower, upper, cut, whole=whole):
+            if significant_digits(option) >= significant_digits(cut):
+                break  # no more readable than the cut itself
+            trial = [*cuts[:k], option, *cuts[k + 1 :]]
+            bins = _ranged_bins(rows, trial)
+            if min(b.n for b in bins) >= min_count and _follows(
+                [b.bad_rate for b in bins], binning.direction
+            ):
+                cuts[k] = option
+                break
+    if cuts == binning.cuts:
+        return binning
+    bins = [b for b in binning.bins if b.missing]
+    bins = [replace(b) for b in bins] + _ranged_bins(rows, cuts)
+    out = replace(binning, bins=bins)
+    out.information_value = woe_and_iv(bins, int((y == 0).sum()), int(y.sum()))
+    return out
+
+
+# --- categorical characteristics -----------------------------------------------------------
+
+
+def bin_categorical(
+    name: str,
+    x: NDArray[Any],
+    y: NDArray[np.int8],
+    *,
+    min_bin_share: float = MIN_BIN_SHARE,
+    rare_share: float = RARE_CATEGORY_SHARE,
+) -> Binning:
+    """Categories ordered by bad rate (the rare ones pooled first), grouped by the exact
+    search into neighbours of at least ``min_bin_share`` of the rows with rising bad rates."""
+    missing = np.array([v is None for v in x], dtype=bool)
+    min_count = max(1, math.ceil(min_bin_share * y.size))
+    bins: list[Bin] = []
+    if missing.any():
+        n_bad = int(y[missing].sum())
+        bins.append(Bin("missing", int(missing.sum()) - n_bad, n_bad, missing=True))
+    present = x[~missing].astype(str)
+    if present.size:
+        cats, inverse = np.unique(present, return_inverse=True)
+        total = np.bincount(inverse, minlength=cats.size)
+        bad = np.bincount(inverse, weights=y[~missing], minlength=cats.size).astype(np.int64)
+        rare = [i for i in range(cats.size) if total[i] < rare_share * y.size]
+        units: list[list[int]] = [[i] for i in range(cats.size) if i not in rare]
+        if rare:
+            units.append(rare)
+        u_bad = np.array([sum(int(bad[i]) for i in u) for u in units], dtype=np.int64)
+        u_n = np.array([sum(int(total[i]) for i in u) for u in units], dtype=np.int64)
+        order = sorted(
+            range(len(units)),
+            key=lambda k: (
+                (u_bad[k] + WOE_SMOOTHING) / (u_n[k] + 1),
+                min(str(cats[i]) for i in units[k]),
+            ),
+        )
+        g_sorted, b_sorted = (u_n - u_bad)[order], u_bad[order]
+        positions, _ = best_partition(g_sorted, b_sorted, min_count, "ascending")
+        edges = [0, *positions, len(order)]
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            members = [i for k in order[lo:hi] for i in units[k]]
+            values = tuple(sorted(str(cats[i]) for i in members))
+            n_bad = int(sum(int(bad[i]) for i in members))
+            n = int(sum(int(total[i]) for i in members))
+            bins.append(Bin(", ".join(values), n - n_bad, n_bad, values=values))
+    binning = Binning(name, "categorical", bins, direction="ascending")
+    binning.information_value = woe_and_iv(bins, int((y == 0).sum()), int(y.sum()))
+    return binning
+
+
+def woe_and_iv(bins: list[Bin], total_good: int, total_bad: int) -> float:
+    """Set every bin's WoE (smoothed, see the module docstring) and return the IV."""
     k = len(bins)
     g_den = total_good + WOE_SMOOTHING * k
     b_den = total_bad + WOE_SMOOTHING * k
@@ -189,103 +466,12 @@ def _woe_and_iv(bins: list[Bin], total_good: int, total_bad: int) -> float:
     return iv
 
 
-def bin_numeric(
-    name: str,
-    x: NDArray[np.float64],
-    y: NDArray[np.int8],
-    *,
-    direction: Direction | None = None,
-    max_prebins: int = MAX_PREBINS,
-    min_bin_share: float = MIN_BIN_SHARE,
-) -> Binning:
-    """Monotone WoE bins of a numeric characteristic (training rows only)."""
-    missing = np.isnan(x)
-    v, yv = x[~missing], y[~missing]
-    min_count = math.ceil(min_bin_share * y.size)
-    bins: list[Bin] = []
-    if missing.any():
-        n_bad = int(y[missing].sum())
-        bins.append(Bin("missing", int(missing.sum()) - n_bad, n_bad, missing=True))
-    chosen = direction
-    if v.size:
-        # As many equal-count pre-bins as can each hold the minimum bin size (at most
-        # max_prebins), so that the size rule does not undo the quantile resolution.
-        k = max(2, min(max_prebins, v.size // max(1, min_count)))
-        qs = np.quantile(v, np.arange(1, k) / k, method="inverted_cdf")
-        cuts = np.unique([_nice(float(q)) for q in qs])
-        cuts = cuts[(cuts > v.min()) & (cuts <= v.max())]
-        pre = np.searchsorted(cuts, v, side="right")
-        goods, bads = _counts(pre, yv, cuts.size + 1)
-        chosen = direction or _direction_of(v, yv)
-        groups = _pool_adjacent_violators(goods, bads, chosen)
-        groups = _enforce_min_size(groups, goods, bads, min_count)
-        edges = [None, *[float(cuts[g[0] - 1]) for g in groups[1:]], None]
-        for g, lo, hi in zip(groups, edges[:-1], edges[1:], strict=True):
-            label = f"[{_fmt(lo)}, " if lo is not None else "(-inf, "
-            label += f"{_fmt(hi)})" if hi is not None else "inf)"
-            bins.append(
-                Bin(
-                    label,
-                    sum(goods[i] for i in g),
-                    sum(bads[i] for i in g),
-                    lower=lo,
-                    upper=hi,
-                )
-            )
-    else:
-        bins.append(Bin("(-inf, inf)", 0, 0))
-    binning = Binning(name, "numeric", bins, direction=chosen)
-    binning.information_value = _woe_and_iv(bins, int((y == 0).sum()), int(y.sum()))
-    return binning
-
-
-def bin_categorical(
-    name: str,
-    x: NDArray[Any],
-    y: NDArray[np.int8],
-    *,
-    min_bin_share: float = MIN_BIN_SHARE,
-) -> Binning:
-    """Categorical values ordered by bad rate and grouped (adjacent in that order, similar
-    bad rates together) until every group holds ``min_bin_share`` of the training rows."""
-    missing = np.array([v is None for v in x], dtype=bool)
-    min_count = math.ceil(min_bin_share * y.size)
-    bins: list[Bin] = []
-    if missing.any():
-        n_bad = int(y[missing].sum())
-        bins.append(Bin("missing", int(missing.sum()) - n_bad, n_bad, missing=True))
-    present = x[~missing].astype(str)
-    if present.size:
-        cats, inverse = np.unique(present, return_inverse=True)
-        goods, bads = _counts(inverse.astype(np.int64), y[~missing], cats.size)
-        order = sorted(
-            range(cats.size),
-            key=lambda i: ((bads[i] + WOE_SMOOTHING) / (goods[i] + bads[i] + 1), str(cats[i])),
-        )
-        g_sorted = [goods[i] for i in order]
-        b_sorted = [bads[i] for i in order]
-        groups = _enforce_min_size([[i] for i in range(len(order))], g_sorted, b_sorted, min_count)
-        for g in groups:
-            values = tuple(sorted(str(cats[order[i]]) for i in g))
-            bins.append(
-                Bin(
-                    ", ".join(values),
-                    sum(g_sorted[i] for i in g),
-                    sum(b_sorted[i] for i in g),
-                    values=values,
-                )
-            )
-    binning = Binning(name, "categorical", bins)
-    binning.information_value = _woe_and_iv(bins, int((y == 0).sum()), int(y.sum()))
-    return binning
-
-
 def fit_binning(
     column: Column,
     y: NDArray[np.int8],
     *,
     direction: Direction | None = None,
-    max_prebins: int = MAX_PREBINS,
+    max_candidates: int = MAX_CANDIDATES,
     min_bin_share: float = MIN_BIN_SHARE,
 ) -> Binning:
     if column.kind == "numeric":
@@ -294,7 +480,7 @@ def fit_binning(
             column.values,
             y,
             direction=direction,
-            max_prebins=max_prebins,
+            max_candidates=max_candidates,
             min_bin_share=min_bin_share,
         )
     return bin_categorical(column.name, column.values, y, min_bin_share=min_bin_share)

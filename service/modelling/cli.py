@@ -53,6 +53,14 @@ def fit_command(
     ignore: Annotated[
         list[str] | None, typer.Option("--ignore", help="A column that is not a characteristic")
     ] = None,
+    drop_prohibited: Annotated[
+        bool,
+        typer.Option(
+            "--drop-prohibited",
+            help="Leave out columns that name a prohibited data category (age, marital "
+            "status, ...) instead of refusing the file; the report lists them",
+        ),
+    ] = False,
     test_share: Annotated[float, typer.Option("--test-share")] = defaults.TEST_SHARE,
     min_bin_share: Annotated[float, typer.Option("--min-bin-share")] = defaults.MIN_BIN_SHARE,
     min_iv: Annotated[float, typer.Option("--min-iv")] = defaults.MIN_INFORMATION_VALUE,
@@ -70,7 +78,13 @@ def fit_command(
     from service.modelling import fit as fitting
 
     try:
-        rows = dataset.read_csv(data, target=target, bad=bad, ignore=ignore or ())
+        rows = dataset.read_csv(
+            data,
+            target=target,
+            bad=bad,
+            ignore=ignore or (),
+            prohibited="drop" if drop_prohibited else "refuse",
+        )
         truth_values = dataset.read_truth(truth, rows.rows) if truth else None
         options = fitting.FitOptions(
             seed=seed,
@@ -98,6 +112,7 @@ def fit_command(
         options=options,
         truth=truth,
         ignore=ignore or [],
+        drop_prohibited=drop_prohibited,
     )
     report.write_model(result, out)
     metrics = result.model["fit"]["metrics"]
@@ -106,6 +121,8 @@ def fit_command(
         f"AUC {metrics['auc']:.4f}, KS {metrics['ks']:.4f}, Gini {metrics['gini']:.4f} "
         f"on {result.model['fit']['n_test']} held-out rows"
     )
+    for column, category in rows.dropped:
+        typer.echo(f"  left out {column}: names a prohibited data category ({category})")
     for dropped, why in result.model["fit"]["dropped"].items():
         typer.echo(f"  left out {dropped}: {why}")
     if report_dir is not None:
@@ -123,6 +140,7 @@ def _fit_command_line(
     options: FitOptions,
     truth: Path | None,
     ignore: list[str],
+    drop_prohibited: bool,
 ) -> str:
     """The command that reproduces this model (file paths by name only)."""
     from service.modelling.fit import FitOptions
@@ -149,6 +167,8 @@ def _fit_command_line(
             args += [flag, str(value)]
     for column in ignore:
         args += ["--ignore", column]
+    if drop_prohibited:
+        args.append("--drop-prohibited")
     if truth is not None:
         args += ["--truth", truth.name]
     return shlex.join(args)

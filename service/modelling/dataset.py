@@ -5,6 +5,11 @@ reads). Every column but the target is a characteristic; a column whose cells ar
 or missing is numeric, any other is categorical. The target is 0/1 (1 = bad), or two labels
 with the bad one named. The split holds out ``TEST_SHARE`` of each class, chosen by a seeded
 generator.
+
+Financial data only: a column whose name names a prohibited data category (the table the API
+uses, service/core/prohibited.py) is refused, naming each such column and its category, or,
+with ``prohibited="drop"`` (``--drop-prohibited``), left out and listed in ``dropped``. The
+target is never exempt: a target that names a prohibited category is refused either way.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from service.core.prohibited import prohibited_category
 from service.modelling.defaults import TEST_SHARE
 from service.scoring import csv_dialect
 
 Kind = Literal["numeric", "categorical"]
+#: What to do with a column that names a prohibited category: refuse the file, or drop it.
+Prohibited = Literal["refuse", "drop"]
 
 
 class FitError(ValueError):
@@ -53,6 +61,8 @@ class Dataset:
     good_label: str
     source: str = ""
     sha256: str = ""
+    #: Columns left out because they name a prohibited category: (column, category).
+    dropped: tuple[tuple[str, str], ...] = ()
 
     @property
     def rows(self) -> int:
@@ -72,6 +82,7 @@ def read_csv(
     target: str,
     bad: str | None = None,
     ignore: Sequence[str] = (),
+    prohibited: Prohibited = "refuse",
 ) -> Dataset:
     """Read a CSV of characteristics and a target column (see the module docstring)."""
     raw = path.read_bytes()
@@ -84,6 +95,7 @@ def read_csv(
         raise FitError(f"{path}: there is no column {target!r} (columns: {', '.join(header)})")
     if len(set(header)) != len(header):
         raise FitError(f"{path}: column names must be unique")
+    dropped = check_financial_only(header, target=target, prohibited=prohibited, where=str(path))
     cells: list[list[str]] = []
     for line_no, row in enumerate(reader, start=2):
         if not row:
@@ -98,7 +110,7 @@ def read_csv(
     y, bad_label, good_label = _target(labels, bad=bad, path=path)
     columns = []
     for j, name in enumerate(header):
-        if j == t or name in ignore:
+        if j == t or name in ignore or name in dict(dropped):
             continue
         columns.append(_column(name, [r[j] for r in cells]))
     if not columns:
@@ -111,7 +123,30 @@ def read_csv(
         good_label=good_label,
         source=path.name,
         sha256=hashlib.sha256(raw).hexdigest(),
+        dropped=dropped,
     )
+
+
+def check_financial_only(
+    names: Sequence[str], *, target: str, prohibited: Prohibited, where: str
+) -> tuple[tuple[str, str], ...]:
+    """The columns of ``names`` that name a prohibited category, as (column, category), when
+    ``prohibited`` is "drop"; a FitError naming each of them (and its category) when it is
+    "refuse", and always when the target is one of them."""
+    named = [(n, c) for n in names if (c := prohibited_category(n)) is not None]
+    target_category = prohibited_category(target)
+    if target_category is not None:
+        raise FitError(
+            f"{where}: the target {target!r} names a prohibited data category "
+            f"({target_category}); Clearfile fits financial outcomes only"
+        )
+    if named and prohibited == "refuse":
+        listed = "; ".join(f"{n!r} ({c})" for n, c in named)
+        raise FitError(
+            f"{where}: columns that name a prohibited data category: {listed}. Clearfile fits "
+            "financial data only: remove them, or leave them out with --drop-prohibited"
+        )
+    return tuple(named)
 
 
 def _target(

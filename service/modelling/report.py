@@ -121,18 +121,65 @@ def report_markdown(result: FitResult, png_name: str | None) -> str:
             "| rank correlation, score vs true probability | "
             f"{truth['rank_correlation_score_vs_true_probability']:.4f} |",
         ]
+    prohibited = report.get("left_out_prohibited") or {}
+    if prohibited:
+        lines += [
+            "",
+            "## Left out: prohibited data categories (`--drop-prohibited`)",
+            "",
+            "Clearfile fits financial data only. These columns name a prohibited data "
+            "category (service/core/prohibited.py) and were left out before anything was "
+            "fitted:",
+            "",
+            "| column | category |",
+            "|---|---|",
+            *(f"| {column} | {category} |" for column, category in prohibited.items()),
+        ]
+    rounding = report.get("rounding")
+    if rounding:
+        lines += [
+            "",
+            "## Readable cut points",
+            "",
+            f"Held-out AUC with the exact cut points {rounding['auc_exact']:.4f}, with cut "
+            f"points rounded to readable values {rounding['auc_readable']:.4f}: rounding cost "
+            f"{rounding['cost']:+.4f} (at most {rounding['max_cost']} allowed). Published: "
+            f"the {rounding['published']} cut points.",
+        ]
     lines += [
         "",
         "## Information value",
         "",
-        "| characteristic | IV | in the model |",
-        "|---|---|---|",
+        "| characteristic | IV | trend of the bad rate | in the model |",
+        "|---|---|---|---|",
     ]
     for row in report["information_value"]:
         lines.append(
             f"| {row['characteristic']} | {row['information_value']:.4f} | "
+            f"{row.get('trend') or '–'} | "
             f"{'yes' if row['kept'] else 'no: ' + report['dropped'][row['characteristic']]} |"
         )
+    if "selection" in report:
+        lines += [
+            "",
+            "## Selection rules, and what each removed",
+            "",
+            f"1. **Information value** below {model['fit']['min_information_value']} "
+            "(Siddiqi 2006: not predictive).",
+            f"2. **Correlation**: a training WoE column correlated above "
+            f"{model['fit']['max_correlation']} with a stronger characteristic's (the same "
+            "information twice makes the coefficients unstable).",
+            "3. **Sign**: a coefficient with the wrong sign next to the others (risk falling "
+            "where the WoE says it rises) is left out, the worst first, and the model refitted.",
+            "",
+        ]
+        removed = report["selection"]
+        for rule in ("information value", "correlation", "sign"):
+            hits = [r for r in removed if r["rule"] == rule]
+            if not hits:
+                lines.append(f"- {rule}: removed nothing")
+            for r in hits:
+                lines.append(f"- {rule}: removed {r['characteristic']}: {r['why']}")
     lines += [
         "",
         "## Bad rate by score band",
@@ -173,18 +220,26 @@ def report_markdown(result: FitResult, png_name: str | None) -> str:
     ]
     if png_name:
         lines += ["", f"![Score distribution and calibration]({png_name})"]
-    lines += ["", "## Points", ""]
+    lines += [
+        "",
+        "## Points",
+        "",
+        "A bin is adverse when its training bad rate is above the population's (WoE below "
+        "0): only there may a reason statement claim what the characteristic's reason "
+        "text says (high, too many, recent).",
+        "",
+    ]
     for c in model["characteristics"]:
         lines += [
             f"### {c['name']} ({c['reason_code']}, IV {c['information_value']:.4f})",
             "",
-            "| bin | points | WoE | training rows | bad rate |",
-            "|---|---|---|---|---|",
+            "| bin | points | WoE | training rows | bad rate | adverse |",
+            "|---|---|---|---|---|---|",
         ]
         for b in c["bins"]:
             lines.append(
                 f"| {b['label']} | {b['points']} | {b['woe']:+.4f} | {b['n_train']} | "
-                f"{b['bad_rate_train']:.2%} |"
+                f"{b['bad_rate_train']:.2%} | {'yes' if b.get('adverse') else 'no'} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -18,7 +18,9 @@ is the one the value falls in); empty when there is no score.
 ``no_score_reasons``: ``[code, text]`` of each unmet minimum scoring criterion.
 
 Titles, reason statements and maximum points are the model version's, which never changes
-once published, so a receipt shows them from the model it names.
+once published, so a receipt shows them from the model it names: ``stored_reasons`` gives
+each stored reason its statement from the model and the stored value (explain.py's
+``statement``), the same words the score gave, for a receipt and for any notice built on one.
 """
 
 from collections.abc import Mapping, Sequence
@@ -27,7 +29,7 @@ from datetime import date
 from typing import Any, Final
 
 from service.scoring.engine.characteristics import Value
-from service.scoring.engine.explain import Explanation, explain_file
+from service.scoring.engine.explain import Explanation, Reason, explain_file, statement
 from service.scoring.engine.inputs import AccountInput, FileInput, InquiryInput, PublicRecordInput
 from service.scoring.engine.scorecard import Scorecard
 
@@ -173,3 +175,16 @@ def recompute(inputs: Mapping[str, Any], scored_on: date, model: Scorecard) -> E
 
 def reason_codes(reasons: Sequence[Sequence[Any]]) -> list[str]:
     return [str(r[0]) for r in reasons]
+
+
+def stored_reasons(
+    model: Scorecard, characteristics: Mapping[str, Value], reasons: Sequence[Sequence[Any]]
+) -> list[Reason]:
+    """A receipt's stored ``reasons`` with their statements, from the model it names and the
+    characteristic values it stores."""
+    by_code = {c.reason_code: c for c in model.characteristics}
+    out = []
+    for code, below in reasons:
+        c = by_code[str(code)]
+        out.append(Reason(c.reason_code, statement(c, characteristics.get(c.name)), c.name, below))
+    return out

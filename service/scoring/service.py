@@ -394,15 +394,16 @@ class ReceiptStatement:
 
 
 def _stated_reasons(model: Scorecard, receipt: ScoreReceipt) -> list[ReasonRead]:
-    by_code = {c.reason_code: c for c in model.characteristics}
+    """The receipt's reasons as statements of the person's own values (the same words the
+    score gave; an adverse action notice states them too)."""
     return [
         ReasonRead(
-            code=code,
-            text=by_code[code].reason_text,
-            characteristic=by_code[code].name,
-            points_below_max=below,
+            code=r.code,
+            text=r.text,
+            characteristic=r.characteristic,
+            points_below_max=r.points_below_max,
         )
-        for code, below in receipt.reasons
+        for r in receipts.stored_reasons(model, receipt.characteristics, receipt.reasons)
     ]
 
 

@@ -93,6 +93,13 @@ def factor(body: dict[str, Any], characteristic: str) -> dict[str, Any]:
     return found
 
 
+def values_of(client: TestClient, persona: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Every characteristic's value as the score's receipt stores it (the model's or not)."""
+    receipt = get_json(client, f"/v1/me/score/receipts/{body['receipt_id']}", key(persona))
+    values: dict[str, Any] = receipt["characteristics"]
+    return values
+
+
 def actions_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     actions: list[dict[str, Any]] = body["actions"]
     return actions
@@ -220,15 +227,17 @@ def test_the_clean_long_file_scores_above_lates_charge_offs_and_bankruptcy(
 
 
 def test_lates_and_derogatory_items_are_what_the_stories_say(sandbox: TestClient) -> None:
+    # The values are read from the receipts: the shipped model leaves worst delinquency out
+    # (its coefficient had the wrong sign next to the count of lates), but the file has it.
     percy = score_of(sandbox, "percy_pastdue")
-    assert factor(percy, "worst_delinquency_24m")["value"] == 3  # 90 days late now
+    assert values_of(sandbox, "percy_pastdue", percy)["worst_delinquency_24m"] == 3  # 90 days
     assert factor(percy, "lates_30plus_24m")["value"] == 6  # 3-2-1, 2-1 and 1
     colette = score_of(sandbox, "colette_chargewell")
     assert factor(colette, "derogatory_count")["value"] == 2  # a charge-off, a collection
     chester = score_of(sandbox, "chester_sevenfold")
     assert factor(chester, "derogatory_count")["value"] == 3  # the bankruptcy, 2 charge-offs
-    for body in (colette, chester):
-        assert factor(body, "worst_delinquency_24m")["value"] == 7
+    for persona, body in (("colette_chargewell", colette), ("chester_sevenfold", chester)):
+        assert values_of(sandbox, persona, body)["worst_delinquency_24m"] == 7
         codes = [r["code"] for r in body["reasons"]]
         assert code_of(sandbox, "derogatory_count") in codes
 
@@ -289,7 +298,98 @@ def test_every_explanation_adds_up(sandbox: TestClient, persona: str) -> None:
         assert action["score"] == body["score"] + action["points_gain"]
 
 
+# --- reasons that read true ----------------------------------------------------------------
+
+#: Words that claim something adverse about a value.
+CLAIMS = (
+    "high",
+    "too many",
+    "too little",
+    "recent",
+    "low",
+    "short",
+    "young",
+    "serious",
+    "derogatory",
+    "no mix",
+)
+
+
+def _written(value: float) -> str:
+    """A number as a statement writes it: at most one decimal, no trailing zeros."""
+    return f"{round(value, 1):,.1f}".rstrip("0").rstrip(".")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_reason_names_the_value_and_claims_only_what_the_value_bears_out(
+    sandbox: TestClient, persona: str
+) -> None:
+    body = score_of(sandbox, persona)
+    model = get_json(sandbox, f"/v1/models/{CURRENT_VERSION}")
+    population_bad_rate = model["fit"]["bad_rate_train"]
+    by_code = {c["reason_code"]: c for c in model["characteristics"]}
+    values = values_of(sandbox, persona, body)
+    for reason in body["reasons"]:
+        c = by_code[reason["code"]]
+        value = values[c["name"]]
+        text = reason["text"]
+        assert "the most points go to" in text, text
+        if isinstance(value, int | float) and value != 0:
+            assert _written(value) in text, (text, value)
+        f = factor(body, c["name"])
+        own = next(b for b in c["bins"] if b["label"] == f["bin"])
+        if any(word in text.lower() for word in CLAIMS):
+            # Claimed adverse: the value's band is documented adverse, and truly riskier
+            # than the population the model was fitted on.
+            assert own["adverse"] is True, text
+            assert own["bad_rate_train"] > population_bad_rate, text
+    # The receipt, from its stored values, gives the same words (so does a notice built on it).
+    receipt = get_json(sandbox, f"/v1/me/score/receipts/{body['receipt_id']}", key(persona))
+    assert receipt["reasons"] == body["reasons"]
+
+
+def test_low_utilisation_is_never_called_high(sandbox: TestClient) -> None:
+    # Ada uses 840 of 17,000 dollars of limits (4.9 %): short of the best band, but safer
+    # than the population, so the statement says what it is and where the points are.
+    body = score_of(sandbox, "ada_testwell")
+    utilisation = next(r for r in body["reasons"] if r["code"] == "U01")
+    assert utilisation["text"] == (
+        "Revolving utilisation is 4.9 %; the most points go to under 1.3 %"
+    )
+    assert "high" not in utilisation["text"]
+
+
+def test_high_utilisation_is_called_high(sandbox: TestClient) -> None:
+    body = score_of(sandbox, "maxine_limitreach")
+    assert body["reasons"][0]["text"] == (
+        "Balances on revolving accounts are high relative to their limits: revolving "
+        "utilisation is 97.8 %; the most points go to under 1.3 %"
+    )
+
+
 # --- receipts and history ------------------------------------------------------------------
+
+
+def test_a_receipt_of_the_previous_model_still_recomputes_under_it(
+    sandbox: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Scored while cf-2026.11 was current; read back once cf-2026.12 is.
+    assert CURRENT_VERSION != "cf-2026.11"
+    with monkeypatch.context() as patch:
+        patch.setattr(scoring_service, "CURRENT_MODEL", "cf-2026.11")
+        body = score_of(sandbox, "maxine_limitreach")
+    assert body["model_version"] == "cf-2026.11"
+    receipt = get_json(
+        sandbox, f"/v1/me/score/receipts/{body['receipt_id']}", key("maxine_limitreach")
+    )
+    assert receipt["model_version"] == "cf-2026.11"
+    assert receipt["score"] == receipt["recomputed_score"] == body["score"]
+    assert receipt["reproducible"] is True
+    assert receipt["reasons"] == body["reasons"]
+    # cf-2026.11 documents no bin as adverse: its statements claim nothing.
+    assert not any("high" in r["text"] for r in receipt["reasons"])
+    assert score_of(sandbox, "maxine_limitreach")["model_version"] == CURRENT_VERSION
+    assert get_json(sandbox, "/v1/models/cf-2026.11")["version"] == "cf-2026.11"
 
 
 def test_a_receipt_recomputes_to_the_same_score_from_its_own_inputs(sandbox: TestClient) -> None:

@@ -5,7 +5,17 @@ import math
 import numpy as np
 import pytest
 
-from service.modelling.binning import WOE_SMOOTHING, Bin, Binning, bin_categorical, bin_numeric
+from service.modelling.binning import (
+    WOE_SMOOTHING,
+    Bin,
+    Binning,
+    best_partition,
+    bin_categorical,
+    bin_numeric,
+    readable,
+    readable_numbers,
+    significant_digits,
+)
 from service.modelling.dataset import (
     Column,
 )
@@ -117,3 +127,91 @@ def test_categories_are_grouped_by_bad_rate_and_unseen_values_take_the_fallback(
     idx = binning.index(Column("c", "categorical", np.array(["a", "zzz", None], object)))
     assert binning.bins[int(idx[1])].missing
     assert binning.bins[int(idx[2])].missing
+
+
+# --- the exact search, the trend, readable cut points ----------------------------------------
+
+
+def _brute_force_best(goods: list[int], bads: list[int], min_count: int, rising: bool) -> float:
+    """The largest IV over every way of cutting the units, by enumeration."""
+    import itertools
+
+    m, tg, tb = len(goods), sum(goods), sum(bads)
+    best = 0.0
+    for k in range(m):
+        for cuts in itertools.combinations(range(1, m), k):
+            edges = [0, *cuts, m]
+            g = [sum(goods[a:b]) for a, b in zip(edges, edges[1:], strict=False)]
+            b = [sum(bads[a:c]) for a, c in zip(edges, edges[1:], strict=False)]
+            if min(x + z for x, z in zip(g, b, strict=True)) < min_count:
+                continue
+            rates = [z / (x + z) for x, z in zip(g, b, strict=True)]
+            steps = [r2 - r1 for r1, r2 in zip(rates, rates[1:], strict=False)]
+            if not all((s > 0) if rising else (s < 0) for s in steps):
+                continue
+            iv = 0.0
+            for x, z in zip(g, b, strict=True):
+                if x and z:
+                    iv += (x / tg - z / tb) * math.log((x / tg) / (z / tb))
+            best = max(best, iv)
+    return best
+
+
+def test_the_search_finds_the_largest_information_value_there_is() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        m = int(rng.integers(2, 8))
+        goods = rng.integers(1, 40, m).tolist()
+        bads = rng.integers(1, 15, m).tolist()
+        min_count = int(rng.integers(1, 50))
+        for trend, rising in (("ascending", True), ("descending", False)):
+            cuts, iv = best_partition(
+                np.array(goods),
+                np.array(bads),
+                min_count,
+                trend,  # type: ignore[arg-type]
+            )
+            assert iv == pytest.approx(_brute_force_best(goods, bads, min_count, rising))
+            assert cuts == sorted(set(cuts))
+
+
+def test_a_risk_high_at_both_ends_gets_a_valley_and_a_straight_one_does_not() -> None:
+    rng = np.random.default_rng(12)
+    x = rng.uniform(0, 100, 20_000)
+    u_shaped = (rng.random(x.size) < 0.03 + 0.3 * ((x - 50) / 50) ** 2).astype(np.int8)
+    valley = bin_numeric("x", x, u_shaped)
+    assert valley.direction == "valley"
+    rates = [b.bad_rate for b in _ranged(valley)]
+    low = int(np.argmin(rates))
+    assert 0 < low < len(rates) - 1
+    assert all(a > b for a, b in zip(rates[: low + 1], rates[1 : low + 1], strict=False))
+    assert all(a < b for a, b in zip(rates[low:], rates[low + 1 :], strict=False))
+    x2, y2 = _logistic_data(20_000, seed=13, slope=0.05)
+    assert bin_numeric("x", x2, y2).direction == "ascending"
+
+
+def test_readable_cut_points_are_round_and_keep_the_trend_and_the_minimum_size() -> None:
+    x, y = _logistic_data(20_000, seed=14, slope=0.06)
+    x = x * 1.2345  # no round numbers in the data
+    exact = bin_numeric("x", x, y, min_bin_share=0.05)
+    rounded = readable(exact, x, y)
+    assert len(rounded.cuts) == len(exact.cuts) >= 4
+    assert all(significant_digits(c) <= 4 for c in rounded.cuts)
+    assert sum(significant_digits(c) <= 2 for c in rounded.cuts) >= len(rounded.cuts) // 2
+    assert any(
+        significant_digits(c) < significant_digits(e)
+        for c, e in zip(rounded.cuts, exact.cuts, strict=True)
+    )
+    assert all(b.n >= 0.05 * y.size for b in rounded.bins)
+    rates = [b.bad_rate for b in _ranged(rounded)]
+    assert all(a < b for a, b in zip(rates, rates[1:], strict=False))
+    assert sum(b.n for b in rounded.bins) == y.size
+
+
+def test_readable_numbers_are_what_a_person_writes() -> None:
+    assert readable_numbers(4.3, 4.6, 4.41, whole=False)[0] == 4.5
+    assert readable_numbers(2_410.0, 2_730.0, 2_480.0, whole=False)[0] == 2_500
+    assert readable_numbers(22.5, 25.5, 24.0, whole=True)[0] == 25
+    assert all(c.is_integer() for c in readable_numbers(22.5, 25.5, 24.0, whole=True))
+    assert significant_digits(2_500) == 2
+    assert significant_digits(47.25) == 4

@@ -70,8 +70,10 @@ def test_stretched_file_hand_computed() -> None:
         ("A01", 30),
         ("I01", 25),
     ]
-    assert (
-        explanation.reasons[0].text == MODEL.characteristic("revolving_utilisation_pct").reason_text
+    # The test model documents no bin as adverse: the statement names the value and the best
+    # band, and claims nothing.
+    assert explanation.reasons[0].text == (
+        "Revolving utilisation is 86.7 %; the most points go to under 10 %"
     )
 
 
@@ -191,3 +193,81 @@ def test_reasons_come_from_characteristics_below_their_maximum(file: FileInput) 
     engine = engine_for(MODEL)
     encoded = engine.encode_rows([explanation.characteristics])
     assert engine.score(encoded).tolist() == [explanation.score]
+
+
+def test_statements_under_the_shipped_model_name_the_value_and_the_best_band() -> None:
+    from service.scoring.engine.explain import band_text, statement
+    from service.scoring.engine.scorecard import get_model
+
+    model = get_model("cf-2026.12")
+    util = model.characteristic("revolving_utilisation_pct")
+    assert statement(util, 4.9) == (
+        "Revolving utilisation is 4.9 %; the most points go to under 1.3 %"
+    )
+    assert statement(util, 1.31).startswith("Revolving utilisation is 1.31 %")  # not "1.3 %"
+    assert statement(util, 62.0).startswith(
+        "Balances on revolving accounts are high relative to their limits: revolving "
+        "utilisation is 62 %"
+    )
+    assert statement(util, None) == (
+        "There is no open revolving limit; the most points go to under 1.3 %"
+    )
+    lates = model.characteristic("lates_30plus_24m")
+    assert statement(lates, 6.0) == (
+        "Too many late payments: the number of payments 30 or more days late in the last 24 "
+        "months is 6; the most points go to none"
+    )
+    assert [band_text(lates, b) for b in lates.bins] == [
+        "none",
+        "1",
+        "2",
+        "3 to 6",
+        "7 or more",
+    ]
+    since = model.characteristic("months_since_recent_delinquency")
+    assert statement(since, 12.0) == (
+        "The time since the most recent delinquency is 12 months; the most points go to "
+        "no delinquency"
+    )
+    mix = model.characteristic("credit_mix")
+    assert statement(mix, "revolving_only").endswith(
+        "the credit mix is revolving accounts only; the most points go to installment accounts only"
+    )
+    # The earlier model documents no adverse bin: its statements never claim.
+    old = get_model("cf-2026.11").characteristic("revolving_utilisation_pct")
+    assert statement(old, 62.0).startswith("Revolving utilisation is 62 %;")
+
+
+def test_when_bands_tie_for_the_most_points_the_statement_names_them_all() -> None:
+    from service.scoring.engine.explain import statement
+    from service.scoring.engine.scorecard import parse_model
+
+    model = parse_model(
+        {
+            "version": "t-ties",
+            "name": "t",
+            "score_range": {"min": 0, "max": 100},
+            "scaling": {"base_score": 50, "base_odds": 1, "pdo": 10},
+            "characteristics": [
+                {
+                    "name": "hard_inquiries_12m",
+                    "title": "Hard inquiries",
+                    "definition": "d",
+                    "window": "w",
+                    "kind": "numeric",
+                    "reason_code": "C01",
+                    "reason_text": "Too many recent credit applications",
+                    "bins": [
+                        {"label": "a", "upper": 1, "points": 30},
+                        {"label": "b", "lower": 1, "upper": 2, "points": 30},
+                        {"label": "c", "lower": 2, "points": 10, "adverse": True},
+                    ],
+                }
+            ],
+        }
+    )
+    c = model.characteristic("hard_inquiries_12m")
+    assert statement(c, 3.0) == (
+        "Too many recent credit applications: the number of hard inquiries in the last 12 "
+        "months is 3; the most points go to none or 1"
+    )

@@ -178,3 +178,44 @@ def test_the_shipped_model_is_published_fitted_and_monotone() -> None:
         points = [b.points for b in c.bins if not b.missing]
         direction = RISK_DIRECTION[c.name]
         assert points == sorted(points, reverse=direction == "ascending"), c.name
+
+
+def test_each_selection_rule_is_recorded_with_what_it_removed_and_why() -> None:
+    base = _synthetic(6_000, seed=21)
+    rng = np.random.default_rng(21)
+    columns = {c.name: c.values.tolist() for c in base.columns}
+    # A near copy of "safe" (a few rows nudged), and a column of pure noise.
+    twin = np.array(columns["safe"], dtype=float)
+    twin[rng.random(twin.size) < 0.01] += 1
+    columns["safe_again"] = twin.tolist()
+    columns["coin"] = rng.integers(0, 2, base.rows).tolist()
+    data = make_dataset(columns, base.y.tolist(), source="synthetic")
+    result = fit(data, FitOptions(seed=2, version="t-rules", directions={}))
+    selection = {(r["rule"], r["characteristic"]): r["why"] for r in result.report["selection"]}
+    assert ("information value", "coin") in selection
+    assert ("correlation", "safe_again") in selection or ("correlation", "safe") in selection
+    why = next(w for (rule, _), w in selection.items() if rule == "correlation")
+    assert "correlates" in why
+    kept = {c["name"] for c in result.model["characteristics"]}
+    assert not ({"safe", "safe_again"} <= kept)
+    assert "coin" not in kept
+    assert result.model["fit"]["dropped"].keys() == {c for _, c in selection}
+
+
+def test_the_report_says_what_rounding_the_cut_points_cost() -> None:
+    result = fit(_synthetic(8_000, seed=22), FitOptions(seed=3, version="t-round"))
+    rounding = result.model["fit"]["rounding"]
+    assert rounding["cost"] == pytest.approx(
+        rounding["auc_exact"] - rounding["auc_readable"], abs=1.5e-4
+    )
+    assert rounding["published"] in ("readable", "exact")
+    published_auc = result.model["fit"]["metrics"]["auc"]
+    if rounding["published"] == "readable":
+        assert rounding["cost"] <= rounding["max_cost"]
+        assert published_auc == rounding["auc_readable"]
+    else:
+        assert published_auc == rounding["auc_exact"]
+    risky = next(c for c in result.model["characteristics"] if c["name"] == "risky")
+    assert risky["trend"] == "ascending"
+    assert any(b["adverse"] for b in risky["bins"])
+    assert all(b["adverse"] == (b["woe"] < 0) for b in risky["bins"])

@@ -4,16 +4,27 @@ For every characteristic: its value, the bin it fell in, the points of that bin 
 points it could have earned. The reasons are the characteristics that earned fewer than their
 maximum, ranked by the points they fell short by (ties in the model's order): at most 4, and a
 5th when hard inquiries fell short and are not already among the 4 (``rules``, FCRA 609(f)).
+
+A reason's text is a statement about this person (``statement``): the characteristic's value
+and the band that earns the most points ("Revolving utilisation is 4.9 %; the most points go
+to under 1.6 %"). It claims something adverse ("high", "too many", "recent": the
+characteristic's ``reason_text``) only when the value is in a bin the model documents as
+adverse (``"adverse": true``, a bad rate above the training population's); a model that
+documents no bin as adverse gets the plain statement for every value. The statement depends
+only on the model and the value, so a receipt, which stores the values, gives the same words
+again, and so does an adverse action notice built from it.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from service.scoring.engine import characteristics as chars
 from service.scoring.engine.characteristics import Value
 from service.scoring.engine.inputs import FileInput
-from service.scoring.engine.scorecard import Scorecard, ScorecardError
+from service.scoring.engine.scorecard import Bin, Characteristic, Scorecard, ScorecardError
 from service.scoring.rules import (
     INQUIRY_CHARACTERISTIC,
     MAX_KEY_FACTORS,
@@ -84,8 +95,163 @@ def rank_reasons(model: Scorecard, factors: tuple[Factor, ...]) -> tuple[Reason,
     reasons = []
     for f in chosen:
         c = model.characteristic(f.characteristic)
-        reasons.append(Reason(c.reason_code, c.reason_text, c.name, f.points_below_max))
+        reasons.append(Reason(c.reason_code, statement(c, f.value), c.name, f.points_below_max))
     return tuple(reasons)
+
+
+# --- reason statements -----------------------------------------------------------------------
+
+_DELINQUENCY_WORDS = {
+    0: "none",
+    1: "30 days late",
+    2: "60 days late",
+    3: "90 days late",
+    4: "120 days late",
+    5: "150 days late",
+    6: "180 or more days late",
+    7: "a collection or charge-off",
+}
+_MIX_WORDS = {
+    "none": "no open accounts",
+    "revolving_only": "revolving accounts only",
+    "installment_only": "installment accounts only",
+    "revolving_and_installment": "both revolving and installment accounts",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How a statement names a characteristic and writes its values: ``subject`` is followed
+    by " is " and the value; ``unit`` is "count" (whole numbers, 0 as "none"), "code"
+    (``words`` by value), "percent", "months", "category" (``words`` by value) or "number";
+    ``missing`` is what a missing value means, as a noun phrase ("no open revolving limit":
+    "There is ..."), or "missing" (": ... is missing")."""
+
+    subject: str
+    unit: str
+    missing: str = "missing"
+    words: Mapping[Any, str] = field(default_factory=dict)
+
+
+#: The wording of each Clearfile characteristic (others: their title, as numbers).
+WORDINGS: dict[str, Wording] = {
+    "worst_delinquency_24m": Wording(
+        "The worst delinquency in the last 24 months", "code", words=_DELINQUENCY_WORDS
+    ),
+    "lates_30plus_24m": Wording(
+        "The number of payments 30 or more days late in the last 24 months", "count"
+    ),
+    "months_since_recent_delinquency": Wording(
+        "The time since the most recent delinquency", "months", missing="no delinquency"
+    ),
+    "derogatory_count": Wording(
+        "The number of collections, charge-offs and bankruptcies on the file", "count"
+    ),
+    "revolving_utilisation_pct": Wording(
+        "Revolving utilisation", "percent", missing="no open revolving limit"
+    ),
+    "accounts_with_balance": Wording("The number of accounts with a balance", "count"),
+    "oldest_account_months": Wording(
+        "The age of the oldest account", "months", missing="no account"
+    ),
+    "average_account_age_months": Wording(
+        "The average age of the accounts", "months", missing="no account"
+    ),
+    "hard_inquiries_12m": Wording("The number of hard inquiries in the last 12 months", "count"),
+    "accounts_opened_12m": Wording("The number of accounts opened in the last 12 months", "count"),
+    "credit_mix": Wording(
+        "The credit mix", "category", missing="no credit mix on file", words=_MIX_WORDS
+    ),
+}
+
+
+def _wording(c: Characteristic) -> Wording:
+    return WORDINGS.get(c.name) or Wording(
+        c.title, "category" if c.kind == "categorical" else "number"
+    )
+
+
+def _number(x: float, unit: str, digits: int = 1) -> str:
+    text = f"{round(x, digits):,.{digits}f}".rstrip("0").rstrip(".")
+    if unit == "percent":
+        return f"{text} %"
+    if unit == "months":
+        return f"{text} month" if text == "1" else f"{text} months"
+    return text
+
+
+def _value_text(w: Wording, value: Value, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return w.missing
+    if isinstance(value, str):
+        return w.words.get(value, value)
+    if w.unit == "code" and float(value).is_integer():
+        return w.words.get(int(value), _number(value, "number"))
+    if w.unit == "count" and value == 0:
+        return "none"
+    return _number(value, w.unit, digits)
+
+
+def _whole(w: Wording) -> bool:
+    return w.unit in ("count", "code")
+
+
+def band_text(c: Characteristic, b: Bin) -> str:
+    """A bin in words: "under 1.6 %", "2 to 3", "60 months or more", "none"."""
+    w = _wording(c)
+    if b.missing:
+        return w.missing
+    if b.values is not None:
+        return " or ".join(_value_text(w, v) for v in b.values)
+    lo, hi = b.lower, b.upper
+    if _whole(w):
+        # Whole numbers: the bin [lo, hi) holds lo .. hi - 1.
+        first = None if lo is None else math.ceil(lo)
+        last = None if hi is None else math.ceil(hi) - 1
+        if first is not None and last is not None:
+            if first == last:
+                return _value_text(w, first)
+            return f"{_value_text(w, first)} to {_value_text(w, last)}"
+        if last is not None:
+            return _value_text(w, last) if last <= 0 else f"{_value_text(w, last)} or fewer"
+        return f"{_value_text(w, first)} or more"
+    if lo is None and hi is not None:
+        return f"under {_number(hi, w.unit, 4)}"
+    if hi is None and lo is not None:
+        return f"{_number(lo, w.unit, 4)} or more"
+    if lo is not None and hi is not None:
+        return f"{_number(lo, w.unit, 4)} to under {_number(hi, w.unit, 4)}"
+    return "any value"
+
+
+def statement(c: Characteristic, value: Value) -> str:
+    """The reason statement of characteristic ``c`` for a person whose value is ``value`` (see
+    the module docstring): true of that value, and adverse only in a documented adverse bin."""
+    w = _wording(c)
+    own = c.bin_for(value)
+    tops = [b for b in c.bins if b.points == c.max_points]  # the best band (or bands)
+    best_text = " or ".join(band_text(c, b) for b in tops)
+    # Enough digits that the value is never written as if it were on an edge of the best
+    # band, or inside it, when it is not.
+    edges = {e for b in tops for e in (b.lower, b.upper) if e is not None}
+    digits = 1
+    while (
+        digits < 4
+        and isinstance(value, float)
+        and value not in edges
+        and any(round(value, digits) in edges or b.contains(round(value, digits)) for b in tops)
+        and not any(b.contains(value) for b in tops)
+    ):
+        digits += 1
+    shown = _value_text(w, value, digits)
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if missing and w.missing != "missing":
+        text = f"There is {w.missing}; the most points go to {best_text}"
+    else:
+        text = f"{w.subject} is {shown}; the most points go to {best_text}"
+    if own.adverse:
+        return f"{c.reason_text}: {text[0].lower()}{text[1:]}"
+    return text
 
 
 def explain_values(model: Scorecard, values: Mapping[str, Value]) -> Explanation:

@@ -28,7 +28,7 @@ from service.scoring.engine.characteristics import Value
 
 SCORECARDS_DIR: Final = Path(__file__).resolve().parents[1] / "scorecards"
 #: The model that scores files unless a version is named.
-CURRENT_VERSION: Final = "cf-2026.11"
+CURRENT_VERSION: Final = "cf-2026.12"
 
 
 class ScorecardError(ValueError):
@@ -46,6 +46,9 @@ class Bin(_Frozen):
     lower: float | None = None
     upper: float | None = None
     values: tuple[str, ...] | None = None
+    #: The model documents this bin as adverse (riskier than the population it was fitted
+    #: on): only here may a reason statement claim "high", "too many" or "recent".
+    adverse: bool = False
 
     def contains(self, value: float) -> bool:
         """Whether a (non-missing) number falls in this numeric bin's ``[lower, upper)``."""
