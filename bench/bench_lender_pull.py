@@ -9,8 +9,10 @@ the same load generator and 32 keep-alive connections, in alternating rounds:
   the freeze, reads the file, writes a hard inquiry and its audit event),
 
 and prints each one's rate, p50 and p99, and the pull / report rate ratio of each round. Every
-pull adds a hard inquiry, so Tessa's file grows through the run (printed per round); both
-endpoints read that same growing file.
+pull adds a hard inquiry, so Tessa's file grows through the run (printed per round), and a
+report read grows with it. So that both are measured on the same file, each round reads the
+report for half its time before the pulls and half after them, and compares the pulls with
+both halves together.
 
     python -m bench.bench_lender_pull [--seconds 20] [--rounds 3] [--connections 32]
 
@@ -113,8 +115,15 @@ def main() -> int:
         for n in range(1, args.rounds + 1):
             file = _call(port, "GET", "/v1/me/report", SUBJECT_KEY)
             inquiries = len(file["inquiries"])  # type: ignore[arg-type]
-            read = report(args.seconds, args.connections)
+            before = report(args.seconds / 2, args.connections)
             pulled = pull(args.seconds, args.connections)
+            after = report(args.seconds / 2, args.connections)
+            read = LoadResult(
+                requests=before.requests + after.requests,
+                errors=before.errors + after.errors,
+                seconds=before.seconds + after.seconds,
+                latencies_ms=before.latencies_ms + after.latencies_ms,
+            )
             ratio = pulled.rps / read.rps if read.rps else 0.0
             ratios.append(ratio)
             failed = failed or bool(read.errors or pulled.errors)

@@ -1,7 +1,7 @@
 """Declared error responses, so every route's problems appear in openapi.yaml."""
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Response
@@ -111,22 +111,27 @@ def _segments(model: type[BaseModel], lists: frozenset[str]) -> tuple[str | froz
     return tuple(segments)
 
 
-def json_with_lists(model: BaseModel, lists: Mapping[str, bytes]) -> bytes:
+def json_with_lists(model: BaseModel, lists: Mapping[str, bytes | Sequence[bytes]]) -> bytes:
     """``model.model_dump_json()``, byte for byte, with each list field named in ``lists``
-    written from its items' JSON already made (each item's JSON, comma-joined).
+    written from its items' JSON already made: comma-joined bytes, or each item's bytes.
 
     A document that shows cached items (the report's accounts and inquiries) is serialised
     around them: the runs of other fields are dumped on their own, and the parts joined in
     the model's field order, so nothing in the other fields' values can be mistaken for a
-    list."""
+    list. The items are copied once into the answer."""
     serializer = model.__pydantic_serializer__
-    parts = []
-    for segment in _segments(type(model), frozenset(lists)):
+    pieces = [b"{"]
+    for n, segment in enumerate(_segments(type(model), frozenset(lists))):
+        if n:
+            pieces.append(b",")
         if isinstance(segment, str):
-            parts.append(b'"' + segment.encode() + b'":[' + lists[segment] + b"]")
+            items = lists[segment]
+            joined = items if isinstance(items, bytes) else b",".join(items)
+            pieces += (b'"' + segment.encode() + b'":[', joined, b"]")
         else:
-            parts.append(serializer.to_json(model, include=set(segment))[1:-1])
-    return b"{" + b",".join(parts) + b"}"
+            pieces.append(serializer.to_json(model, include=set(segment))[1:-1])
+    pieces.append(b"}")
+    return b"".join(pieces)
 
 
 class ModelResponse(Response):

@@ -58,7 +58,7 @@ class LenderView:
     (each item's JSON, comma-joined)."""
 
     accounts_json: bytes
-    hard_inquiries_json: bytes
+    hard_inquiries_json: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
@@ -75,15 +75,18 @@ class FileItems:
     fraud_alerts: list[FraudAlertRead]
     statements: list[StatementRead]
     accounts_json: bytes
-    inquiries_json: bytes
+    #: Each inquiry's JSON, kept apart so that adding one copies no other.
+    inquiries_json: tuple[bytes, ...]
 
     @functools.cached_property
     def lender_view(self) -> LenderView:
         """Made on the first lender read of these items, then kept with them."""
         return LenderView(
             accounts_json=b",".join(map(_lender_account_json, self.accounts)),
-            hard_inquiries_json=b",".join(
-                _INQUIRY.dump_json(i) for i in self.inquiries if i.kind is InquiryKind.hard
+            hard_inquiries_json=tuple(
+                one
+                for one, i in zip(self.inquiries_json, self.inquiries, strict=True)
+                if i.kind is InquiryKind.hard
             ),
         )
 
@@ -107,7 +110,7 @@ class CachedReport:
     items: FileItems
     revision: str
 
-    def lists_json(self) -> dict[str, bytes]:
+    def lists_json(self) -> dict[str, bytes | tuple[bytes, ...]]:
         return {"accounts": self.items.accounts_json, "inquiries": self.items.inquiries_json}
 
 
@@ -283,7 +286,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileIte
         fraud_alerts=consent.fraud_alerts_for_report(session, subject_id=subject_id, now=start),
         statements=[StatementRead.model_validate(row) for row in statement_rows],
         accounts_json=b",".join(accounts_json),
-        inquiries_json=b",".join(_INQUIRY.dump_json(i) for i in inquiries),
+        inquiries_json=tuple(_INQUIRY.dump_json(i) for i in inquiries),
     )
 
 
@@ -306,13 +309,12 @@ def _with_inquiry(items: FileItems, inquiry: InquiryRead) -> FileItems | None:
         items,
         sources=[*furnishers, lender, *lenders],
         inquiries=[inquiry, *items.inquiries],
-        inquiries_json=one + b"," + items.inquiries_json if items.inquiries_json else one,
+        inquiries_json=(one, *items.inquiries_json),
     )
     if "lender_view" in items.__dict__:
         view = items.lender_view
         if inquiry.kind is InquiryKind.hard:
-            hard = view.hard_inquiries_json
-            view = LenderView(view.accounts_json, one + b"," + hard if hard else one)
+            view = LenderView(view.accounts_json, (one, *view.hard_inquiries_json))
         extended.__dict__["lender_view"] = view
     return extended
 

@@ -88,7 +88,7 @@ class PulledReport:
     lists (``service.core.responses.json_with_lists`` writes them in)."""
 
     report: LenderReport
-    lists: dict[str, bytes]
+    lists: dict[str, bytes | tuple[bytes, ...]]
 
 
 def _authorised_file(

@@ -28,7 +28,8 @@ def _joined(items: Any) -> bytes:
 
 
 def _spliced(report: Report) -> bytes:
-    lists = {"accounts": _joined(report.accounts), "inquiries": _joined(report.inquiries)}
+    inquiries = tuple(i.model_dump_json().encode() for i in report.inquiries)  # item by item
+    lists = {"accounts": _joined(report.accounts), "inquiries": inquiries}
     return json_with_lists(report, lists)
 
 
