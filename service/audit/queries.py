@@ -22,6 +22,24 @@ def chain_head_for_update(session: Session, chain: str) -> tuple[int, str] | Non
     return None if row is None else (row.seq, row.hash)
 
 
+def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """(seq, hash) of the last event of each of ``chains`` that has one, locking the head
+    rows (in chain order, as every bulk append takes them) until commit."""
+    stmt = (
+        select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
+        .where(AuditChainHead.chain.in_(chains))
+        .order_by(AuditChainHead.chain)
+        .with_for_update()
+    )
+    return {chain: (seq, h) for chain, seq, h in session.connection().execute(stmt)}
+
+
+def append_events(session: Session, *, events: Sequence[dict[str, Any]]) -> None:
+    """Insert the events in their order, in one executemany; the database moves each chain's
+    head to its last event (the trigger of migration 0003)."""
+    session.connection().execute(_INSERT_EVENT, list(events))
+
+
 def append_event(session: Session, *, event: dict[str, Any]) -> None:
     """Insert the event; the database moves its chain's head to it in the same statement
     (the trigger of migration 0003)."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.core.bulk import insert_rows
 from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
+from service.file.rules import SUPPRESSED
 from service.principals.models import Principal
 
 _INQUIRIES = (
@@ -74,6 +75,18 @@ _STATEMENTS = (
 def active_flags(session: Session, subject_id: str) -> Sequence[Any]:
     """(kind, item_type, item_id, field, dispute_id) of the file's flags in force."""
     return session.connection().execute(_ACTIVE_FLAGS, {"subject_id": subject_id}).all()
+
+
+def suppressed_items_of_subjects(
+    session: Session, subject_ids: Sequence[str]
+) -> Sequence[tuple[str, str]]:
+    """(item_type, item_id) of the suppressions in force on the subjects' files."""
+    stmt = select(ItemFlag.item_type, ItemFlag.item_id).where(
+        ItemFlag.subject_id.in_(subject_ids),
+        ItemFlag.kind == SUPPRESSED,
+        ItemFlag.until.is_(None),
+    )
+    return [(t, i) for t, i in session.connection().execute(stmt)]
 
 
 def statements_of_subject(session: Session, subject_id: str) -> Sequence[Any]:

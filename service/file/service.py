@@ -617,6 +617,12 @@ def suppress_bulk(session: Session, *, flags: Sequence[NewFlag], now: datetime) 
     )
 
 
+def suppressed_items(session: Session, *, subject_ids: Sequence[str]) -> set[tuple[str, str]]:
+    """(item_type, item_id) of every item taken off the files of ``subject_ids`` (a bulk
+    reader of the files leaves them out, as the report does)."""
+    return set(queries.suppressed_items_of_subjects(session, subject_ids))
+
+
 def reinsert(session: Session, *, dispute_id: str, certification: str, now: datetime) -> bool:
     """Put back the item the dispute suppressed (FCRA 611(a)(5)(B)); False if it is not
     suppressed."""

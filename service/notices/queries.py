@@ -2,10 +2,12 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.bulk import insert_rows
 from service.core.pagination import older_than
 from service.notices.models import Notice
 
@@ -13,6 +15,10 @@ from service.notices.models import Notice
 def add(session: Session, notice: Notice) -> None:
     session.add(notice)
     session.flush()
+
+
+def insert_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    insert_rows(session, Notice.__table__, rows)
 
 
 def notices_of_subject(
