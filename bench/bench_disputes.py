@@ -13,12 +13,17 @@ the call's time and disputes resolved per second, then checks what was written, 
 audit log verifies.
 
     python -m bench.bench_disputes [--n N] [--disputes D] [--days 31] [--seed S] [--profile]
+                                   [--save FILE | --start-from FILE]
+
+``--save`` keeps a copy of the database as it is just before the clock moves; ``--start-from``
+runs the clock move on a copy of such a file (no load, no filing), to time it again quickly.
 """
 
 import argparse
 import cProfile
 import gc
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -119,6 +124,33 @@ def _file_disputes(
     return filed
 
 
+def _prepare(factory: sessionmaker[Session], args: argparse.Namespace) -> int:
+    """Load the population and file the disputes; how many were filed."""
+    today = population.REFERENCE_DAY
+    start = time.perf_counter()
+    people = population.generate(args.n, seed=args.seed, today=today)
+    with factory() as session, session.begin():
+        now = datetime.combine(today, clock_time(12, 0), tzinfo=UTC)
+        clock.set_now(session, now)
+        loaded = load_population(session, people, now)
+    del people
+    load_seconds = time.perf_counter() - start
+    print(
+        f"population n={loaded.subjects:,} seed={args.seed} as of {today}: "
+        f"{loaded.accounts:,} accounts, {loaded.inquiries:,} inquiries; "
+        f"generated and loaded in {load_seconds:.1f} s (not counted)"
+    )
+    start = time.perf_counter()
+    with factory() as session:
+        targets = _targets(session, args.disputes, args.inquiry_every)
+    filed = _file_disputes(factory, targets, args.theft_every)
+    print(
+        f"{filed:,} disputes filed through the disputes service in "
+        f"{time.perf_counter() - start:.1f} s (not counted)"
+    )
+    return filed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="subjects loaded")
@@ -128,37 +160,32 @@ def main() -> int:
     parser.add_argument("--theft-every", type=int, default=10)
     parser.add_argument("--inquiry-every", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="print the top of a profile")
+    parser.add_argument("--save", type=Path, help="keep the database before the clock move")
+    parser.add_argument("--start-from", type=Path, help="a database kept with --save")
     args = parser.parse_args()
-
-    today = population.REFERENCE_DAY
     with tempfile.TemporaryDirectory(prefix="clearfile-bench-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         upgrade(url)
         engine = make_engine(url)
         factory = make_sessionmaker(engine)
 
-        start = time.perf_counter()
-        people = population.generate(args.n, seed=args.seed, today=today)
-        with factory() as session, session.begin():
-            now = datetime.combine(today, clock_time(12, 0), tzinfo=UTC)
-            clock.set_now(session, now)
-            loaded = load_population(session, people, now)
-        del people
-        load_seconds = time.perf_counter() - start
-        print(
-            f"population n={loaded.subjects:,} seed={args.seed} as of {today}: "
-            f"{loaded.accounts:,} accounts, {loaded.inquiries:,} inquiries; "
-            f"generated and loaded in {load_seconds:.1f} s (not counted)"
-        )
-
-        start = time.perf_counter()
-        with factory() as session:
-            targets = _targets(session, args.disputes, args.inquiry_every)
-        filed = _file_disputes(factory, targets, args.theft_every)
-        print(
-            f"{filed:,} disputes filed through the disputes service in "
-            f"{time.perf_counter() - start:.1f} s (not counted)"
-        )
+        if args.start_from is not None:
+            engine.dispose()
+            shutil.copyfile(args.start_from, url.removeprefix("sqlite:///"))
+            with factory() as session:
+                filed = int(
+                    session.scalar(
+                        select(func.count()).select_from(Dispute).where(Dispute.status == "open")
+                    )
+                    or 0
+                )
+            print(f"started from {args.start_from}: {filed:,} open disputes")
+        else:
+            filed = _prepare(factory, args)
+            if args.save is not None:
+                engine.dispose()
+                shutil.copyfile(url.removeprefix("sqlite:///"), args.save)
+                print(f"saved the database before the clock move to {args.save}")
         gc.collect()
 
         profiler = cProfile.Profile() if args.profile else None

@@ -1,12 +1,14 @@
 """The audit domain's SQL."""
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
+from service.core.bulk import insert_tuples
 
 _HEAD_FOR_UPDATE = (
     select(AuditChainHead.seq, AuditChainHead.hash)
@@ -34,10 +36,28 @@ def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str,
     return {chain: (seq, h) for chain, seq, h in session.connection().execute(stmt)}
 
 
-def append_events(session: Session, *, events: Sequence[dict[str, Any]]) -> None:
-    """Insert the events in their order, in one executemany; the database moves each chain's
-    head to its last event (the trigger of migration 0003)."""
-    session.connection().execute(_INSERT_EVENT, list(events))
+#: The columns of an event ``append_events`` inserts, in the order of its tuples.
+EVENT_COLUMNS = (
+    "chain",
+    "seq",
+    "subject_id",
+    "actor_id",
+    "actor_role",
+    "actor_name",
+    "action",
+    "purpose",
+    "resource_type",
+    "resource_id",
+    "prev_hash",
+    "hash",
+)
+
+
+def append_events(session: Session, *, events: Sequence[tuple[Any, ...]], at: datetime) -> None:
+    """Insert the events (tuples of ``EVENT_COLUMNS``, all ``at`` one moment) in their order,
+    in one executemany; the database moves each chain's head to its last event (the trigger
+    of migration 0003)."""
+    insert_tuples(session, AuditEvent.__table__, EVENT_COLUMNS, events, same={"at": at})
 
 
 def append_event(session: Session, *, event: dict[str, Any]) -> None:

@@ -81,26 +81,44 @@ def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) 
     chains = sorted({e.subject_id or SYSTEM_CHAIN for e in events})
     heads = queries.chain_heads_for_update(session, chains)
     rows = []
+    roles = {e.actor: e.actor.role.value for e in events}
     for e in events:
         chain = e.subject_id or SYSTEM_CHAIN
         last_seq, last_hash = heads.get(chain, (0, GENESIS_HASH))
-        fields = {
-            "chain": chain,
-            "seq": last_seq + 1,
-            "subject_id": e.subject_id,
-            "actor_id": e.actor.id,
-            "actor_role": e.actor.role.value,
-            "actor_name": e.actor.name,
-            "action": e.action,
-            "purpose": e.purpose,
-            "resource_type": e.resource_type,
-            "resource_id": e.resource_id,
-            "at": now,
-        }
-        digest = event_hash(prev_hash=last_hash, **fields)  # type: ignore[arg-type]
-        rows.append({**fields, "prev_hash": last_hash, "hash": digest})
-        heads[chain] = (last_seq + 1, digest)
-    queries.append_events(session, events=rows)
+        seq = last_seq + 1
+        role = roles[e.actor]
+        digest = event_hash(
+            prev_hash=last_hash,
+            chain=chain,
+            seq=seq,
+            subject_id=e.subject_id,
+            actor_id=e.actor.id,
+            actor_role=role,
+            actor_name=e.actor.name,
+            action=e.action,
+            purpose=e.purpose,
+            resource_type=e.resource_type,
+            resource_id=e.resource_id,
+            at=now,
+        )
+        rows.append(
+            (
+                chain,
+                seq,
+                e.subject_id,
+                e.actor.id,
+                role,
+                e.actor.name,
+                e.action,
+                e.purpose,
+                e.resource_type,
+                e.resource_id,
+                last_hash,
+                digest,
+            )
+        )
+        heads[chain] = (seq, digest)
+    queries.append_events(session, events=rows, at=now)
 
 
 #: The most events one call of verify checks: the work of a call stays bounded however

@@ -570,17 +570,19 @@ _UNVERIFIED_RESOLUTION = (
 DEADLINE_BATCH_SUBJECTS = 2_000
 
 
-def run_due(session: Session, *, now: datetime, batch: int = DEADLINE_BATCH_SUBJECTS) -> int:
+def run_due(session: Session, *, now: datetime, batch: int | None = None) -> int:
     """Resolve every dispute whose time has come: identity-theft blocks due (FCRA 605B) and
     unanswered disputes past their deadline (FCRA 611(a)(5)(A): unverified, suppressed).
     Returns how many were resolved.
 
-    In batches of ``batch`` subjects, with the effects ``resolve_due_one_by_one`` has: each
-    dispute is closed by a conditional write that finds it still open (and still due), so a
-    furnisher's answer racing the deadline gives exactly one outcome, and only the disputes it
-    closed are counted and acted on; their disputed flags end, their items are suppressed,
-    each is audited, each subject's file is scored again once after its suppressions, and
-    each dispute's result notice cites that score's receipt."""
+    In batches of ``batch`` subjects (``DEADLINE_BATCH_SUBJECTS`` unless given), with the
+    effects ``resolve_due_one_by_one`` has: each dispute is closed by a conditional write that
+    finds it still open (and still due), so a furnisher's answer racing the deadline gives
+    exactly one outcome, and only the disputes it closed are counted and acted on; their
+    disputed flags end, their items are suppressed, each is audited, each subject's file is
+    scored again once after its suppressions, and each dispute's result notice cites that
+    score's receipt."""
+    batch = DEADLINE_BATCH_SUBJECTS if batch is None else batch
     if batch < 1:
         raise ValueError("batch must be at least 1")
     due = queries.due_disputes(session, now)

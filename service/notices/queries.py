@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.bulk import insert_rows
+from service.core.bulk import insert_tuples
 from service.core.pagination import older_than
 from service.notices.models import Notice
 
@@ -17,8 +17,11 @@ def add(session: Session, notice: Notice) -> None:
     session.flush()
 
 
-def insert_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    insert_rows(session, Notice.__table__, rows)
+def insert_bulk(session: Session, rows: Sequence[tuple[Any, ...]], *, at: datetime) -> None:
+    """Insert notices sent ``at`` one moment: ``rows`` of (id, subject_id, kind, content)."""
+    insert_tuples(
+        session, Notice.__table__, ("id", "subject_id", "kind", "content"), rows, same={"at": at}
+    )
 
 
 def notices_of_subject(

@@ -94,7 +94,7 @@ def send_bulk(
     ``send`` stores it, the rows inserted in one statement, and each audited as sent, in
     order; the notices' ids, in order."""
     ids = SequentialIds("ntc")
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[str, str, str, dict[str, Any]]] = []
     for notice in notices:
         notice_id = ids.next()
         read = NoticeRead.model_validate(
@@ -106,32 +106,25 @@ def send_bulk(
                 "subject_id": notice.subject_id,
             }
         )
-        rows.append(
-            {
-                "id": notice_id,
-                "subject_id": notice.subject_id,
-                "kind": notice.kind.value,
-                "at": now,
-                "content": read.model_dump(mode="json", exclude=_COLUMNS),
-            }
-        )
-    queries.insert_bulk(session, rows)
+        content = read.model_dump(mode="json", exclude=_COLUMNS)
+        rows.append((notice_id, notice.subject_id, notice.kind.value, content))
+    queries.insert_bulk(session, rows, at=now)
     audit.record_bulk(
         session,
         events=[
             audit.NewEvent(
                 actor=actor,
                 action="notice.sent",
-                subject_id=row["subject_id"],
+                subject_id=subject_id,
                 purpose=purpose,
                 resource_type="notice",
-                resource_id=row["id"],
+                resource_id=notice_id,
             )
-            for row in rows
+            for notice_id, subject_id, _, _ in rows
         ],
         now=now,
     )
-    return [row["id"] for row in rows]
+    return [row[0] for row in rows]
 
 
 def list_notices(
