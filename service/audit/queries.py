@@ -1,13 +1,14 @@
 """The audit domain's SQL."""
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
-from service.core.bulk import CHUNK_ROWS
+from service.core.bulk import CHUNK_ROWS, insert_tuples
 
 _HEAD_FOR_UPDATE = (
     select(AuditChainHead.seq, AuditChainHead.hash)
@@ -21,6 +22,30 @@ def chain_head_for_update(session: Session, chain: str) -> tuple[int, str] | Non
     """(seq, hash) of the chain's last event, locking the head row until commit."""
     row = session.connection().execute(_HEAD_FOR_UPDATE, {"chain": chain}).first()
     return None if row is None else (row.seq, row.hash)
+
+
+#: The columns of an event ``append_events`` inserts, in the order of its tuples.
+EVENT_COLUMNS = (
+    "chain",
+    "seq",
+    "subject_id",
+    "actor_id",
+    "actor_role",
+    "actor_name",
+    "action",
+    "purpose",
+    "resource_type",
+    "resource_id",
+    "prev_hash",
+    "hash",
+)
+
+
+def append_events(session: Session, *, events: Sequence[tuple[Any, ...]], at: datetime) -> None:
+    """Insert the events (tuples of ``EVENT_COLUMNS``, all ``at`` one moment) in their order,
+    in one executemany; the database moves each chain's head to its last event (the trigger
+    of migration 0003)."""
+    insert_tuples(session, AuditEvent.__table__, EVENT_COLUMNS, events, same={"at": at})
 
 
 def append_event(session: Session, *, event: dict[str, Any]) -> None:
@@ -44,12 +69,6 @@ def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str,
         for chain, seq, digest in session.connection().execute(stmt):
             heads[chain] = (seq, digest)
     return heads
-
-
-def append_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
-    """Insert events in order (the trigger moves each chain's head with each row)."""
-    for start in range(0, len(events), CHUNK_ROWS):
-        session.connection().execute(_INSERT_EVENT, list(events[start : start + CHUNK_ROWS]))
 
 
 def all_heads(session: Session) -> dict[str, tuple[int, str]]:

@@ -6,7 +6,7 @@ Only a domain's queries module calls this, for its own tables.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.orm import Session
 
 #: Rows per INSERT statement.
@@ -18,3 +18,49 @@ def insert_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) ->
     the caller's transaction."""
     for start in range(0, len(rows), CHUNK_ROWS):
         session.execute(insert(table), list(rows[start : start + CHUNK_ROWS]))
+
+
+def insert_tuples(
+    session: Session,
+    table: Any,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    same: dict[str, Any] | None = None,
+) -> None:
+    """Insert ``rows`` (tuples of the values of ``columns``, in that order), each with the
+    values of ``same`` (columns every row shares), into ``table`` in one executemany straight
+    to the driver, in the caller's transaction. The statement is compiled once; each value
+    goes through its column type's bind processing (a JSON column's value is encoded, a
+    timestamp made the text SQLite stores) column by column, a shared value once, without
+    SQLAlchemy's per-row parameter handling. For the large bulk writes of a job or a deadline
+    run."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    shared = dict(same or {})
+    names = [*columns, *shared]
+    statement = insert(table).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in names}
+    )
+    compiled = statement.compile(dialect=dialect)
+
+    def processor(name: str) -> Any:
+        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+    values: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
+    for k, name in enumerate(columns):
+        process = processor(name)
+        if process is not None:
+            values[k] = [process(v) for v in values[k]]
+    for name, value in shared.items():
+        process = processor(name)
+        values.append([process(value) if process is not None else value] * len(rows))
+    params: list[Any]
+    positions = getattr(compiled, "positiontup", None)
+    if positions is not None:  # e.g. SQLite's "?": tuples in the statement's order
+        params = list(zip(*(values[names.index(name)] for name in positions), strict=True))
+    else:  # e.g. psycopg's "%(name)s": mappings
+        params = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+    connection.exec_driver_sql(str(compiled), params)

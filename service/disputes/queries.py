@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.core.pagination import older_than
@@ -120,7 +120,57 @@ def blocks_due_ids(session: Session, now: datetime) -> Sequence[str]:
 
 
 def disputes_by_ids(session: Session, ids: Sequence[str]) -> Sequence[Dispute]:
-    return session.scalars(select(Dispute).where(Dispute.id.in_(ids))).all()
+    """The disputes, in the order of ``ids``."""
+    found = {d.id: d for d in session.scalars(select(Dispute).where(Dispute.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+class DueDispute(NamedTuple):
+    """An open dispute whose block or deadline has come, as a deadline run reads it."""
+
+    id: str
+    subject_id: str
+    item_type: str
+    item_id: str
+    due_at: datetime
+    block_due_at: datetime | None
+
+
+def due_disputes(session: Session, now: datetime) -> list[DueDispute]:
+    """Every open dispute whose deadline or identity-theft block has come."""
+    stmt = select(
+        Dispute.id,
+        Dispute.subject_id,
+        Dispute.item_type,
+        Dispute.item_id,
+        Dispute.due_at,
+        Dispute.block_due_at,
+    ).where(Dispute.status == "open", or_(Dispute.due_at <= now, Dispute.block_due_at <= now))
+    return [DueDispute(*row) for row in session.execute(stmt)]
+
+
+def close_due(
+    session: Session,
+    dispute_ids: Sequence[str],
+    values: dict[str, Any],
+    *,
+    block: bool,
+    now: datetime,
+) -> set[str]:
+    """Resolve those of the disputes that are still open and still due (their block, with
+    ``block``, else their deadline), in one statement, each as of when it fell due
+    (``resolved_at``); the ids of the disputes it resolved. As with ``close``, a furnisher's
+    answer committed first leaves its dispute out."""
+    session.flush()
+    due = Dispute.block_due_at if block else Dispute.due_at
+    result = session.execute(
+        update(Dispute)
+        .where(Dispute.id.in_(dispute_ids), Dispute.status == "open", due <= now)
+        .values(**values, resolved_at=case((due < now, due), else_=now))
+        .returning(Dispute.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(result.scalars())
 
 
 def counts_by_status_outcome(session: Session) -> Sequence[Any]:

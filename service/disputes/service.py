@@ -12,6 +12,7 @@ information is frivolous, and the subject is told why.
 """
 
 import statistics
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ from schemas.disputes import (
 )
 from schemas.furnishing import AccountCorrections, AccountPut
 from schemas.notices import NoticeKind
+from schemas.scoring import ScoreDisclosed
 from service.audit import purposes
 from service.audit import service as audit
 from service.core.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -358,16 +360,18 @@ def _resolve(
     resolution: str,
     actor: Principal,
     now: datetime,
+    effective_at: datetime | None = None,
 ) -> bool:
     """Resolve the dispute if it is still open (True), with what the outcome does to the
-    file and the subject's notice; False when another outcome got there first."""
+    file and the subject's notice; False when another outcome got there first. A deadline
+    resolves it as of when it fell due (``effective_at``), whenever the run comes."""
     if not queries.close(
         session,
         dispute.id,
         {
             "status": DisputeStatus.resolved,
             "outcome": outcome,
-            "resolved_at": now,
+            "resolved_at": effective_at or now,
             "resolution": resolution,
         },
     ):
@@ -411,6 +415,42 @@ _RESULT_TITLES = {
 }
 
 
+def _result_kind(outcome: DisputeOutcome) -> NoticeKind:
+    if outcome is DisputeOutcome.blocked:
+        return NoticeKind.identity_theft_block
+    return NoticeKind.dispute_result
+
+
+def _result_content(
+    *,
+    dispute_id: str,
+    item_type: str,
+    item_id: str,
+    resolution: str | None,
+    outcome: DisputeOutcome,
+    score: "ScoreDisclosed | scoring.NewScore | None",
+) -> dict[str, Any]:
+    """What the subject's result notice says: the outcome and, where the file changed, the
+    new score, its range, model version and receipt."""
+    content: dict[str, Any] = {
+        "title": _RESULT_TITLES[outcome],
+        "summary": resolution,
+        "dispute_id": dispute_id,
+        "item_type": item_type,
+        "item_id": item_id,
+        "dispute_outcome": outcome.value,
+    }
+    if score is not None:
+        content.update(
+            score=score.score,
+            score_range=score.score_range,
+            model_version=score.model_version,
+            receipt_id=score.receipt_id,
+            scored_on=score.scored_on,
+        )
+    return content
+
+
 def _send_result(
     session: Session,
     *,
@@ -420,14 +460,7 @@ def _send_result(
     actor: Principal,
     now: datetime,
 ) -> None:
-    content: dict[str, Any] = {
-        "title": _RESULT_TITLES[outcome],
-        "summary": dispute.resolution,
-        "dispute_id": dispute.id,
-        "item_type": dispute.item_type,
-        "item_id": dispute.item_id,
-        "dispute_outcome": outcome.value,
-    }
+    score = None
     if changed:
         score = scoring.score_after_change(
             session,
@@ -436,24 +469,19 @@ def _send_result(
             purpose=purposes.DISPUTE,
             now=now,
         )
-        content.update(
-            score=score.score,
-            score_range=score.score_range,
-            model_version=score.model_version,
-            receipt_id=score.receipt_id,
-            scored_on=score.scored_on,
-        )
-    kind = (
-        NoticeKind.identity_theft_block
-        if outcome is DisputeOutcome.blocked
-        else NoticeKind.dispute_result
-    )
     notices.send(
         session,
         actor=actor,
         subject_id=dispute.subject_id,
-        kind=kind,
-        content=content,
+        kind=_result_kind(outcome),
+        content=_result_content(
+            dispute_id=dispute.id,
+            item_type=dispute.item_type,
+            item_id=dispute.item_id,
+            resolution=dispute.resolution,
+            outcome=outcome,
+            score=score,
+        ),
         purpose=purposes.DISPUTE,
         now=now,
     )
@@ -540,7 +568,12 @@ def _already(dispute: Dispute) -> Conflict:
     )
 
 
-_UNVERIFIED = (
+#: What an identity-theft block and an unanswered deadline tell the subject.
+_BLOCKED_RESOLUTION = (
+    "You reported this item as the result of identity theft, so it is blocked from your file "
+    "and its furnisher has been told (FCRA 605B)."
+)
+_UNVERIFIED_RESOLUTION = (
     "The furnisher did not verify the item within the deadline, so it is removed from your "
     "file (FCRA 611(a)(5)(A)). It can come back only if its furnisher certifies it is "
     "complete and accurate, and you would be told."
@@ -551,34 +584,172 @@ _UNVERIFIED_IDENTITY = (
     "correction with new information as a new dispute."
 )
 
+#: Subjects whose due disputes one batch of a deadline run resolves together: their files
+#: are read, scored and written with a fixed number of statements per batch.
+DEADLINE_BATCH_SUBJECTS = 2_000
 
-def run_due(session: Session, *, now: datetime) -> int:
+
+def run_due(session: Session, *, now: datetime, batch: int | None = None) -> int:
     """Resolve every dispute whose time has come: identity-theft blocks due (FCRA 605B) and
     unanswered disputes past their deadline (FCRA 611(a)(5)(A): unverified, suppressed).
-    Each takes effect at the moment it fell due (a clock moved 31 days at once does not
-    make a 30-day deadline a 31-day one). Returns how many were resolved."""
+    Returns how many were resolved.
+
+    In batches of ``batch`` subjects (``DEADLINE_BATCH_SUBJECTS`` unless given), with the
+    effects ``resolve_due_one_by_one`` has: each dispute is closed by a conditional write that
+    finds it still open (and still due), so a furnisher's answer racing the deadline gives
+    exactly one outcome, and only the disputes it closed are counted and acted on; their
+    disputed flags end, their items are suppressed, each is audited, each subject's file is
+    scored again once after its suppressions, and each dispute's result notice cites that
+    score's receipt."""
+    batch = DEADLINE_BATCH_SUBJECTS if batch is None else batch
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    due = queries.due_disputes(session, now)
+    # An identity field stays on the file whatever the outcome, and its notice names the
+    # field: the few such disputes go one by one.
+    of_identity = [d.id for d in due if d.item_type == "identity"]
+    resolved = resolve_due_one_by_one(session, now=now, only=of_identity) if of_identity else 0
+    due = [d for d in due if d.item_type != "identity"]
+    # The order of ``resolve_due_one_by_one``: blocks first, then deadlines, each by when it
+    # fell due; a dispute whose block is due is blocked, whatever its deadline.
+    blocks = sorted(
+        (d for d in due if d.block_due_at is not None and d.block_due_at <= now),
+        key=lambda d: (d.block_due_at, d.id),
+    )
+    blocking = {d.id for d in blocks}
+    deadlines = sorted((d for d in due if d.id not in blocking), key=lambda d: (d.due_at, d.id))
+    subjects = sorted({d.subject_id for d in due})
+    for start in range(0, len(subjects), batch):
+        chosen = set(subjects[start : start + batch])
+        resolved += _resolve_due_batch(
+            session,
+            blocks=[d for d in blocks if d.subject_id in chosen],
+            deadlines=[d for d in deadlines if d.subject_id in chosen],
+            now=now,
+        )
+    return resolved
+
+
+def _resolve_due_batch(
+    session: Session,
+    *,
+    blocks: Sequence[queries.DueDispute],
+    deadlines: Sequence[queries.DueDispute],
+    now: datetime,
+) -> int:
+    closed: list[tuple[queries.DueDispute, DisputeOutcome, str]] = []
+    for outcome, resolution, candidates in (
+        (DisputeOutcome.blocked, _BLOCKED_RESOLUTION, blocks),
+        (DisputeOutcome.unverified, _UNVERIFIED_RESOLUTION, deadlines),
+    ):
+        if not candidates:
+            continue
+        won = queries.close_due(
+            session,
+            [d.id for d in candidates],
+            {"status": DisputeStatus.resolved, "outcome": outcome, "resolution": resolution},
+            block=outcome is DisputeOutcome.blocked,
+            now=now,
+        )
+        closed += [(d, outcome, resolution) for d in candidates if d.id in won]
+    if not closed:
+        return 0
+    file_service.end_disputed_flags(session, dispute_ids=[d.id for d, _, _ in closed], now=now)
+    file_service.suppress_bulk(
+        session,
+        flags=[
+            file_service.NewFlag(d.subject_id, d.item_type, d.item_id, d.id, _SUPPRESSING[o])
+            for d, o, _ in closed
+        ],
+        now=now,
+    )
+    audit.record_bulk(
+        session,
+        events=[
+            audit.NewEvent(
+                actor=RULE_ACTOR,
+                action=f"dispute.{o.value}",
+                subject_id=d.subject_id,
+                purpose=purposes.IDENTITY_THEFT_BLOCK
+                if o is DisputeOutcome.blocked
+                else purposes.DISPUTE,
+                resource_type="dispute",
+                resource_id=d.id,
+            )
+            for d, o, _ in closed
+        ],
+        now=now,
+    )
+    # Every outcome here takes the item off the file: each subject's file is scored again.
+    scores = scoring.scores_after_changes(
+        session,
+        subject_ids=sorted({d.subject_id for d, _, _ in closed}),
+        actor=RULE_ACTOR,
+        purpose=purposes.DISPUTE,
+        now=now,
+    )
+    notices.send_bulk(
+        session,
+        actor=RULE_ACTOR,
+        notices=[
+            notices.NewNotice(
+                subject_id=d.subject_id,
+                kind=_result_kind(o),
+                content=_result_content(
+                    dispute_id=d.id,
+                    item_type=d.item_type,
+                    item_id=d.item_id,
+                    resolution=resolution,
+                    outcome=o,
+                    score=scores[d.subject_id],
+                ),
+            )
+            for d, o, resolution in closed
+        ],
+        purpose=purposes.DISPUTE,
+        now=now,
+    )
+    return len(closed)
+
+
+def _unverified_resolution(dispute: Any) -> str:
+    if dispute.item_type == "identity":
+        return _UNVERIFIED_IDENTITY.format(field=dispute.field)
+    return _UNVERIFIED_RESOLUTION
+
+
+def resolve_due_one_by_one(
+    session: Session, *, now: datetime, only: Sequence[str] | None = None
+) -> int:
+    """``run_due`` one dispute at a time through ``_resolve``, as an answer resolves one:
+    the reference the batch path is tested against (it scores a subject's file again after
+    each of its disputes), and the path of the few disputes of an identity field. With
+    ``only``, just those of the due disputes."""
+    chosen = None if only is None else set(only)
     resolved = 0
     for dispute in queries.disputes_by_ids(session, queries.blocks_due_ids(session, now)):
-        due = min(now, dispute.block_due_at or now)
+        if chosen is not None and dispute.id not in chosen:
+            continue
         resolved += _resolve(
             session,
             dispute=dispute,
             outcome=DisputeOutcome.blocked,
-            resolution="You reported this item as the result of identity theft, so it is "
-            "blocked from your file and its furnisher has been told (FCRA 605B).",
+            resolution=_BLOCKED_RESOLUTION,
             actor=RULE_ACTOR,
-            now=due,
+            now=now,
+            effective_at=min(now, dispute.block_due_at or now),
         )
     for dispute in queries.disputes_by_ids(session, queries.due_ids(session, now)):
+        if chosen is not None and dispute.id not in chosen:
+            continue
         resolved += _resolve(
             session,
             dispute=dispute,
             outcome=DisputeOutcome.unverified,
-            resolution=_UNVERIFIED_IDENTITY.format(field=dispute.field)
-            if dispute.item_type == "identity"
-            else _UNVERIFIED,
+            resolution=_unverified_resolution(dispute),
             actor=RULE_ACTOR,
-            now=min(now, dispute.due_at),
+            now=now,
+            effective_at=min(now, dispute.due_at),
         )
     return resolved
 

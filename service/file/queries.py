@@ -4,11 +4,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from service.core.bulk import insert_rows
+from service.core.bulk import CHUNK_ROWS, insert_rows, insert_tuples
 from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
+from service.file.rules import SUPPRESSED
 from service.principals.models import Principal
 
 _INQUIRIES = (
@@ -35,8 +36,25 @@ def public_records_of_subject(session: Session, subject_id: str) -> Sequence[Any
     return session.connection().execute(_PUBLIC_RECORDS, {"subject_id": subject_id}).all()
 
 
-def inquiries_before(session: Session, moment: datetime) -> Sequence[Inquiry]:
-    return session.scalars(select(Inquiry).where(Inquiry.at < moment)).all()
+def inquiries_before(session: Session, moment: datetime) -> Sequence[tuple[str, str, datetime]]:
+    """(id, subject_id, at) of the inquiries made before ``moment``, in id order."""
+    stmt = (
+        select(Inquiry.id, Inquiry.subject_id, Inquiry.at)
+        .where(Inquiry.at < moment)
+        .order_by(Inquiry.id)
+    )
+    return [(i, s, at) for i, s, at in session.execute(stmt)]
+
+
+def delete_inquiries(session: Session, inquiry_ids: Sequence[str]) -> None:
+    """Delete the inquiries, ``CHUNK_ROWS`` ids per statement."""
+    session.flush()
+    for start in range(0, len(inquiry_ids), CHUNK_ROWS):
+        chosen = list(inquiry_ids[start : start + CHUNK_ROWS])
+        session.execute(
+            delete(Inquiry).where(Inquiry.id.in_(chosen)),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def public_records_filed_before(session: Session, cutoff: date) -> Sequence[PublicRecord]:
@@ -76,6 +94,18 @@ def active_flags(session: Session, subject_id: str) -> Sequence[Any]:
     return session.connection().execute(_ACTIVE_FLAGS, {"subject_id": subject_id}).all()
 
 
+def suppressed_items_of_subjects(
+    session: Session, subject_ids: Sequence[str]
+) -> Sequence[tuple[str, str]]:
+    """(item_type, item_id) of the suppressions in force on the subjects' files."""
+    stmt = select(ItemFlag.item_type, ItemFlag.item_id).where(
+        ItemFlag.subject_id.in_(subject_ids),
+        ItemFlag.kind == SUPPRESSED,
+        ItemFlag.until.is_(None),
+    )
+    return [(t, i) for t, i in session.connection().execute(stmt)]
+
+
 def statements_of_subject(session: Session, subject_id: str) -> Sequence[Any]:
     return session.connection().execute(_STATEMENTS, {"subject_id": subject_id}).all()
 
@@ -108,8 +138,18 @@ def end_flags(session: Session, dispute_ids: Sequence[str], kind: str, at: datet
     )
 
 
-def insert_flags_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    insert_rows(session, ItemFlag.__table__, rows)
+def insert_flags_bulk(
+    session: Session, rows: Sequence[tuple[Any, ...]], *, kind: str, since: datetime
+) -> None:
+    """Insert flags of one ``kind`` and moment, in force, on no field: ``rows`` of (id,
+    subject_id, item_type, item_id, dispute_id, reason)."""
+    insert_tuples(
+        session,
+        ItemFlag.__table__,
+        ("id", "subject_id", "item_type", "item_id", "dispute_id", "reason"),
+        rows,
+        same={"kind": kind, "since": since, "field": None, "until": None, "certification": None},
+    )
 
 
 def statement_of_dispute(session: Session, dispute_id: str) -> Statement | None:

@@ -319,63 +319,66 @@ def _with_inquiry(items: FileItems, inquiry: InquiryRead) -> FileItems | None:
     return extended
 
 
-def _record_purge(
-    session: Session, *, now: datetime, subject_id: str, kind: str, item_id: str
-) -> None:
-    audit.record(
-        session,
-        actor=RULE_ACTOR,
-        action=f"{kind}.purged_obsolete",
-        now=now,
-        subject_id=subject_id,
-        purpose=purposes.OBSOLESCENCE,
-        resource_type=kind,
-        resource_id=item_id,
-    )
-
-
 def purge_obsolete(session: Session, *, now: datetime) -> int:
-    """Delete every item past its obsolescence date (FCRA 605), auditing each purge.
+    """Delete every item past its obsolescence date (FCRA 605), auditing each purge: one
+    event per item on its subject's chain, appended together (``audit.record_bulk``: the
+    events and hashes recording each in turn would give), then the items deleted.
 
     Returns how many items were purged.
     """
     today = now.date()
-    purged = 0
     cutoff = earliest_possible_obsolete_cutoff(today)
-    for account in furnishing.adverse_accounts_dated_before(session, cutoff):
-        if is_obsolete(furnishing.obsolete_on(account), today):
-            _record_purge(
-                session, now=now, subject_id=account.subject_id, kind="account", item_id=account.id
-            )
-            furnishing.delete_account(session, account)
-            purged += 1
-    for record in queries.public_records_filed_before(session, cutoff):
-        leaves = bankruptcy_obsolete_on(
-            chapter=record.chapter, status=record.status, filed_on=record.filed_on
+    accounts = [
+        account
+        for account in furnishing.adverse_accounts_dated_before(session, cutoff)
+        if is_obsolete(furnishing.obsolete_on(account), today)
+    ]
+    records = [
+        record
+        for record in queries.public_records_filed_before(session, cutoff)
+        if is_obsolete(
+            bankruptcy_obsolete_on(
+                chapter=record.chapter, status=record.status, filed_on=record.filed_on
+            ),
+            today,
         )
-        if is_obsolete(leaves, today):
-            _record_purge(
-                session,
-                now=now,
-                subject_id=record.subject_id,
-                kind="public_record",
-                item_id=record.id,
-            )
-            session.delete(record)
-            purged += 1
+    ]
     # Every inquiry made before the midnight that ends the last day that can be due.
     due_before = datetime.combine(
         latest_obsolete_inquiry_day(today) + timedelta(days=1), time.min, tzinfo=UTC
     )
-    for inquiry in queries.inquiries_before(session, due_before):
-        if is_obsolete(inquiry_obsolete_on(inquiry.at), today):
-            _record_purge(
-                session, now=now, subject_id=inquiry.subject_id, kind="inquiry", item_id=inquiry.id
+    inquiries = [
+        (inquiry_id, subject_id)
+        for inquiry_id, subject_id, at in queries.inquiries_before(session, due_before)
+        if is_obsolete(inquiry_obsolete_on(at), today)
+    ]
+    purged = (
+        [("account", a.subject_id, a.id) for a in accounts]
+        + [("public_record", r.subject_id, r.id) for r in records]
+        + [("inquiry", subject_id, inquiry_id) for inquiry_id, subject_id in inquiries]
+    )
+    audit.record_bulk(
+        session,
+        events=[
+            audit.NewEvent(
+                actor=RULE_ACTOR,
+                action=f"{kind}.purged_obsolete",
+                subject_id=subject_id,
+                purpose=purposes.OBSOLESCENCE,
+                resource_type=kind,
+                resource_id=item_id,
             )
-            session.delete(inquiry)
-            purged += 1
+            for kind, subject_id, item_id in purged
+        ],
+        now=now,
+    )
+    for account in accounts:
+        furnishing.delete_account(session, account)
+    for record in records:
+        session.delete(record)
+    queries.delete_inquiries(session, [inquiry_id for inquiry_id, _ in inquiries])
     session.flush()
-    return purged
+    return len(purged)
 
 
 def add_public_record(
@@ -616,23 +619,16 @@ def suppress_bulk(session: Session, *, flags: Sequence[NewFlag], now: datetime) 
     ids = SequentialIds("flg")
     queries.insert_flags_bulk(
         session,
-        [
-            {
-                "id": ids.next(),
-                "subject_id": f.subject_id,
-                "item_type": f.item_type,
-                "item_id": f.item_id,
-                "field": None,
-                "kind": SUPPRESSED,
-                "dispute_id": f.dispute_id,
-                "reason": f.reason,
-                "since": now,
-                "until": None,
-                "certification": None,
-            }
-            for f in flags
-        ],
+        [(ids.next(), f.subject_id, f.item_type, f.item_id, f.dispute_id, f.reason) for f in flags],
+        kind=SUPPRESSED,
+        since=now,
     )
+
+
+def suppressed_items(session: Session, *, subject_ids: Sequence[str]) -> set[tuple[str, str]]:
+    """(item_type, item_id) of every item taken off the files of ``subject_ids`` (a bulk
+    reader of the files leaves them out, as the report does)."""
+    return set(queries.suppressed_items_of_subjects(session, subject_ids))
 
 
 def reinsert(session: Session, *, dispute_id: str, certification: str, now: datetime) -> bool:

@@ -553,7 +553,7 @@ def furnish_many(
     new_versions: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     update_versions: list[dict[str, Any]] = []
-    events: list[audit.EventSpec] = []
+    events: list[audit.NewEvent] = []
     seen: set[str] = set()
     ids = SequentialIds("acc")
     all_fields = list(rules.FURNISHED_FIELDS)
@@ -618,8 +618,13 @@ def furnish_many(
                 }
             )
             events.append(
-                audit.EventSpec(
-                    "account.created", data.subject_id, "account", aid, purposes.FURNISHING
+                audit.NewEvent(
+                    actor=furnisher,
+                    action="account.created",
+                    subject_id=data.subject_id,
+                    purpose=purposes.FURNISHING,
+                    resource_type="account",
+                    resource_id=aid,
                 )
             )
             outcomes.append(Outcome("created", [], aid))
@@ -642,14 +647,19 @@ def furnish_many(
             }
         )
         events.append(
-            audit.EventSpec(
-                "account.updated", row.subject_id, "account", row.id, purposes.FURNISHING
+            audit.NewEvent(
+                actor=furnisher,
+                action="account.updated",
+                subject_id=row.subject_id,
+                purpose=purposes.FURNISHING,
+                resource_type="account",
+                resource_id=row.id,
             )
         )
         outcomes.append(Outcome("updated", [], row.id))
     queries.insert_accounts_bulk(session, new_rows, new_versions)
     queries.update_accounts_bulk(session, updates, update_versions)
-    audit.record_many(session, actor=furnisher, events=events, now=now)
+    audit.record_bulk(session, events=events, now=now)
     return outcomes
 
 
@@ -676,12 +686,16 @@ def accounts_for_export(
                 continue
             record.update(_stored_values(fields))
         out.append(record)
-    audit.record_many(
+    audit.record_bulk(
         session,
-        actor=furnisher,
         events=[
-            audit.EventSpec(
-                "account.read", r["subject_id"], "account", r["id"], purposes.FURNISHING
+            audit.NewEvent(
+                actor=furnisher,
+                action="account.read",
+                subject_id=r["subject_id"],
+                purpose=purposes.FURNISHING,
+                resource_type="account",
+                resource_id=r["id"],
             )
             for r in out
         ],

@@ -2,10 +2,12 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.bulk import insert_tuples
 from service.core.pagination import older_than
 from service.notices.models import Notice
 
@@ -13,6 +15,13 @@ from service.notices.models import Notice
 def add(session: Session, notice: Notice) -> None:
     session.add(notice)
     session.flush()
+
+
+def insert_bulk(session: Session, rows: Sequence[tuple[Any, ...]], *, at: datetime) -> None:
+    """Insert notices sent ``at`` one moment: ``rows`` of (id, subject_id, kind, content)."""
+    insert_tuples(
+        session, Notice.__table__, ("id", "subject_id", "kind", "content"), rows, same={"at": at}
+    )
 
 
 def notices_of_subject(

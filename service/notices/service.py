@@ -1,7 +1,10 @@
 """Notices to the subject: sent once, in the transaction of what they tell, and kept as
 sent; the subject lists and reads them."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +14,7 @@ from service.audit import purposes
 from service.audit import service as audit
 from service.core.errors import NotFound
 from service.core.pagination import decode_keyset, keyset_of, split_page
-from service.core.security import Principal, new_id
+from service.core.security import Principal, SequentialIds, new_id
 from service.notices import queries
 from service.notices.models import Notice
 
@@ -68,6 +71,60 @@ def send(
         resource_id=notice_id,
     )
     return read
+
+
+@dataclass(frozen=True, slots=True)
+class NewNotice:
+    """A notice for ``send_bulk``: whom it is to, its kind and what it says."""
+
+    subject_id: str
+    kind: NoticeKind
+    content: dict[str, object]
+
+
+def send_bulk(
+    session: Session,
+    *,
+    actor: Principal,
+    notices: Sequence[NewNotice],
+    purpose: str,
+    now: datetime,
+) -> list[str]:
+    """``send`` for many notices at once (a deadline run): each validated and stored as
+    ``send`` stores it, the rows inserted in one statement, and each audited as sent, in
+    order; the notices' ids, in order."""
+    ids = SequentialIds("ntc")
+    rows: list[tuple[str, str, str, dict[str, Any]]] = []
+    for notice in notices:
+        notice_id = ids.next()
+        read = NoticeRead.model_validate(
+            {
+                **notice.content,
+                "id": notice_id,
+                "kind": notice.kind,
+                "at": now,
+                "subject_id": notice.subject_id,
+            }
+        )
+        content = read.model_dump(mode="json", exclude=_COLUMNS)
+        rows.append((notice_id, notice.subject_id, notice.kind.value, content))
+    queries.insert_bulk(session, rows, at=now)
+    audit.record_bulk(
+        session,
+        events=[
+            audit.NewEvent(
+                actor=actor,
+                action="notice.sent",
+                subject_id=subject_id,
+                purpose=purpose,
+                resource_type="notice",
+                resource_id=notice_id,
+            )
+            for notice_id, subject_id, _, _ in rows
+        ],
+        now=now,
+    )
+    return [row[0] for row in rows]
 
 
 def list_notices(

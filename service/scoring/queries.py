@@ -114,6 +114,36 @@ def _rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
     return rows
 
 
+def _account_columns(session: Session) -> tuple[Any, ...]:
+    """The batch row of an account (see ``account_rows_between``)."""
+    return (
+        Account.subject_id,
+        _json_array(
+            session,
+            Account.account_type,
+            Account.opened_on,
+            Account.credit_limit_cents,
+            Account.original_amount_cents,
+            Account.balance_cents,
+            Account.past_due_cents,
+            Account.status,
+            Account.payment_history,
+            Account.date_of_first_delinquency,
+            Account.closed_on,
+            Account.as_of,
+        ),
+        Account.status
+        + Account.payment_history
+        + _text(session, Account.opened_on)
+        + _text(session, Account.as_of),
+        Account.account_type,
+        Account.credit_limit_cents,
+        Account.balance_cents,
+        _text(session, Account.date_of_first_delinquency),
+        _text(session, Account.closed_on),
+    )
+
+
 def account_rows_between(session: Session, first: str, last: str) -> list[tuple[Any, ...]]:
     """Every account of the subjects whose id is in ``[first, last]``, grouped by subject:
     ``(subject_id, inputs, packed, account_type, credit_limit_cents, balance_cents,
@@ -121,32 +151,7 @@ def account_rows_between(session: Session, first: str, last: str) -> list[tuple[
     ``receipts.ACCOUNT_FIELDS``, ``packed`` the fixed-width fields of
     ``engine.columns.PACKED_*``, and the dates ``YYYY-MM-DD`` text."""
     stmt = (
-        select(
-            Account.subject_id,
-            _json_array(
-                session,
-                Account.account_type,
-                Account.opened_on,
-                Account.credit_limit_cents,
-                Account.original_amount_cents,
-                Account.balance_cents,
-                Account.past_due_cents,
-                Account.status,
-                Account.payment_history,
-                Account.date_of_first_delinquency,
-                Account.closed_on,
-                Account.as_of,
-            ),
-            Account.status
-            + Account.payment_history
-            + _text(session, Account.opened_on)
-            + _text(session, Account.as_of),
-            Account.account_type,
-            Account.credit_limit_cents,
-            Account.balance_cents,
-            _text(session, Account.date_of_first_delinquency),
-            _text(session, Account.closed_on),
-        )
+        select(*_account_columns(session))
         .where(
             Account.subject_id >= first,
             Account.subject_id <= last,
@@ -181,6 +186,53 @@ def public_record_rows_between(session: Session, first: str, last: str) -> list[
         )
         .where(PublicRecord.subject_id >= first, PublicRecord.subject_id <= last)
         .order_by(PublicRecord.subject_id)
+    )
+    return _rows(session, stmt)
+
+
+# --- the files of a set of subjects, in the report's order ------------------------------------
+#
+# For a rescore after a change (a deadline run): the rows of ``account_rows_between`` and the
+# others, for any set of subjects, each with its item id (the file domain may have taken the
+# item off the file) and in the order the report lists them, so that each receipt's inputs are
+# the ones ``file_input`` would give.
+
+
+def account_rows_of(session: Session, subject_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """``(id, *account_rows_between's row)`` of the subjects' accounts, by subject, each
+    subject's in the report's order (opened on, then id)."""
+    stmt = (
+        select(Account.id, *_account_columns(session))
+        .where(Account.subject_id.in_(subject_ids))
+        .order_by(Account.subject_id, Account.opened_on, Account.id)
+    )
+    return _rows(session, stmt)
+
+
+def inquiry_rows_of(session: Session, subject_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """``(id, subject_id, day, kind)`` of the subjects' inquiries (``day`` the UTC day as
+    text), by subject, each subject's newest first, ties by id."""
+    stmt = (
+        select(Inquiry.id, Inquiry.subject_id, _utc_day(session, Inquiry.at), Inquiry.kind)
+        .where(Inquiry.subject_id.in_(subject_ids))
+        .order_by(Inquiry.subject_id, Inquiry.at.desc(), Inquiry.id)
+    )
+    return _rows(session, stmt)
+
+
+def public_record_rows_of(session: Session, subject_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """``(id, subject_id, chapter, status, filed_on)`` of the subjects' bankruptcies, by
+    subject, each subject's newest first, ties by id."""
+    stmt = (
+        select(
+            PublicRecord.id,
+            PublicRecord.subject_id,
+            PublicRecord.chapter,
+            PublicRecord.status,
+            _text(session, PublicRecord.filed_on),
+        )
+        .where(PublicRecord.subject_id.in_(subject_ids))
+        .order_by(PublicRecord.subject_id, PublicRecord.filed_on.desc(), PublicRecord.id)
     )
     return _rows(session, stmt)
 

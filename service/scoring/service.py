@@ -45,6 +45,7 @@ from service.core.pagination import (
 )
 from service.core.security import Principal, new_id
 from service.file import service as file_service
+from service.file.rules import account_on_file, inquiry_on_file, public_record_on_file
 from service.scoring import queries, receipts
 from service.scoring.engine import recourse
 from service.scoring.engine.characteristics import is_open
@@ -542,7 +543,31 @@ def store_receipts_in_bulk(
     """Score every subject of ``chunk`` (the files of ``subject_ids``, in that order) with
     ``model`` as of ``now`` and insert one receipt each, in one statement: the bulk path for
     jobs. Returns how many subjects got a score (the others were too thin to score)."""
-    from service.scoring import bulk  # numpy: only jobs need it
+    rows = _store_scored_chunk(
+        session,
+        subject_ids=subject_ids,
+        chunk=chunk,
+        model=model,
+        now=now,
+        purpose=purpose,
+        requested_by=requested_by,
+    )
+    return sum(1 for row in rows if row[2] is not None)
+
+
+def _store_scored_chunk(
+    session: Session,
+    *,
+    subject_ids: Sequence[str],
+    chunk: "Chunk",
+    model: Scorecard,
+    now: datetime,
+    purpose: str,
+    requested_by: str,
+) -> list[tuple[Any, ...]]:
+    """Score the chunk and insert one receipt per subject; the rows inserted
+    (``queries.BATCH_COLUMNS``: id, subject_id, score, ...), in the order of ``subject_ids``."""
+    from service.scoring import bulk  # numpy: only batch work needs it
 
     scored = bulk.score_chunk(chunk, now.date(), model)
     same = {
@@ -552,10 +577,145 @@ def store_receipts_in_bulk(
         "purpose": purpose,
         "requested_by": requested_by,
     }
-    queries.insert_encoded_receipts(
-        session, bulk.receipt_rows(subject_ids, chunk, scored), same=same
+    rows = bulk.receipt_rows(subject_ids, chunk, scored)
+    queries.insert_encoded_receipts(session, rows, same=same)
+    return rows
+
+
+# --- many subjects scored again after a change (a deadline run) -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewScore:
+    """A score issued by ``scores_after_changes``: what a notice says of it (the fields of
+    ``ScoreDisclosed`` a dispute's result notice cites)."""
+
+    score: int | None
+    model_version: str
+    receipt_id: str
+    score_range: ScoreRange
+    scored_on: date
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def current_files(session: Session, *, subject_ids: Sequence[str], today: date) -> "Chunk":
+    """The current files of ``subject_ids`` (any set, in this order) as the batch scorer's
+    columns: exactly the items ``file_input`` gives for each (nothing taken off the file,
+    nothing deleted by its furnisher, nothing obsolete: the file domain's rules), in the same
+    order, read with three statements for all of them."""
+    import numpy as np  # only batch work needs it
+
+    from service.scoring.bulk import Chunk, json_array
+    from service.scoring.engine.columns import PACKED_STATUS, FileColumns
+
+    index = {s: i for i, s in enumerate(subject_ids)}
+    off = file_service.suppressed_items(session, subject_ids=subject_ids)
+
+    def by_subject(rows: list[Any], owner_at: int) -> tuple[list[Any], Any]:
+        """Rows grouped by subject in the order of ``subject_ids`` (each subject's rows
+        kept in the order read), and the index of each row's subject."""
+        rows.sort(key=lambda r: index[r[owner_at]])
+        return rows, np.fromiter((index[r[owner_at]] for r in rows), dtype=np.intp, count=len(rows))
+
+    accounts, account_owner = by_subject(
+        [
+            r
+            for r in queries.account_rows_of(session, subject_ids)
+            if ("account", r[0]) not in off
+            and account_on_file(
+                status=r[3][PACKED_STATUS],
+                account_type=r[4],
+                date_of_first_delinquency=_day(r[7]),
+                today=today,
+            )
+        ],
+        owner_at=1,
     )
-    return len(subject_ids) - scored.scores.count(None)
+    inquiries, inquiry_owner = by_subject(
+        [
+            r
+            for r in queries.inquiry_rows_of(session, subject_ids)
+            if ("inquiry", r[0]) not in off
+            and inquiry_on_file(at=datetime.fromisoformat(r[2]).replace(tzinfo=UTC), today=today)
+        ],
+        owner_at=1,
+    )
+    records, record_owner = by_subject(
+        [
+            r
+            for r in queries.public_record_rows_of(session, subject_ids)
+            if ("public_record", r[0]) not in off
+            and public_record_on_file(
+                chapter=r[2], status=r[3], filed_on=date.fromisoformat(r[4]), today=today
+            )
+        ],
+        owner_at=1,
+    )
+    files = FileColumns(
+        n=len(subject_ids),
+        account_owner=account_owner,
+        packed=[r[3] for r in accounts],
+        account_type=[r[4] for r in accounts],
+        credit_limit_cents=[r[5] for r in accounts],
+        balance_cents=[r[6] for r in accounts],
+        closed=[r[8] is not None for r in accounts],
+        inquiry_owner=inquiry_owner,
+        inquiry_at=[r[2] for r in inquiries],
+        inquiry_kind=[r[3] for r in inquiries],
+        record_owner=record_owner,
+    )
+    return Chunk(
+        files=files,
+        account_inputs=[r[2] for r in accounts],
+        record_inputs=[json_array(r[2:]) for r in records],
+    )
+
+
+def scores_after_changes(
+    session: Session,
+    *,
+    subject_ids: Sequence[str],
+    actor: Principal,
+    purpose: str,
+    now: datetime,
+) -> dict[str, NewScore]:
+    """``score_after_change`` for many subjects at once (a deadline run): their current files
+    read together (``current_files``), scored with the vectorised engine, one receipt each
+    inserted in one statement, and each audited (``score.recomputed``, as the one-by-one path
+    audits it); the new score of each subject."""
+    model = current_model()
+    rows = _store_scored_chunk(
+        session,
+        subject_ids=subject_ids,
+        chunk=current_files(session, subject_ids=subject_ids, today=now.date()),
+        model=model,
+        now=now,
+        purpose=purpose,
+        requested_by=actor.id,
+    )
+    audit.record_bulk(
+        session,
+        events=[
+            audit.NewEvent(
+                actor=actor,
+                action="score.recomputed",
+                subject_id=subject_id,
+                purpose=purpose,
+                resource_type="score_receipt",
+                resource_id=receipt_id,
+            )
+            for receipt_id, subject_id, *_ in rows
+        ],
+        now=now,
+    )
+    score_range = _range(model)
+    return {
+        subject_id: NewScore(score, model.version, receipt_id, score_range, now.date())
+        for receipt_id, subject_id, score, *_ in rows
+    }
 
 
 # --- receipts ------------------------------------------------------------------------------

@@ -550,7 +550,7 @@ def test_a_deadline_passed_in_one_clock_move_takes_effect_when_it_fell_due(
     resolved = client.get(f"/v1/me/disputes/{dispute['id']}", headers=world.subject.headers)
     assert resolved.json()["resolved_at"].startswith("2026-12-16T12:00")  # day 30, not 90
     (notice,) = notices(client, world)
-    assert notice["at"].startswith("2026-12-16T12:00")
+    assert notice["at"].startswith("2027-02-14T12:00")  # sent by the run, at the clock move
     stats = client.get("/v1/audit/disputes", headers=make_auditor().headers).json()
     assert stats["median_days_to_resolve"] == 30.0
 

@@ -1,0 +1,297 @@
+"""The deadline run at scale: disputes resolved per second when the clock moves past them.
+
+Creates a temporary SQLite database, applies the migrations, generates and loads a seeded
+population (``service.jobs.load_population``), and files disputes through the disputes service
+(``disputes.service.file_dispute``, one by one, as subjects would: the item must be on the
+file, it is flagged as disputed, its furnisher sees it); one in ``--theft-every`` is an
+identity-theft dispute, and one in ``--inquiry-every`` contests an inquiry rather than an
+account. None of that is counted. Then one call of ``sandbox.service.move_clock`` moves the
+clock ``--days`` days, in one transaction as ``POST /v1/sandbox/clock`` runs it: every dispute
+falls due and is resolved (blocked or unverified), with its suppression, audit events, a new
+score receipt for each subject and a result notice each; then the obsolescence purge. Prints
+the call's time and disputes resolved per second, then checks what was written, and that the
+audit log verifies.
+
+    python -m bench.bench_disputes [--n N] [--disputes D] [--days 31] [--seed S] [--profile]
+                                   [--save FILE | --start-from FILE]
+
+``--save`` keeps a copy of the database as it is just before the clock moves; ``--start-from``
+runs the clock move on a copy of such a file (no load, no filing), to time it again quickly.
+"""
+
+import argparse
+import cProfile
+import gc
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from datetime import time as clock_time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # allow `python bench/bench_disputes.py` as well as `-m`
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from schemas.common import Role  # noqa: E402
+from schemas.disputes import DisputeCreate  # noqa: E402
+from service.audit import service as audit  # noqa: E402
+from service.audit.models import AuditEvent  # noqa: E402
+from service.core import clock  # noqa: E402
+from service.core.db import make_engine, make_sessionmaker  # noqa: E402
+from service.core.errors import DomainError  # noqa: E402
+from service.core.migrate import upgrade  # noqa: E402
+from service.core.security import ADMIN, Principal  # noqa: E402
+from service.disputes import service as disputes  # noqa: E402
+from service.disputes.models import Dispute  # noqa: E402
+from service.file import service as file_service  # noqa: E402
+from service.file.models import Inquiry, ItemFlag  # noqa: E402
+from service.furnishing.models import Account  # noqa: E402
+from service.jobs.load_population import load_population  # noqa: E402
+from service.modelling import population  # noqa: E402
+from service.notices.models import Notice  # noqa: E402
+from service.principals.models import Subject  # noqa: E402
+from service.sandbox import service as sandbox  # noqa: E402
+from service.scoring.models import ScoreReceipt  # noqa: E402
+
+#: Issue 10, item 7: at least 5,000 disputes resolved per second on SQLite, everything written.
+TARGET_DISPUTES_PER_SECOND = 5_000
+#: Disputes filed per committed transaction while setting up (not counted).
+FILING_BATCH = 1_000
+
+
+def _targets(session: Session, count: int, inquiry_every: int) -> list[tuple[str, str, str]]:
+    """(subject id, item type, item id) of ``count`` items to dispute, one per subject,
+    spread over the population: a subject's newest account, or (one in ``inquiry_every``)
+    its newest inquiry."""
+    subjects = list(session.scalars(select(Subject.id).order_by(Subject.id)))
+    step = max(1, len(subjects) // count)
+    newest_account = dict(
+        session.execute(
+            select(Account.subject_id, func.max(Account.id)).group_by(Account.subject_id)
+        ).all()
+    )
+    newest_inquiry = dict(
+        session.execute(
+            select(Inquiry.subject_id, func.max(Inquiry.id)).group_by(Inquiry.subject_id)
+        ).all()
+    )
+    chosen: list[tuple[str, str, str]] = []
+    for k, subject_id in enumerate(subjects[::step]):
+        if k % inquiry_every == inquiry_every - 1 and subject_id in newest_inquiry:
+            chosen.append((subject_id, "inquiry", newest_inquiry[subject_id]))
+        elif subject_id in newest_account:
+            chosen.append((subject_id, "account", newest_account[subject_id]))
+    for subject_id in subjects:  # top up from the rest when some had nothing to dispute
+        if len(chosen) >= count:
+            break
+        if subject_id in newest_account and all(c[0] != subject_id for c in chosen[-step:]):
+            chosen.append((subject_id, "account", newest_account[subject_id]))
+    return chosen[:count]
+
+
+def _file_disputes(
+    factory: sessionmaker[Session], targets: list[tuple[str, str, str]], theft_every: int
+) -> int:
+    filed = 0
+    for start in range(0, len(targets), FILING_BATCH):
+        with factory() as session, session.begin():
+            now = clock.now(session)
+            for k, (subject_id, item_type, item_id) in enumerate(
+                targets[start : start + FILING_BATCH], start=start
+            ):
+                theft = item_type == "account" and k % theft_every == theft_every - 1
+                body = DisputeCreate.model_validate(
+                    {
+                        "item_type": item_type,
+                        "item_id": item_id,
+                        "reason_code": "identity_theft" if theft else "not_mine",
+                        "description": "I never opened this; someone used my identity."
+                        if theft
+                        else "This is not mine.",
+                    }
+                )
+                subject = Principal(id=subject_id, role=Role.subject, name="Pop Person")
+                try:
+                    disputes.file_dispute(session, subject=subject, body=body, now=now)
+                except DomainError:
+                    continue  # not on the file (obsolete, deleted): skip it
+                filed += 1
+    return filed
+
+
+class _Timed:
+    """Wraps a module's function to add up the wall time of its calls (the parts of the call)."""
+
+    def __init__(self, module: object, name: str) -> None:
+        self.seconds = 0.0
+        self.result: object = None
+        function = getattr(module, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                self.result = function(*args, **kwargs)
+                return self.result
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        setattr(module, name, timed)
+
+
+def _prepare(factory: sessionmaker[Session], args: argparse.Namespace) -> int:
+    """Load the population and file the disputes; how many were filed."""
+    today = population.REFERENCE_DAY
+    start = time.perf_counter()
+    people = population.generate(args.n, seed=args.seed, today=today)
+    with factory() as session, session.begin():
+        now = datetime.combine(today, clock_time(12, 0), tzinfo=UTC)
+        clock.set_now(session, now)
+        loaded = load_population(session, people, now)
+    del people
+    load_seconds = time.perf_counter() - start
+    print(
+        f"population n={loaded.subjects:,} seed={args.seed} as of {today}: "
+        f"{loaded.accounts:,} accounts, {loaded.inquiries:,} inquiries; "
+        f"generated and loaded in {load_seconds:.1f} s (not counted)"
+    )
+    start = time.perf_counter()
+    with factory() as session:
+        targets = _targets(session, args.disputes, args.inquiry_every)
+    filed = _file_disputes(factory, targets, args.theft_every)
+    print(
+        f"{filed:,} disputes filed through the disputes service in "
+        f"{time.perf_counter() - start:.1f} s (not counted)"
+    )
+    return filed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="subjects loaded")
+    parser.add_argument("--disputes", type=int, default=10_000, help="disputes filed")
+    parser.add_argument("--days", type=int, default=31, help="days the clock moves")
+    parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--theft-every", type=int, default=10)
+    parser.add_argument("--inquiry-every", type=int, default=20)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=disputes.DEADLINE_BATCH_SUBJECTS,
+        help="subjects per batch of the deadline run",
+    )
+    parser.add_argument("--profile", action="store_true", help="print the top of a profile")
+    parser.add_argument("--save", type=Path, help="keep the database before the clock move")
+    parser.add_argument("--start-from", type=Path, help="a database kept with --save")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="clearfile-bench-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        factory = make_sessionmaker(engine)
+
+        if args.start_from is not None:
+            engine.dispose()
+            shutil.copyfile(args.start_from, url.removeprefix("sqlite:///"))
+            with factory() as session:
+                filed = int(
+                    session.scalar(
+                        select(func.count()).select_from(Dispute).where(Dispute.status == "open")
+                    )
+                    or 0
+                )
+            print(f"started from {args.start_from}: {filed:,} open disputes")
+        else:
+            filed = _prepare(factory, args)
+            if args.save is not None:
+                engine.dispose()
+                shutil.copyfile(url.removeprefix("sqlite:///"), args.save)
+                print(f"saved the database before the clock move to {args.save}")
+        gc.collect()
+
+        disputes.DEADLINE_BATCH_SUBJECTS = args.batch
+        deadline_run = _Timed(disputes, "run_due")
+        purge = _Timed(file_service, "purge_obsolete")
+        profiler = cProfile.Profile() if args.profile else None
+        with factory() as session, session.begin():
+            events_before = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+            receipts_before = session.scalar(select(func.count()).select_from(ScoreReceipt)) or 0
+        with factory() as session:
+            transaction = session.begin()
+            if profiler is not None:
+                profiler.enable()
+            start, cpu = time.perf_counter(), time.process_time()
+            sandbox.move_clock(session, actor=ADMIN, to=None, advance_days=args.days)
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+            commit_start = time.perf_counter()
+            transaction.commit()
+            commit = time.perf_counter() - commit_start
+            if profiler is not None:
+                profiler.disable()
+
+        with factory() as session:
+
+            def count(model: type, *where: object) -> int:
+                stmt = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
+                return int(session.scalar(stmt) or 0)
+
+            resolved = count(Dispute, Dispute.status == "resolved")
+            blocked = count(Dispute, Dispute.outcome == "blocked")
+            still_open = count(Dispute, Dispute.status == "open")
+            suppressed = count(ItemFlag, ItemFlag.kind == "suppressed", ItemFlag.until.is_(None))
+            disputed = count(ItemFlag, ItemFlag.kind == "disputed", ItemFlag.until.is_(None))
+            notices = count(Notice)
+            receipts = count(ScoreReceipt) - receipts_before
+            events = count(AuditEvent) - events_before
+            verify_start = time.perf_counter()
+            check = audit.verify(session).check
+            verify_seconds = time.perf_counter() - verify_start
+        size = Path(url.removeprefix("sqlite:///")).stat().st_size
+        engine.dispose()
+
+    rate = resolved / seconds if seconds else float("inf")
+    print(
+        f"move_clock(+{args.days} days), one call: {seconds:.3f} s wall, {cpu:.3f} s CPU "
+        f"(commit {commit:.3f} s after); of it, the deadline run {deadline_run.seconds:.3f} s "
+        f"(batches of {args.batch:,} subjects) and the obsolescence purge {purge.seconds:.3f} s "
+        f"({purge.result:,} items)"
+    )
+    print(
+        f"resolved {resolved:,} ({blocked:,} blocked, {resolved - blocked:,} unverified), "
+        f"{still_open} still open -> {rate:,.0f} disputes resolved/s over the call "
+        f"({resolved / cpu:,.0f} per CPU second; {resolved / (seconds + commit):,.0f}/s with "
+        f"the commit; the deadline run alone {resolved / deadline_run.seconds:,.0f}/s; one "
+        f"process, one thread; database {size / 2**20:,.0f} MiB after)"
+    )
+    print(
+        f"written: {suppressed:,} suppressions in force, {disputed} disputed flags left, "
+        f"{notices:,} notices, {receipts:,} score receipts, {events:,} audit events; "
+        f"audit verify: {'valid' if check.valid else 'INVALID ' + str(check.reason)} "
+        f"({check.events_checked:,} events, {verify_seconds:.1f} s)"
+    )
+    ok = (
+        resolved == filed
+        and still_open == 0
+        and suppressed == resolved
+        and disputed == 0
+        and notices == resolved
+        and receipts == resolved  # one subject per dispute here: one receipt each
+        and check.valid
+    )
+    print(
+        f"target >= {TARGET_DISPUTES_PER_SECOND:,} disputes/s: "
+        f"{'met' if rate >= TARGET_DISPUTES_PER_SECOND else 'NOT met'}; "
+        f"everything written: {'yes' if ok else 'NO'}"
+    )
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
