@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.core.bulk import CHUNK_ROWS, insert_rows, insert_tuples
@@ -92,6 +92,19 @@ _STATEMENTS = (
 def active_flags(session: Session, subject_id: str) -> Sequence[Any]:
     """(kind, item_type, item_id, field, dispute_id) of the file's flags in force."""
     return session.connection().execute(_ACTIVE_FLAGS, {"subject_id": subject_id}).all()
+
+
+def any_suppressed_between(session: Session, first: str, last: str) -> bool:
+    """Whether any subject whose id is in ``[first, last]`` has an item taken off the file."""
+    stmt = select(
+        exists().where(
+            ItemFlag.subject_id >= first,
+            ItemFlag.subject_id <= last,
+            ItemFlag.kind == SUPPRESSED,
+            ItemFlag.until.is_(None),
+        )
+    )
+    return bool(session.connection().execute(stmt).scalar())
 
 
 def suppressed_items_of_subjects(

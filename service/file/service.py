@@ -625,6 +625,11 @@ def suppress_bulk(session: Session, *, flags: Sequence[NewFlag], now: datetime) 
     )
 
 
+def any_suppressed_between(session: Session, *, first: str, last: str) -> bool:
+    """Whether a subject whose id is in ``[first, last]`` has an item a dispute took off."""
+    return queries.any_suppressed_between(session, first, last)
+
+
 def suppressed_items(session: Session, *, subject_ids: Sequence[str]) -> set[tuple[str, str]]:
     """(item_type, item_id) of every item taken off the files of ``subject_ids`` (a bulk
     reader of the files leaves them out, as the report does)."""

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.audit import service as audit
 from service.core.security import ADMIN, Principal
+from service.file import service as file_service
 from service.file.rules import (
     DELETED_STATUS,
     INQUIRY_SHOWN_MONTHS,
@@ -211,7 +212,12 @@ def score_all(
             ids = scoring.subject_ids_after(session, after, chunk)
             if not ids:
                 break
-            files = read_chunk(session, ids, today)
+            # Items a dispute took off the file are left out: the chunk's files are then read
+            # with the file domain's rules item by item (rare: a chunk with a suppression).
+            if file_service.any_suppressed_between(session, first=ids[0], last=ids[-1]):
+                files = scoring.current_files(session, subject_ids=ids, today=today)
+            else:
+                files = read_chunk(session, ids, today)
             scored += scoring.store_receipts_in_bulk(
                 session,
                 subject_ids=ids,

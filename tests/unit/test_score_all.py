@@ -342,3 +342,43 @@ def test_a_chunk_must_hold_a_subject() -> None:
     run: Callable[..., Any] = score_all
     with pytest.raises(ValueError, match="chunk"):
         run(no_factory, now=NOW, model=MODELS["test"], chunk=0)
+
+
+def test_an_account_a_dispute_took_off_the_file_is_not_scored(
+    session: Session, factory: sessionmaker[Session], population: Population
+) -> None:
+    from schemas.disputes import DisputeCreate
+    from service.core.security import Principal as Caller
+    from service.disputes import service as disputes
+
+    subject_id = next(
+        s
+        for s in population.ids
+        if len(scoring_service.file_input(session, subject_id=s, now=NOW).file.accounts) > 1
+    )
+    shown = scoring_service.file_input(session, subject_id=subject_id, now=NOW)
+    filed_at = NOW - timedelta(days=40)
+    disputes.file_dispute(
+        session,
+        subject=Caller(id=subject_id, role=Role.subject, name="Pop Person"),
+        body=DisputeCreate.model_validate(
+            {
+                "item_type": "account",
+                "item_id": shown.account_ids[0],
+                "reason_code": "not_mine",
+                "description": "Not mine.",
+            }
+        ),
+        now=filed_at,
+    )
+    assert disputes.run_due(session, now=NOW) == 1  # unanswered: suppressed
+    session.flush()
+    _run(factory, MODELS["shipped"], chunk=50)
+    receipt = session.scalars(
+        select(ScoreReceipt).where(
+            ScoreReceipt.subject_id == subject_id, ScoreReceipt.purpose == BATCH_PURPOSE
+        )
+    ).one()
+    assert len(receipt.inputs["accounts"]) == len(shown.file.accounts) - 1
+    after = scoring_service.file_input(session, subject_id=subject_id, now=NOW)
+    assert _canonical(receipt.inputs) == _canonical(inputs_json(after.file))
