@@ -12,6 +12,7 @@ from service.audit import service as audit
 from service.core.errors import NotFound
 from service.core.pagination import decode_keyset, keyset_of, split_page
 from service.core.security import Principal, new_id
+from service.events import service as events
 from service.notices import queries
 from service.notices.models import Notice
 
@@ -66,6 +67,9 @@ def send(
         purpose=purpose,
         resource_type="notice",
         resource_id=notice_id,
+    )
+    events.notice_created(
+        session, notice_id=notice_id, subject_id=subject_id, kind=kind.value, now=now
     )
     return read
 
