@@ -115,15 +115,12 @@ def lease(session: Session, ids: Sequence[str], until: datetime) -> None:
 def claimed(
     session: Session, ids: Sequence[str]
 ) -> Sequence[tuple[WebhookDelivery, WebhookEndpoint]]:
-    return (
-        session.execute(
-            select(WebhookDelivery, WebhookEndpoint)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(WebhookDelivery.id.in_(ids))
-        )
-        .tuples()
-        .all()
-    )
+    rows = session.execute(
+        select(WebhookDelivery, WebhookEndpoint)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.id.in_(ids))
+    ).all()
+    return [(d, e) for d, e in rows]
 
 
 def update_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
