@@ -489,3 +489,53 @@ DISPUTE_STATS: dict[str, Any] = {
 def examples(value: dict[str, Any]) -> dict[str, Any]:
     """``json_schema_extra`` that publishes one example."""
     return {"examples": [value]}
+
+
+EVENT: dict[str, Any] = {
+    "id": "evt_4be1f0c2a9d35e6f7a81",
+    "type": "dispute.opened",
+    "at": AT,
+    "resource_type": "dispute",
+    "resource_id": "dsp_0b1c2d3e4f5a6b7c8d9e",
+    "data": {
+        "dispute_id": "dsp_0b1c2d3e4f5a6b7c8d9e",
+        "item_type": "account",
+        "item_id": "acc_5f0c3a9e1b2d4c6e8a7f",
+        "status": "open",
+        "outcome": None,
+        "account_ref": "IVY-AUTO-1",
+    },
+}
+
+WEBHOOK_ENDPOINT: dict[str, Any] = {
+    "id": "whe_7d1e2f3a4b5c6d7e8f90",
+    "url": "http://127.0.0.1:9000/hooks",
+    "event_types": ["dispute.opened", "dispute.resolved"],
+    "description": "Our dispute desk (fictional)",
+    "enabled": True,
+    "disabled_reason": None,
+    "disabled_at": None,
+    "created_at": AT,
+    "previous_secret_expires_at": None,
+}
+
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - a made-up example
+
+WEBHOOK_DELIVERY: dict[str, Any] = {
+    "id": "whd_1a2b3c4d5e6f7a8b9c0d",
+    "event_id": "evt_4be1f0c2a9d35e6f7a81",
+    "event_type": "dispute.opened",
+    "status": "delivered",
+    "attempts": [
+        {
+            "number": 1,
+            "at": AT,
+            "status_code": 204,
+            "latency_ms": 3,
+            "error": None,
+            "response_excerpt": None,
+        }
+    ],
+    "next_attempt_at": None,
+    "created_at": AT,
+}

@@ -16,6 +16,7 @@ class NoticeKind(StrEnum):
     dispute_frivolous = "dispute_frivolous"
     identity_theft_block = "identity_theft_block"
     reinsertion = "reinsertion"
+    webhook_endpoint_disabled = "webhook_endpoint_disabled"
 
 
 class DecisionOutcome(StrEnum):

@@ -41,6 +41,11 @@ TAGS = [
         "name": "scoring",
         "description": "My score: how it was made, why, what would raise it, its receipts.",
     },
+    {
+        "name": "events",
+        "description": "What changed, for each principal: the event feed and webhooks.",
+    },
+    {"name": "webhooks", "description": "Endpoints that receive my events, signed."},
     {"name": "public", "description": "Health and published material."},
 ]
 
@@ -58,10 +63,14 @@ def _freeze_startup_heap() -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from service.scheduler import due_work_schedule
+    from service.webhooks.worker import delivery_worker
 
     _freeze_startup_heap()
     settings: Settings = app.state.settings
-    async with due_work_schedule(app.state.sessionmaker, settings.due_work_interval_seconds):
+    async with (
+        due_work_schedule(app.state.sessionmaker, settings.due_work_interval_seconds),
+        delivery_worker(app.state.sessionmaker, settings),
+    ):
         yield
 
 
@@ -73,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.disputes.routes import audit_router as disputes_audit_router
     from service.disputes.routes import furnisher_router as disputes_furnisher_router
     from service.disputes.routes import router as disputes_router
+    from service.events.routes import router as events_router
     from service.furnishing.routes import router as furnishing_router
     from service.health import router as health_router
     from service.lending.routes import router as lending_router
@@ -82,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.sandbox.routes import router as sandbox_router
     from service.scoring.routes import models_router as scoring_models_router
     from service.scoring.routes import router as scoring_router
+    from service.webhooks.routes import router as webhooks_router
 
     settings = settings or get_settings()
     app = FastAPI(
@@ -113,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         disputes_audit_router,
         scoring_router,
         scoring_models_router,
+        events_router,
+        webhooks_router,
     ):
         app.include_router(router)
     check_units_of_work(app.routes)

@@ -154,6 +154,23 @@ def serve(
     )
 
 
+@app.command()
+def deliver() -> None:
+    """Deliver webhooks from the outbox in a process of its own, until interrupted (any
+    number of these and of servers may run on one PostgreSQL)."""
+    from service.core.db import make_engine, make_sessionmaker
+    from service.core.migrate import upgrade
+    from service.webhooks.worker import run_forever
+
+    s = settings()
+    upgrade(s.database_url)
+    console.print("Delivering webhooks (Ctrl-C stops).")
+    try:
+        run_forever(make_sessionmaker(make_engine(s.database_url)), s)
+    except KeyboardInterrupt:
+        console.print("Stopped.")
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "head",

@@ -5,6 +5,7 @@ from service.consent.models import Consent, FraudAlert, Freeze
 from service.core.clock import SandboxClock
 from service.core.db import Base
 from service.disputes.models import Dispute
+from service.events.models import Event, EventWatermark
 from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
 from service.lending.models import Decision, LenderScore
@@ -12,6 +13,7 @@ from service.metro2.models import Metro2Import
 from service.notices.models import Notice
 from service.principals.models import ApiKey, Principal, Subject
 from service.scoring.models import ScoreReceipt
+from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -23,6 +25,8 @@ __all__ = [
     "Consent",
     "Decision",
     "Dispute",
+    "Event",
+    "EventWatermark",
     "FraudAlert",
     "Freeze",
     "IdempotencyRecord",
@@ -37,4 +41,7 @@ __all__ = [
     "Statement",
     "ScoreReceipt",
     "Subject",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -61,6 +61,7 @@ def settings(database_url: str) -> Settings:
         admin_key=ADMIN_KEY,
         load_fixtures=False,
         due_work_interval_seconds=0,
+        webhook_worker=False,
     )
 
 

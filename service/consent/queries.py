@@ -1,7 +1,7 @@
 """The consent domain's SQL: consents, freezes and fraud alerts."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -126,3 +126,16 @@ def fraud_alerts_of_subject(
 def fraud_alert_of_subject(session: Session, subject_id: str, alert_id: str) -> FraudAlert | None:
     stmt = select(FraudAlert).where(FraudAlert.id == alert_id, FraudAlert.subject_id == subject_id)
     return session.scalars(stmt.with_for_update()).first()
+
+
+def consents_expiring_between(session: Session, first: date, last: date) -> Sequence[Consent]:
+    """Unrevoked consents whose ``expires_on`` is between the two days, both included."""
+    return session.scalars(
+        select(Consent)
+        .where(
+            Consent.expires_on >= first,
+            Consent.expires_on <= last,
+            Consent.revoked_at.is_(None),
+        )
+        .order_by(Consent.expires_on, Consent.id)
+    ).all()

@@ -26,6 +26,7 @@ from schemas.consent import (
     FreezeRead,
     LenderAlert,
 )
+from schemas.events import EventType
 from service.audit import purposes
 from service.audit import service as audit
 from service.consent import queries, rules
@@ -44,6 +45,7 @@ from service.core.errors import (
 )
 from service.core.pagination import decode_keyset, keyset_of, split_page
 from service.core.security import Principal, new_id
+from service.events import service as events
 from service.principals import service as principals
 
 #: The version of the consent receipt's shape.
@@ -148,7 +150,44 @@ def grant(
         resource_type="consent",
         resource_id=consent.id,
     )
+    _tell(session, EventType.consent_granted, consent, now)
     return _read(consent, lender.name, now)
+
+
+def _tell(session: Session, type: EventType, consent: Consent, now: datetime) -> None:
+    """The consent's event (events: the subject and the lender it names)."""
+    events.consent_event(
+        session,
+        type=type,
+        consent_id=consent.id,
+        subject_id=consent.subject_id,
+        lender_id=consent.lender_id,
+        purpose=consent.purpose,
+        scope=consent.scope,
+        expires_on=consent.expires_on,
+        now=now,
+    )
+
+
+#: The watermark of ``announce_expired``: consents expired up to it have been announced.
+EXPIRY_WATERMARK = "consent.expired"
+
+
+def announce_expired(session: Session, *, now: datetime) -> int:
+    """Tell the subject and the lender of each unrevoked consent that expired since the last
+    run (a consent ends at the start of its ``expires_on``, ``rules.start_of``); how many.
+    The first run only starts the watermark: nothing earlier is announced."""
+    since = events.advance_watermark(session, name=EXPIRY_WATERMARK, now=now)
+    if since is None or now <= since:
+        return 0
+    expired = queries.consents_expiring_between(session, since.date(), now.date())
+    told = 0
+    for consent in expired:
+        ends = rules.start_of(consent.expires_on)
+        if since < ends <= now:
+            _tell(session, EventType.consent_expired, consent, ends)
+            told += 1
+    return told
 
 
 def _page(rows: Sequence[tuple[Consent, str]], limit: int, now: datetime) -> Page[ConsentRead]:
@@ -213,6 +252,7 @@ def revoke(session: Session, *, subject: Principal, consent_id: str, now: dateti
         resource_type="consent",
         resource_id=consent.id,
     )
+    _tell(session, EventType.consent_revoked, consent, now)
     return _read(consent, name, now)
 
 
@@ -389,6 +429,7 @@ def place_freeze(session: Session, *, subject: Principal, now: datetime) -> tupl
         resource_type="freeze",
         resource_id=subject.id,
     )
+    events.freeze_event(session, type=EventType.freeze_placed, subject_id=subject.id, now=now)
     return freeze_state(session, subject_id=subject.id), True
 
 
@@ -408,6 +449,7 @@ def lift_freeze(session: Session, *, subject: Principal, now: datetime) -> Freez
         resource_type="freeze",
         resource_id=subject.id,
     )
+    events.freeze_event(session, type=EventType.freeze_lifted, subject_id=subject.id, now=now)
     return freeze_state(session, subject_id=subject.id)
 
 

@@ -32,6 +32,20 @@ DEFAULT_MAX_METRO2_BYTES = 64 * 1024 * 1024
 #: them at once as well; this catches the deadlines that pass as the clock ticks on.
 DEFAULT_DUE_WORK_INTERVAL_SECONDS = 60.0
 
+#: Where webhooks may be sent (``CLEARFILE_WEBHOOK_ALLOWED_NETWORKS``, comma-separated CIDR):
+#: by default only loopback, so that no request is forged to another machine (SSRF).
+DEFAULT_WEBHOOK_ALLOWED_NETWORKS = "127.0.0.0/8,::1/128"
+
+#: How long a delivery attempt waits for the receiver, in seconds.
+DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 5.0
+
+#: How long a worker holds the deliveries it claimed before another may take them (the
+#: wall clock): longer than an attempt's timeout, so one attempt is never made twice.
+DEFAULT_WEBHOOK_LEASE_SECONDS = 30.0
+
+#: How often an idle delivery worker looks for work, in seconds.
+DEFAULT_WEBHOOK_POLL_SECONDS = 0.1
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CLEARFILE_", extra="ignore")
@@ -50,6 +64,13 @@ class Settings(BaseSettings):
     #: Run what has fallen due every this many seconds while serving (0: only when the
     #: clock is moved): ``CLEARFILE_DUE_WORK_INTERVAL_SECONDS``.
     due_work_interval_seconds: float = Field(default=DEFAULT_DUE_WORK_INTERVAL_SECONDS, ge=0)
+    #: Addresses webhook URLs may resolve to (CIDR, comma-separated).
+    webhook_allowed_networks: str = DEFAULT_WEBHOOK_ALLOWED_NETWORKS
+    #: Run the webhook delivery worker inside ``serve`` (``clearfile deliver`` runs one apart).
+    webhook_worker: bool = True
+    webhook_timeout_seconds: float = Field(default=DEFAULT_WEBHOOK_TIMEOUT_SECONDS, gt=0)
+    webhook_lease_seconds: float = Field(default=DEFAULT_WEBHOOK_LEASE_SECONDS, gt=0)
+    webhook_poll_seconds: float = Field(default=DEFAULT_WEBHOOK_POLL_SECONDS, gt=0)
 
     @property
     def uses_default_admin_key(self) -> bool:

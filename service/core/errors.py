@@ -143,6 +143,11 @@ class Metro2Invalid(InvalidInput):
     title = "The Metro 2 file has errors that refuse it as a whole"
 
 
+class UrlNotAllowed(InvalidInput):
+    slug = "url-not-allowed"
+    title = "The URL resolves to an address the sandbox operator does not allow"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     slug = "payload-too-large"

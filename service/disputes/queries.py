@@ -134,6 +134,8 @@ class DueDispute(NamedTuple):
     item_id: str
     due_at: datetime
     block_due_at: datetime | None
+    furnisher_id: str | None
+    account_ref: str | None
 
 
 def due_disputes(session: Session, now: datetime) -> list[DueDispute]:
@@ -145,6 +147,8 @@ def due_disputes(session: Session, now: datetime) -> list[DueDispute]:
         Dispute.item_id,
         Dispute.due_at,
         Dispute.block_due_at,
+        Dispute.furnisher_id,
+        Dispute.account_ref,
     ).where(Dispute.status == "open", or_(Dispute.due_at <= now, Dispute.block_due_at <= now))
     return [DueDispute(*row) for row in session.execute(stmt)]
 

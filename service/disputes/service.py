@@ -33,6 +33,7 @@ from schemas.disputes import (
     StatementCreate,
     StatementRead,
 )
+from schemas.events import EventType
 from schemas.furnishing import AccountCorrections, AccountPut
 from schemas.notices import NoticeKind
 from schemas.scoring import ScoreDisclosed
@@ -43,6 +44,7 @@ from service.core.pagination import decode_keyset, keyset_of, split_page
 from service.core.security import Principal, new_id
 from service.disputes import queries, rules
 from service.disputes.models import Dispute
+from service.events import service as events
 from service.file import service as file_service
 from service.file.service import RULE_ACTOR
 from service.furnishing import service as furnishing
@@ -125,6 +127,37 @@ def _audit(
         purpose=purpose,
         resource_type="dispute",
         resource_id=dispute.id,
+    )
+
+
+def _tell(session: Session, type: EventType, dispute: Dispute, now: datetime) -> None:
+    """The dispute's event (events: the subject, and the furnisher of its own account)."""
+    events.dispute_event(
+        session,
+        type=type,
+        dispute_id=dispute.id,
+        subject_id=dispute.subject_id,
+        furnisher_id=dispute.furnisher_id,
+        item_type=dispute.item_type,
+        item_id=dispute.item_id,
+        account_ref=dispute.account_ref,
+        status=str(dispute.status),
+        outcome=None if dispute.outcome is None else str(dispute.outcome),
+        now=now,
+    )
+
+
+def _tell_item(session: Session, type: EventType, dispute: Dispute, now: datetime) -> None:
+    events.item_event(
+        session,
+        type=type,
+        dispute_id=dispute.id,
+        subject_id=dispute.subject_id,
+        furnisher_id=dispute.furnisher_id,
+        item_type=dispute.item_type,
+        item_id=dispute.item_id,
+        account_ref=dispute.account_ref,
+        now=now,
     )
 
 
@@ -225,6 +258,7 @@ def file_dispute(
         )
     queries.add(session, dispute)
     _audit(session, actor=subject, action="dispute.filed", dispute=dispute, now=now)
+    _tell(session, EventType.dispute_opened, dispute, now)
     if repeated is not None:
         notices.send(
             session,
@@ -390,6 +424,11 @@ def _resolve(
             reason=suppressed,
             now=now,
         )
+    _tell(session, EventType.dispute_resolved, dispute, now)
+    if outcome is DisputeOutcome.unverified:
+        _tell(session, EventType.dispute_overdue, dispute, now)
+    if suppressed is not None:
+        _tell_item(session, EventType.item_suppressed, dispute, now)
     purpose = (
         purposes.IDENTITY_THEFT_BLOCK if outcome is DisputeOutcome.blocked else purposes.DISPUTE
     )
@@ -558,6 +597,7 @@ def answer(
     ):
         session.refresh(dispute)
         raise _already(dispute)
+    _tell(session, EventType.dispute_answered, dispute, now)
     return _furnisher_read(dispute)
 
 
@@ -655,6 +695,21 @@ def _resolve_due_batch(
     if not closed:
         return 0
     file_service.end_disputed_flags(session, dispute_ids=[d.id for d, _, _ in closed], now=now)
+    events.disputes_resolved(
+        session,
+        [
+            (
+                events.DisputeFacts(
+                    d.id, d.subject_id, d.furnisher_id, d.item_type, d.item_id, d.account_ref
+                ),
+                o.value,
+                o is DisputeOutcome.unverified,
+                True,  # every outcome of a deadline run takes its item off the file
+            )
+            for d, o, _ in closed
+        ],
+        now=now,
+    )
     file_service.suppress_bulk(
         session,
         flags=[
@@ -775,6 +830,7 @@ def reinsert(
     ):
         raise Conflict(detail=f"The dispute {dispute.id} took nothing off the file to put back.")
     _audit(session, actor=furnisher, action="item.reinserted", dispute=dispute, now=now)
+    _tell_item(session, EventType.item_reinserted, dispute, now)
     score = scoring.score_after_change(
         session, subject_id=dispute.subject_id, actor=furnisher, purpose=purposes.DISPUTE, now=now
     )

@@ -33,6 +33,7 @@ from service.core.errors import (
 )
 from service.core.pagination import decode_typed_cursor, split_page
 from service.core.security import Principal, SequentialIds, new_id
+from service.events import service as events_service
 from service.file.rules import account_obsolete_on
 from service.furnishing import queries, rules
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
@@ -354,7 +355,25 @@ def _create(
         resource_type="account",
         resource_id=account.id,
     )
+    _tell(account, created=True, changed=list(rules.FURNISHED_FIELDS), session=session, now=now)
     return account_view(account, furnisher.name)
+
+
+def _tell(
+    account: Account, *, created: bool, changed: list[str], session: Session, now: datetime
+) -> None:
+    """The event of the account's change (events: the subject and the furnisher)."""
+    events_service.account_changed(
+        session,
+        created=created,
+        account_id=account.id,
+        account_ref=account.account_ref,
+        subject_id=account.subject_id,
+        furnisher_id=account.furnisher_id,
+        version=account.version,
+        changed=changed,
+        now=now,
+    )
 
 
 def _update(
@@ -387,6 +406,7 @@ def _update(
         resource_type="account",
         resource_id=account.id,
     )
+    _tell(account, created=False, changed=changed, session=session, now=now)
     return account_view(account, furnisher.name)
 
 
@@ -554,6 +574,7 @@ def furnish_many(
     updates: list[dict[str, Any]] = []
     update_versions: list[dict[str, Any]] = []
     events: list[audit.NewEvent] = []
+    told: list[events_service.AccountChange] = []
     seen: set[str] = set()
     ids = SequentialIds("acc")
     all_fields = list(rules.FURNISHED_FIELDS)
@@ -627,6 +648,7 @@ def furnish_many(
                     resource_id=aid,
                 )
             )
+            told.append((True, aid, ref, data.subject_id, furnisher.id, 1, all_fields))
             outcomes.append(Outcome("created", [], aid))
             continue
         before = {name: rules.json_safe(getattr(row, name)) for name in rules.FURNISHED_FIELDS}
@@ -656,10 +678,12 @@ def furnish_many(
                 resource_id=row.id,
             )
         )
+        told.append((False, row.id, ref, row.subject_id, furnisher.id, version, changed))
         outcomes.append(Outcome("updated", [], row.id))
     queries.insert_accounts_bulk(session, new_rows, new_versions)
     queries.update_accounts_bulk(session, updates, update_versions)
     audit.record_bulk(session, events=events, now=now)
+    events_service.accounts_changed(session, told, now=now)
     return outcomes
 
 

@@ -31,6 +31,7 @@ from service.consent import service as consent
 from service.consent.service import Authorised
 from service.core.errors import Conflict, ConsentNotFound, NotFound
 from service.core.security import Principal, new_id
+from service.events import service as events
 from service.file import service as file_service
 from service.file.rules import inquiry_kind
 from service.file.service import CachedReport
@@ -64,6 +65,15 @@ def _record_inquiry(
         action=action,
         lender_name=lender.name,
         locked_revision=shown.revision,
+    )
+    events.inquiry_recorded(
+        session,
+        inquiry_id=inquiry_id,
+        subject_id=allowed.subject_id,
+        lender_id=lender.id,
+        purpose=allowed.purpose.value,
+        kind=kind.value,
+        now=now,
     )
     return inquiry_id, kind
 

@@ -15,6 +15,7 @@ from service.audit import service as audit
 from service.core.errors import NotFound
 from service.core.pagination import decode_keyset, keyset_of, split_page
 from service.core.security import Principal, SequentialIds, new_id
+from service.events import service as events
 from service.notices import queries
 from service.notices.models import Notice
 
@@ -70,6 +71,9 @@ def send(
         resource_type="notice",
         resource_id=notice_id,
     )
+    events.notice_created(
+        session, notice_id=notice_id, subject_id=subject_id, kind=kind.value, now=now
+    )
     return read
 
 
@@ -123,6 +127,9 @@ def send_bulk(
             for notice_id, subject_id, _, _ in rows
         ],
         now=now,
+    )
+    events.notices_created(
+        session, [(notice_id, subject_id, kind) for notice_id, subject_id, kind, _ in rows], now=now
     )
     return [row[0] for row in rows]
 

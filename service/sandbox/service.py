@@ -13,6 +13,7 @@ from service.core import clock
 from service.core.errors import Conflict, FieldError, InvalidInput
 from service.core.pagination import invalid_cursor
 from service.core.security import Principal
+from service.events import service as events
 from service.principals import service as principals
 from service.principals.models import Subject
 from service.principals.service import Issued
@@ -52,11 +53,16 @@ def create_organisation(
 def run_due_work(session: Session, *, now: datetime) -> None:
     """Run every time rule that has fallen due at ``now``: disputes past their deadline and
     identity-theft blocks, then obsolescence purges."""
+    from service.consent import service as consent
     from service.disputes import service as disputes
     from service.file import service as file_service
+    from service.webhooks import service as webhooks
 
     disputes.run_due(session, now=now)
     file_service.purge_obsolete(session, now=now)
+    # Events and webhooks: consents that expired, then the deliveries and retries now due.
+    consent.announce_expired(session, now=now)
+    webhooks.run_due(session, now=now)
 
 
 def run_due_work_now(session: Session) -> datetime:
@@ -95,6 +101,7 @@ def move_clock(
         if days > (clock.LATEST - before).days:
             raise _out_of_range("advance_days", "would move the clock past its range")
         moved = clock.advance(session, days=days)
+    events.clock_advanced(session, before=before, after=moved)
     audit.record(
         session,
         actor=actor,

@@ -104,6 +104,14 @@ def _metro2_body(_: World) -> bytes:
     return EMPTY_METRO2
 
 
+#: Every role that holds a key.
+ANY_ROLE = ("admin", "subject", "furnisher", "lender", "auditor")
+
+
+def _endpoint_body() -> dict[str, Any]:
+    return {"url": "http://127.0.0.1:9/hooks", "event_types": ["account.created"]}
+
+
 MATRIX: list[Cell] = [
     Cell("GET", "/healthz", ROLES),
     Cell("POST", "/v1/sandbox/subjects", ("admin",), 201, _subject_body),
@@ -176,6 +184,29 @@ MATRIX: list[Cell] = [
     Cell("GET", "/v1/models/{version}", ROLES),
     Cell("GET", "/v1/audit/events", ("auditor",)),
     Cell("GET", "/v1/audit/verify", ("auditor",)),
+    # Events and webhooks: any role, each its own.
+    Cell("GET", "/v1/events", ANY_ROLE),
+    Cell("POST", "/v1/webhooks/endpoints", ANY_ROLE, 201, lambda w: _endpoint_body()),
+    Cell("GET", "/v1/webhooks/endpoints", ANY_ROLE),
+    Cell("GET", "/v1/webhooks/endpoints/{endpoint_id}", ANY_ROLE),
+    Cell(
+        "PATCH",
+        "/v1/webhooks/endpoints/{endpoint_id}",
+        ANY_ROLE,
+        200,
+        lambda w: {"description": "x"},
+    ),
+    Cell("DELETE", "/v1/webhooks/endpoints/{endpoint_id}", ANY_ROLE),
+    Cell("GET", "/v1/webhooks/endpoints/{endpoint_id}/deliveries", ANY_ROLE),
+    Cell(
+        "POST",
+        "/v1/webhooks/endpoints/{endpoint_id}/replay",
+        ANY_ROLE,
+        202,
+        lambda w: {"since": "2026-01-01T00:00:00Z"},
+    ),
+    Cell("POST", "/v1/webhooks/endpoints/{endpoint_id}/rotate-secret", ANY_ROLE),
+    Cell("POST", "/v1/webhooks/endpoints/{endpoint_id}/test", ANY_ROLE, 202),
 ]
 
 #: Endpoints whose path names a resource that belongs to someone: another's is 404.
@@ -192,6 +223,7 @@ OWNED: dict[tuple[str, str], str] = {
     ("POST", "/v1/me/disputes/{dispute_id}/information"): "subject",
     ("POST", "/v1/furnisher/disputes/{dispute_id}/response"): "furnisher",
     ("POST", "/v1/furnisher/disputes/{dispute_id}/reinsertion"): "furnisher",
+    **{(c.method, c.path): "furnisher" for c in MATRIX if "{endpoint_id}" in c.path},
 }
 #: What an unknown id looks like in each kind of path.
 UNKNOWN = {
@@ -202,6 +234,7 @@ UNKNOWN = {
     "{alert_id}": "fra_00000000000000000000",
     "{notice_id}": "ntc_00000000000000000000",
     "{dispute_id}": "dsp_00000000000000000000",
+    "{endpoint_id}": "whe_00000000000000000000",
 }
 
 
@@ -367,7 +400,9 @@ def _prepare(cell: Cell, w: World, client: TestClient) -> None:
         _disputed_by(client, w, w.subject)
 
 
-def _url(cell: Cell, w: World, client: TestClient, *, own: bool = True) -> str:
+def _url(
+    cell: Cell, w: World, client: TestClient, *, own: bool = True, role: str = "furnisher"
+) -> str:
     ref = w.own_ref if own else w.other_ref
     if cell.method == "PUT":
         ref = "acct-new"
@@ -391,6 +426,12 @@ def _url(cell: Cell, w: World, client: TestClient, *, own: bool = True) -> str:
         made = client.post("/v1/furnisher/metro2", content=EMPTY_METRO2, headers=furnisher.headers)
         assert made.status_code == 201, made.text
         url = url.replace("{import_id}", made.json()["import_id"])
+    if "{endpoint_id}" in url:
+        owner_role = role if role != "anonymous" else "subject"
+        headers = w.headers(owner_role) if own else w.others[owner_role].headers
+        made = client.post("/v1/webhooks/endpoints", json=_endpoint_body(), headers=headers)
+        assert made.status_code == 201, made.text
+        url = url.replace("{endpoint_id}", made.json()["id"])
     if cell.method in ("PUT", "DELETE") and url == "/v1/me/freeze":
         _owned_by(client, w, w.subject)  # a freeze to lift
     return url
@@ -408,7 +449,7 @@ def _unknown_url(cell: Cell) -> str:
 def test_matrix_cell(client: TestClient, world: World, cell: Cell, role: str) -> None:
     _prepare(cell, world, client)
     body = cell.body(world) if cell.body else None
-    url = _url(cell, world, client)
+    url = _url(cell, world, client, role=role)
     if isinstance(body, bytes):
         resp = client.request(cell.method, url, content=body, headers=world.headers(role))
     else:

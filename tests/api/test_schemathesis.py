@@ -19,7 +19,11 @@ from service.core.config import Settings
 #: app (with its transaction) through the `app` fixture.
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json",
-    create_app(Settings(database_url="sqlite://", admin_key="unused", load_fixtures=False)),
+    create_app(
+        Settings(
+            database_url="sqlite://", admin_key="unused", load_fixtures=False, webhook_worker=False
+        )
+    ),
 )
 
 #: Both kinds of generated data: schema-valid requests (positive) and requests that break the

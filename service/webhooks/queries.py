@@ -1,0 +1,142 @@
+"""The webhooks domain's SQL; never commits."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+PENDING = "pending"
+
+
+def add(session: Session, row: Any) -> None:
+    session.add(row)
+    session.flush()
+
+
+def endpoints_of(
+    session: Session, principal_id: str, *, after: str | None, limit: int
+) -> Sequence[WebhookEndpoint]:
+    query = select(WebhookEndpoint).where(WebhookEndpoint.principal_id == principal_id)
+    if after is not None:
+        query = query.where(WebhookEndpoint.id > after)
+    return session.scalars(query.order_by(WebhookEndpoint.id).limit(limit)).all()
+
+
+def endpoint_of(
+    session: Session, principal_id: str, endpoint_id: str, *, for_update: bool = False
+) -> WebhookEndpoint | None:
+    query = select(WebhookEndpoint).where(
+        WebhookEndpoint.id == endpoint_id, WebhookEndpoint.principal_id == principal_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
+    session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    session.delete(endpoint)
+    session.flush()
+
+
+def enabled_endpoints_of(
+    session: Session, principal_ids: Sequence[str]
+) -> Sequence[WebhookEndpoint]:
+    if not principal_ids:
+        return []
+    return session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.principal_id.in_(principal_ids), WebhookEndpoint.enabled.is_(True)
+        )
+    ).all()
+
+
+def insert_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(WebhookDelivery), list(rows))
+
+
+def deliveries_of(
+    session: Session, endpoint_id: str, *, before: tuple[datetime, str] | None, limit: int
+) -> Sequence[WebhookDelivery]:
+    query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+    if before is not None:
+        at, rid = before
+        query = query.where(
+            or_(
+                WebhookDelivery.created_at < at,
+                and_(WebhookDelivery.created_at == at, WebhookDelivery.id < rid),
+            )
+        )
+    return session.scalars(
+        query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()).limit(limit)
+    ).all()
+
+
+def attempts_of(session: Session, delivery_ids: Sequence[str]) -> Sequence[WebhookAttempt]:
+    if not delivery_ids:
+        return []
+    return session.scalars(
+        select(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id.in_(delivery_ids))
+        .order_by(WebhookAttempt.delivery_id, WebhookAttempt.number)
+    ).all()
+
+
+def claim_due(session: Session, *, now: datetime, wall: datetime, limit: int) -> list[str]:
+    """Ids of due deliveries of enabled endpoints that no worker holds, locked so that
+    another worker's claim skips them (PostgreSQL; SQLite has one writer at a time)."""
+    rows = session.execute(
+        select(WebhookDelivery.id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookDelivery.status == PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < wall),
+            WebhookEndpoint.enabled.is_(True),
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    ).all()
+    return [r[0] for r in rows]
+
+
+def lease(session: Session, ids: Sequence[str], until: datetime) -> None:
+    session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(lease_until=until)
+    )
+
+
+def claimed(
+    session: Session, ids: Sequence[str]
+) -> Sequence[tuple[WebhookDelivery, WebhookEndpoint]]:
+    rows = session.execute(
+        select(WebhookDelivery, WebhookEndpoint)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.id.in_(ids))
+    ).all()
+    return [(d, e) for d, e in rows]
+
+
+def update_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(update(WebhookDelivery), list(rows))
+
+
+def insert_attempts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(WebhookAttempt), list(rows))
+
+
+def endpoints_by_ids(
+    session: Session, ids: Sequence[str], *, for_update: bool = False
+) -> Sequence[WebhookEndpoint]:
+    query = select(WebhookEndpoint).where(WebhookEndpoint.id.in_(ids))
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).all()

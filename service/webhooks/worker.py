@@ -1,0 +1,131 @@
+"""The delivery worker: inside ``clearfile serve`` (the app's lifespan) and as
+``clearfile deliver``. Each pass fans out new events, claims due deliveries (leased on the
+wall clock, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several processes never make one
+attempt twice), sends them with no transaction open, and records the attempts. A process
+killed mid-pass leaves its claims to lapse; another pass then sends them again, so every
+event is delivered at least once (receivers deduplicate by ``webhook-id``)."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.core import clock
+from service.core.config import Settings
+from service.core.deps import run_db_turn
+from service.webhooks import rules, service
+from service.webhooks.sender import Answer, Sender
+
+log = logging.getLogger("clearfile.webhooks")
+
+T = TypeVar("T")
+
+
+def make_sender(settings: Settings) -> Sender:
+    return Sender(
+        rules.parse_networks(settings.webhook_allowed_networks), settings.webhook_timeout_seconds
+    )
+
+
+def _fan_out(session: Session) -> int:
+    return service.fan_out(session, now=clock.now(session))
+
+
+def _claimer(lease: timedelta) -> Callable[[Session], list[service.Job]]:
+    def _claim(session: Session) -> list[service.Job]:
+        return service.claim(session, now=clock.now(session), wall=clock.wall_now(), lease=lease)
+
+    return _claim
+
+
+def _recorder(results: list[tuple[service.Job, Answer]]) -> Callable[[Session], None]:
+    def _record(session: Session) -> None:
+        service.record(session, results=results, now=clock.now(session))
+
+    return _record
+
+
+def _unit(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    with factory() as session:
+        result = work(session)
+        session.commit()
+        return result
+
+
+def deliver_once(
+    factory: sessionmaker[Session], settings: Settings, sender: Sender | None = None
+) -> int:
+    """One pass, synchronously (tests, and the walkthrough of a retry schedule): fan out,
+    claim, send, record. How many attempts were made."""
+    own = sender is None
+    sender = sender or make_sender(settings)
+    try:
+        while _unit(factory, _fan_out):
+            pass
+        jobs = _unit(factory, _claimer(timedelta(seconds=settings.webhook_lease_seconds)))
+        if not jobs:
+            return 0
+        answers = sender.send_all([j.outgoing for j in jobs])
+        _unit(factory, _recorder(list(zip(jobs, answers, strict=True))))
+        return len(jobs)
+    finally:
+        if own:
+            sender.close()
+
+
+async def _pass(factory: sessionmaker[Session], settings: Settings, sender: Sender) -> int:
+    while await run_db_turn(factory, _fan_out):
+        pass
+    jobs = await run_db_turn(factory, _claimer(timedelta(seconds=settings.webhook_lease_seconds)))
+    if not jobs:
+        return 0
+    answers = await asyncio.to_thread(sender.send_all, [j.outgoing for j in jobs])
+    await run_db_turn(factory, _recorder(list(zip(jobs, answers, strict=True))))
+    return len(jobs)
+
+
+async def run(
+    factory: sessionmaker[Session], settings: Settings, stop: asyncio.Event | None = None
+) -> None:
+    """Deliver until stopped: a pass, and when it found nothing, a short wait."""
+    sender = make_sender(settings)
+    stop = stop or asyncio.Event()
+    try:
+        while not stop.is_set():
+            try:
+                made = await _pass(factory, settings, sender)
+            except Exception:  # a failed pass must not end delivery
+                log.exception("a webhook delivery pass failed; the next one tries again")
+                made = 0
+            if not made:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.webhook_poll_seconds)
+    finally:
+        await asyncio.to_thread(sender.close)
+
+
+@contextlib.asynccontextmanager
+async def delivery_worker(
+    factory: sessionmaker[Session], settings: Settings
+) -> AsyncIterator[None]:
+    """Run the worker while the context is open (not when ``settings.webhook_worker`` is off)."""
+    if not settings.webhook_worker:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(factory, settings, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def run_forever(factory: sessionmaker[Session], settings: Settings) -> None:
+    """``clearfile deliver``: the worker in a process of its own, until interrupted."""
+    asyncio.run(run(factory, settings))
