@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.sandbox.routes import router as sandbox_router
     from service.scoring.routes import models_router as scoring_models_router
     from service.scoring.routes import router as scoring_router
+    from service.web.install import install_web
 
     settings = settings or get_settings()
     app = FastAPI(
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scoring_models_router,
     ):
         app.include_router(router)
+    install_web(app)
     check_units_of_work(app.routes)
     install_openapi(app)
     # The last added runs first: headers on every answer, the guards' own included.

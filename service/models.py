@@ -12,6 +12,7 @@ from service.metro2.models import Metro2Import
 from service.notices.models import Notice
 from service.principals.models import ApiKey, Principal, Subject
 from service.scoring.models import ScoreReceipt
+from service.web.models import WebSession
 
 __all__ = [
     "Account",
@@ -37,4 +38,5 @@ __all__ = [
     "Statement",
     "ScoreReceipt",
     "Subject",
+    "WebSession",
 ]
