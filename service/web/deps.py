@@ -34,14 +34,18 @@ class CrossSiteRequest(Forbidden):
 
 
 def same_origin(request: Request) -> bool:
-    """A write's ``Origin`` (or, failing that, ``Sec-Fetch-Site``) names this site; a
-    request that sends neither (an old client) is judged by its form token alone."""
+    """A write came from this site: its ``Sec-Fetch-Site`` says so, or, from a browser that
+    sends none, its ``Origin`` names this host. (Under ``Referrer-Policy: no-referrer`` a
+    browser sends ``Origin: null`` even from this site, so ``null`` proves nothing.) A request
+    that sends neither (not a browser) is judged by its form token alone."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in {"same-origin", "none"}
     origin = request.headers.get("origin")
-    if origin is not None:
+    if origin is not None and origin != "null":
         host = request.headers.get("host", "")
         return origin in {f"http://{host}", f"https://{host}"}
-    site = request.headers.get("sec-fetch-site")
-    return site is None or site in {"same-origin", "none"}
+    return True
 
 
 async def check_form(request: Request, expected: str | None) -> None:

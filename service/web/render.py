@@ -87,8 +87,8 @@ def payment_strip(history: str, as_of: date) -> list[dict[str, str]]:
 
 
 #: The chart's geometry, in SVG user units (it scales to its container).
-_CHART_WIDTH = 640
-_LABEL_WIDTH = 250
+_CHART_WIDTH = 760
+_LABEL_WIDTH = 330
 _BAR_HEIGHT = 22
 _ROW_GAP = 12
 
