@@ -11,7 +11,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
+from schemas.furnishing import AccountRead
 from schemas.scoring import FactorRead
+from service.core.cache import LruCache
 
 #: What each payment history character means (Metro 2 payment history profile).
 PAYMENT_CODES = {
@@ -127,6 +129,35 @@ def factor_chart(factors: Sequence[FactorRead]) -> Markup:
     return Markup("".join(parts))  # noqa: S704
 
 
+#: How many rendered account cards are kept (each a few kilobytes): the same bound as the
+#: furnishing domain's cache of account views, whose entries these are drawn from.
+ACCOUNT_CARDS_MAX = 10_000
+
+_ACCOUNT_CARDS: LruCache[tuple[Any, ...], Markup] = LruCache(ACCOUNT_CARDS_MAX)
+
+
+def account_card(account: AccountRead) -> Markup:
+    """An account's card on My file, drawn once per state of the account. Every furnished
+    field the card shows changes the account's version (a write of any makes a new one);
+    the rest (dispute flag, compliance code, the furnisher's name, the day it leaves the
+    file, the versions' count) is in the key too."""
+    key = (
+        account.id,
+        account.version,
+        len(account.versions),
+        account.updated_at,
+        account.disputed,
+        account.compliance_condition_code,
+        account.obsolete_on,
+        account.furnisher.name,
+    )
+    card = _ACCOUNT_CARDS.get(key)
+    if card is None:
+        card = Markup(environment().get_template("portal/_account.html").render(a=account))  # noqa: S704 - autoescaped template
+        _ACCOUNT_CARDS.put(key, card)
+    return card
+
+
 @functools.cache
 def environment() -> Environment:
     env = Environment(
@@ -136,7 +167,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(money=money, day=day, moment=moment, words=words)
-    env.globals.update(payment_strip=payment_strip, factor_chart=factor_chart)
+    env.globals.update(
+        payment_strip=payment_strip, factor_chart=factor_chart, account_card=account_card
+    )
     return env
 
 
