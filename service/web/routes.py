@@ -271,6 +271,7 @@ def _disputes_page(
         caller,
         status_code=problem["status"] if problem else 200,
         disputes=listed.items,
+        items=service.item_names(report),
         statements=report.statements,
         problem=problem,
         text=text,

@@ -143,3 +143,16 @@ def filter_log(events: Sequence[Any], *, role: str | None, action: str | None) -
         for e in events
         if (role is None or e.actor_role == role) and (action is None or e.action == action)
     ]
+
+
+def item_names(report: Any) -> dict[str, str]:
+    """What a person calls each item of the file, by its id: an account by its furnisher
+    and reference, an inquiry by who made it and when, a bankruptcy by its chapter."""
+    names = {report.subject.id: "My identity details"}
+    for a in report.accounts:
+        names[a.id] = f"{a.furnisher.name} {a.account_ref}"
+    for i in report.inquiries:
+        names[i.id] = f"Inquiry by {i.lender_name} on {i.at.date().isoformat()}"
+    for r in report.public_records:
+        names[r.id] = f"Chapter {r.chapter} bankruptcy filed {r.filed_on.isoformat()}"
+    return names

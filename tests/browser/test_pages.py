@@ -87,6 +87,7 @@ def test_the_walk_through(server: str, browser: Any) -> None:
     go(d, d.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
     assert "/portal/disputes" in d.current_url
     assert "days left" in d.find_element(By.CSS_SELECTOR, ".countdown").text
+    assert "IVY-AUTO-1: not mine" in text(d)
     check_page(d, "05-portal-disputes")
 
     d.get(f"{server}/portal/file")
@@ -149,12 +150,15 @@ def test_the_walk_through(server: str, browser: Any) -> None:
     go(d, d.find_element(By.CSS_SELECTOR, ".list a"))
     check_page(d, "12-portal-notice")
 
-    # A statement, refused when empty, then added.
+    # A statement: refused when empty (next to the field), then refused by the rule that a
+    # statement is for a dispute verified against her (hers was resolved her way).
     d.get(f"{server}/portal/disputes")
+    assert "Account no longer on the file: not mine" in text(d)
     go(d, d.find_element(By.XPATH, "//button[normalize-space()='Add the statement']"))
     assert d.find_element(By.ID, "text-error").text
     d.find_element(By.ID, "text").send_keys("The car loan was opened by someone else.")
     go(d, d.find_element(By.XPATH, "//button[normalize-space()='Add the statement']"))
+    assert "verified against you" in d.find_element(By.ID, "problem").text
     check_page(d, "13-portal-disputes-after")
 
     # Phone width.
