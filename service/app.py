@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.sandbox.routes import router as sandbox_router
     from service.scoring.routes import models_router as scoring_models_router
     from service.scoring.routes import router as scoring_router
+    from service.web.install import install_web
     from service.webhooks.routes import router as webhooks_router
 
     settings = settings or get_settings()
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
     ):
         app.include_router(router)
+    install_web(app)
     check_units_of_work(app.routes)
     install_openapi(app)
     # The last added runs first: headers on every answer, the guards' own included.

@@ -13,6 +13,7 @@ from service.metro2.models import Metro2Import
 from service.notices.models import Notice
 from service.principals.models import ApiKey, Principal, Subject
 from service.scoring.models import ScoreReceipt
+from service.web.models import WebSession
 from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WebSession",
 ]

@@ -237,12 +237,31 @@ def page_csp(html: bytes) -> str:
     )
 
 
+#: The web front's pages (``service.web``): scripts, styles and requests only from this origin
+#: (no inline script or style at all), forms posted only here, no framing, no base URL.
+WEB_CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+#: Path prefixes of the web front's pages and files.
+WEB_PREFIXES = ("/portal/", "/console/", "/web-static/")
+
 _COMMON = [
     (b"cache-control", b"no-store"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
 _API_HEADERS = [*_COMMON, (b"content-security-policy", API_CSP.encode())]
+_WEB_HEADERS = [*_COMMON, (b"content-security-policy", WEB_CSP.encode())]
 _REPLACED = frozenset(name for name, _ in _API_HEADERS) | {b"server"}
 
 
@@ -255,9 +274,9 @@ def _with_headers(message: Message, added: list[tuple[bytes, bytes]]) -> Message
 class SecurityHeaders:
     """Adds to every response ``Cache-Control: no-store`` (responses carry keys and credit
     files, and the public ones change with the sandbox), ``X-Content-Type-Options: nosniff``,
-    ``Referrer-Policy: no-referrer`` and a Content-Security-Policy: ``API_CSP``, or for a
-    documentation page its own (``page_csp``, made from the page it sends); and drops any
-    ``Server`` header."""
+    ``Referrer-Policy: no-referrer`` and a Content-Security-Policy: ``API_CSP``, for the web
+    front's pages ``WEB_CSP``, or for a documentation page its own (``page_csp``, made from
+    the page it sends); and drops any ``Server`` header."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -270,9 +289,16 @@ class SecurityHeaders:
             await self._page(scope, receive, send)
             return
 
+        path: str = scope["path"]
+        added = (
+            _WEB_HEADERS
+            if path.startswith(WEB_PREFIXES) or path in ("/portal", "/console")
+            else _API_HEADERS
+        )
+
         async def _send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = _with_headers(message, _API_HEADERS)
+                message = _with_headers(message, added)
             await send(message)
 
         await self.app(scope, receive, _send)

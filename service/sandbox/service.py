@@ -1,7 +1,8 @@
 """Sandbox operator use cases: principals, the clock and what falls due when it moves,
 reset to the fixture personas."""
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -50,7 +51,15 @@ def create_organisation(
     return principals.create_organisation(session, actor=actor, role=role, name=name, now=now)
 
 
-def run_due_work(session: Session, *, now: datetime) -> None:
+@dataclass(frozen=True, slots=True)
+class DueWork:
+    """What a run of the time rules did: disputes resolved, items aged off the files."""
+
+    disputes_resolved: int
+    items_purged: int
+
+
+def run_due_work(session: Session, *, now: datetime) -> DueWork:
     """Run every time rule that has fallen due at ``now``: disputes past their deadline and
     identity-theft blocks, then obsolescence purges."""
     from service.consent import service as consent
@@ -58,11 +67,25 @@ def run_due_work(session: Session, *, now: datetime) -> None:
     from service.file import service as file_service
     from service.webhooks import service as webhooks
 
-    disputes.run_due(session, now=now)
-    file_service.purge_obsolete(session, now=now)
+    resolved = disputes.run_due(session, now=now)
+    purged = file_service.purge_obsolete(session, now=now)
     # Events and webhooks: consents that expired, then the deliveries and retries now due.
     consent.announce_expired(session, now=now)
     webhooks.run_due(session, now=now)
+    return DueWork(disputes_resolved=resolved, items_purged=purged)
+
+
+def preview_due_work(session: Session, *, now: datetime, advance_days: int) -> DueWork:
+    """What advancing the clock by ``advance_days`` would fire: the same rules run at that
+    moment inside a savepoint that is rolled back, so the answer is exact and nothing stays."""
+    if advance_days > (clock.LATEST - now).days:
+        return DueWork(0, 0)
+    session.flush()
+    savepoint = session.begin_nested()
+    try:
+        return run_due_work(session, now=now + timedelta(days=advance_days))
+    finally:
+        savepoint.rollback()
 
 
 def run_due_work_now(session: Session) -> datetime:

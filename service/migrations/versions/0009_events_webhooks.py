@@ -1,7 +1,7 @@
 """events outbox and webhooks
 
 Revision ID: 0009
-Revises: 0007 (renumber to follow 0008 when the web-sessions branch lands first)
+Revises: 0008
 Create Date: 2026-12-01 10:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
