@@ -64,6 +64,17 @@ def mark_fanned(session: Session, seqs: Sequence[int]) -> None:
         session.execute(update(Event).where(Event.seq.in_(seqs)).values(fanned_out=True))
 
 
+def mark_all_fanned(session: Session) -> int:
+    """Mark every event not yet fanned out as fanned out; how many."""
+    result = session.execute(
+        update(Event)
+        .where(Event.fanned_out.is_(False))
+        .values(fanned_out=True)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def events_by_ids(session: Session, ids: Sequence[str]) -> Sequence[Event]:
     return session.scalars(select(Event).where(Event.id.in_(ids))).all() if ids else []
 

@@ -495,5 +495,10 @@ def mark_fanned(session: Session, seqs: Sequence[int]) -> None:
     queries.mark_fanned(session, seqs)
 
 
+def mark_all_fanned(session: Session) -> int:
+    """Every event waiting is fanned out to no one (when no endpoint is enabled); how many."""
+    return queries.mark_all_fanned(session)
+
+
 def events_by_ids(session: Session, ids: Sequence[str]) -> dict[str, Event]:
     return {e.id: e for e in queries.events_by_ids(session, ids)}

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -41,6 +41,11 @@ def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     session.delete(endpoint)
     session.flush()
+
+
+def any_enabled_endpoint(session: Session) -> bool:
+    stmt = select(exists().where(WebhookEndpoint.enabled.is_(True)))
+    return bool(session.execute(stmt).scalar())
 
 
 def enabled_endpoints_of(
