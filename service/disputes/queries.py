@@ -136,6 +136,7 @@ class DueDispute(NamedTuple):
     block_due_at: datetime | None
     furnisher_id: str | None
     account_ref: str | None
+    field: str | None
 
 
 def due_disputes(session: Session, now: datetime) -> list[DueDispute]:
@@ -149,6 +150,7 @@ def due_disputes(session: Session, now: datetime) -> list[DueDispute]:
         Dispute.block_due_at,
         Dispute.furnisher_id,
         Dispute.account_ref,
+        Dispute.field,
     ).where(Dispute.status == "open", or_(Dispute.due_at <= now, Dispute.block_due_at <= now))
     return [DueDispute(*row) for row in session.execute(stmt)]
 

@@ -62,10 +62,13 @@ _SUPPRESSING = {
 # --- views -----------------------------------------------------------------------------------
 
 
+def _days_left(due_at: datetime, now: datetime) -> int:
+    """Whole days to the deadline on the sandbox clock (0 once it is reached)."""
+    return max(0, (due_at - now).days)
+
+
 def _read(dispute: Dispute, now: datetime) -> DisputeRead:
-    left = None
-    if dispute.status == DisputeStatus.open:
-        left = max(0, (dispute.due_at - now).days)  # as ``with_days_left`` counts
+    left = _days_left(dispute.due_at, now) if dispute.status == DisputeStatus.open else None
     return DisputeRead(
         id=dispute.id,
         subject_id=dispute.subject_id,
@@ -130,17 +133,23 @@ def _audit(
     )
 
 
-def _tell(session: Session, type: EventType, dispute: Dispute, now: datetime) -> None:
-    """The dispute's event (events: the subject, and the furnisher of its own account)."""
-    events.dispute_event(
-        session,
-        type=type,
+def _facts(dispute: Dispute) -> events.DisputeFacts:
+    return events.DisputeFacts(
         dispute_id=dispute.id,
         subject_id=dispute.subject_id,
         furnisher_id=dispute.furnisher_id,
         item_type=dispute.item_type,
         item_id=dispute.item_id,
         account_ref=dispute.account_ref,
+    )
+
+
+def _tell(session: Session, type: EventType, dispute: Dispute, now: datetime) -> None:
+    """The dispute's event (events: the subject, and the furnisher of its own account)."""
+    events.dispute_event(
+        session,
+        type=type,
+        facts=_facts(dispute),
         status=str(dispute.status),
         outcome=None if dispute.outcome is None else str(dispute.outcome),
         now=now,
@@ -148,17 +157,7 @@ def _tell(session: Session, type: EventType, dispute: Dispute, now: datetime) ->
 
 
 def _tell_item(session: Session, type: EventType, dispute: Dispute, now: datetime) -> None:
-    events.item_event(
-        session,
-        type=type,
-        dispute_id=dispute.id,
-        subject_id=dispute.subject_id,
-        furnisher_id=dispute.furnisher_id,
-        item_type=dispute.item_type,
-        item_id=dispute.item_id,
-        account_ref=dispute.account_ref,
-        now=now,
-    )
+    events.item_event(session, type=type, facts=_facts(dispute), now=now)
 
 
 # --- filing ----------------------------------------------------------------------------------
@@ -354,7 +353,7 @@ def disputes_for_report(session: Session, *, subject_id: str, now: datetime) -> 
 def with_days_left(listed: list[DisputeRead], now: datetime) -> list[DisputeRead]:
     """Disputes read earlier, with the days left of the open ones counted at ``now``."""
     return [
-        d.model_copy(update={"days_left": max(0, (d.due_at - now).days)})
+        d.model_copy(update={"days_left": _days_left(d.due_at, now)})
         if d.status is DisputeStatus.open
         else d
         for d in listed
@@ -412,8 +411,7 @@ def _resolve(
         return False
     session.refresh(dispute)
     file_service.end_disputed_flags(session, dispute_ids=[dispute.id], now=now)
-    # An identity field is what the file is kept under: it cannot be taken off the file.
-    suppressed = None if dispute.item_type == "identity" else _SUPPRESSING.get(outcome)
+    suppressed = _SUPPRESSING.get(outcome) if _leaves_file(dispute) else None
     if suppressed is not None:
         file_service.suppress(
             session,
@@ -645,11 +643,7 @@ def run_due(session: Session, *, now: datetime, batch: int | None = None) -> int
     if batch < 1:
         raise ValueError("batch must be at least 1")
     due = queries.due_disputes(session, now)
-    # An identity field stays on the file whatever the outcome, and its notice names the
-    # field: the few such disputes go one by one.
-    of_identity = [d.id for d in due if d.item_type == "identity"]
-    resolved = resolve_due_one_by_one(session, now=now, only=of_identity) if of_identity else 0
-    due = [d for d in due if d.item_type != "identity"]
+    resolved = 0
     # The order of ``resolve_due_one_by_one``: blocks first, then deadlines, each by when it
     # fell due; a dispute whose block is due is blocked, whatever its deadline.
     blocks = sorted(
@@ -678,12 +672,15 @@ def _resolve_due_batch(
     now: datetime,
 ) -> int:
     closed: list[tuple[queries.DueDispute, DisputeOutcome, str]] = []
-    for outcome, resolution, candidates in (
-        (DisputeOutcome.blocked, _BLOCKED_RESOLUTION, blocks),
-        (DisputeOutcome.unverified, _UNVERIFIED_RESOLUTION, deadlines),
-    ):
-        if not candidates:
-            continue
+    groups: list[tuple[DisputeOutcome, str, list[queries.DueDispute]]] = []
+    if blocks:
+        groups.append((DisputeOutcome.blocked, _BLOCKED_RESOLUTION, list(blocks)))
+    # One write per resolution text: an identity field's notice names the field.
+    by_text: dict[str, list[queries.DueDispute]] = {}
+    for d in deadlines:
+        by_text.setdefault(_unverified_resolution(d), []).append(d)
+    groups += [(DisputeOutcome.unverified, text, ds) for text, ds in by_text.items()]
+    for outcome, resolution, candidates in groups:
         won = queries.close_due(
             session,
             [d.id for d in candidates],
@@ -704,7 +701,7 @@ def _resolve_due_batch(
                 ),
                 o.value,
                 o is DisputeOutcome.unverified,
-                True,  # every outcome of a deadline run takes its item off the file
+                _leaves_file(d),
             )
             for d, o, _ in closed
         ],
@@ -715,6 +712,7 @@ def _resolve_due_batch(
         flags=[
             file_service.NewFlag(d.subject_id, d.item_type, d.item_id, d.id, _SUPPRESSING[o])
             for d, o, _ in closed
+            if _leaves_file(d)
         ],
         now=now,
     )
@@ -735,10 +733,10 @@ def _resolve_due_batch(
         ],
         now=now,
     )
-    # Every outcome here takes the item off the file: each subject's file is scored again.
+    # Each file an item left is scored again, once.
     scores = scoring.scores_after_changes(
         session,
-        subject_ids=sorted({d.subject_id for d, _, _ in closed}),
+        subject_ids=sorted({d.subject_id for d, _, _ in closed if _leaves_file(d)}),
         actor=RULE_ACTOR,
         purpose=purposes.DISPUTE,
         now=now,
@@ -756,7 +754,7 @@ def _resolve_due_batch(
                     item_id=d.item_id,
                     resolution=resolution,
                     outcome=o,
-                    score=scores[d.subject_id],
+                    score=scores[d.subject_id] if _leaves_file(d) else None,
                 ),
             )
             for d, o, resolution in closed
@@ -767,24 +765,24 @@ def _resolve_due_batch(
     return len(closed)
 
 
+def _leaves_file(dispute: Any) -> bool:
+    """Whether a suppressing outcome can take the dispute's item off the file: any item but
+    an identity field, which the file is kept under."""
+    return bool(dispute.item_type != "identity")
+
+
 def _unverified_resolution(dispute: Any) -> str:
     if dispute.item_type == "identity":
         return _UNVERIFIED_IDENTITY.format(field=dispute.field)
     return _UNVERIFIED_RESOLUTION
 
 
-def resolve_due_one_by_one(
-    session: Session, *, now: datetime, only: Sequence[str] | None = None
-) -> int:
+def resolve_due_one_by_one(session: Session, *, now: datetime) -> int:
     """``run_due`` one dispute at a time through ``_resolve``, as an answer resolves one:
     the reference the batch path is tested against (it scores a subject's file again after
-    each of its disputes), and the path of the few disputes of an identity field. With
-    ``only``, just those of the due disputes."""
-    chosen = None if only is None else set(only)
+    each of its disputes)."""
     resolved = 0
     for dispute in queries.disputes_by_ids(session, queries.blocks_due_ids(session, now)):
-        if chosen is not None and dispute.id not in chosen:
-            continue
         resolved += _resolve(
             session,
             dispute=dispute,
@@ -795,8 +793,6 @@ def resolve_due_one_by_one(
             effective_at=min(now, dispute.block_due_at or now),
         )
     for dispute in queries.disputes_by_ids(session, queries.due_ids(session, now)):
-        if chosen is not None and dispute.id not in chosen:
-            continue
         resolved += _resolve(
             session,
             dispute=dispute,

@@ -12,13 +12,11 @@ from sqlalchemy.orm import Session
 
 from schemas.common import Page
 from schemas.events import EventRead, EventType
+from schemas.file import InquiryKind
 from service.core.pagination import decode_int_cursor, split_page
 from service.core.security import ADMIN_ID, Principal, new_id
 from service.events import queries
 from service.events.models import Event, EventWatermark
-
-#: What a hard inquiry is (a lender never learns of a soft one).
-HARD = "hard"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +163,7 @@ def inquiry_recorded(
             {"inquiry_id": inquiry_id, "lender_id": lender_id, "purpose": purpose, "kind": kind},
         )
     ]
-    if kind == HARD:
+    if kind == InquiryKind.hard:  # a lender never learns of a soft inquiry
         to.append(
             Told(
                 lender_id,
@@ -251,48 +249,30 @@ def dispute_event(
     session: Session,
     *,
     type: EventType,
-    dispute_id: str,
-    subject_id: str,
-    furnisher_id: str | None,
-    item_type: str,
-    item_id: str,
-    account_ref: str | None,
+    facts: DisputeFacts,
     status: str,
     outcome: str | None,
     now: datetime,
 ) -> None:
-    facts = DisputeFacts(dispute_id, subject_id, furnisher_id, item_type, item_id, account_ref)
     emit(
         session,
         type=type,
         now=now,
         resource_type="dispute",
-        resource_id=dispute_id,
-        subject_id=subject_id,
+        resource_id=facts.dispute_id,
+        subject_id=facts.subject_id,
         to=_dispute_told(facts, status, outcome),
     )
 
 
-def item_event(
-    session: Session,
-    *,
-    type: EventType,
-    dispute_id: str,
-    subject_id: str,
-    furnisher_id: str | None,
-    item_type: str,
-    item_id: str,
-    account_ref: str | None,
-    now: datetime,
-) -> None:
-    facts = DisputeFacts(dispute_id, subject_id, furnisher_id, item_type, item_id, account_ref)
+def item_event(session: Session, *, type: EventType, facts: DisputeFacts, now: datetime) -> None:
     emit(
         session,
         type=type,
         now=now,
-        resource_type=item_type,
-        resource_id=item_id,
-        subject_id=subject_id,
+        resource_type=facts.item_type,
+        resource_id=facts.item_id,
+        subject_id=facts.subject_id,
         to=_item_told(facts),
     )
 

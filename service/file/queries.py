@@ -128,12 +128,11 @@ def add_rows(session: Session, rows: Sequence[ItemFlag | Statement]) -> None:
     session.flush()
 
 
-def flag_of_dispute(
-    session: Session, dispute_id: str, kind: str, *, active: bool = True
-) -> ItemFlag | None:
-    stmt = select(ItemFlag).where(ItemFlag.dispute_id == dispute_id, ItemFlag.kind == kind)
-    if active:
-        stmt = stmt.where(ItemFlag.until.is_(None))
+def flag_of_dispute(session: Session, dispute_id: str, kind: str) -> ItemFlag | None:
+    """The dispute's flag of ``kind`` in force, locked until commit."""
+    stmt = select(ItemFlag).where(
+        ItemFlag.dispute_id == dispute_id, ItemFlag.kind == kind, ItemFlag.until.is_(None)
+    )
     return session.scalars(stmt.with_for_update()).first()
 
 

@@ -25,6 +25,7 @@ from schemas.lending import LenderAccount
 from service.audit import purposes
 from service.audit import service as audit
 from service.consent import service as consent
+from service.consent.rules import start_of
 from service.core.cache import LruCache
 from service.core.errors import NotFound
 from service.core.security import Principal, SequentialIds, new_id
@@ -275,7 +276,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileIte
         )
     # Consents and fraud alerts change state at the start of a day, so for the whole of
     # ``today`` (the day the items are cached for) they read as they do at its start.
-    start = datetime.combine(today, time.min, tzinfo=UTC)
+    start = start_of(today)
     return FileItems(
         accounts=accounts,
         inquiries=inquiries,
@@ -646,10 +647,6 @@ def reinsert(session: Session, *, dispute_id: str, certification: str, now: date
     flag.certification = certification
     session.flush()
     return True
-
-
-def is_suppressed_by(session: Session, dispute_id: str) -> bool:
-    return queries.flag_of_dispute(session, dispute_id, SUPPRESSED) is not None
 
 
 def add_statement(

@@ -32,7 +32,7 @@ from service.metro2 import mapping, queries, rules
 from service.metro2.codec import read_values
 from service.metro2.fields import BASE, HEADER
 from service.metro2.models import Metro2Import
-from service.metro2.problems import Problem, Severity
+from service.metro2.problems import Problem
 from service.metro2.reader import Record
 from service.metro2.validator import Report, check
 from service.metro2.writer import BaseOut, render_file
@@ -398,7 +398,3 @@ def export_file(session: Session, *, furnisher: Principal, as_of: date, now: dat
         bases.append(BaseOut(mapping.base_values(account, furnisher.id)))
     header = mapping.header_values(name=_ascii(furnisher.name), as_of=as_of, created=now.date())
     return render_file(header, bases)
-
-
-def severity_counts(report: Metro2Check) -> dict[str, int]:
-    return {Severity.error.value: len(report.errors), Severity.warning.value: len(report.warnings)}

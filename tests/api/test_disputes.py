@@ -574,3 +574,6 @@ def test_an_identity_field_dispute_resolves_but_the_identity_stays(
     mine = report(client, world)
     assert mine["subject"]["id"] == world.subject.id
     assert len(mine["accounts"]) == 2
+    (notice,) = notices(client, world)
+    assert notice["dispute_outcome"] == "unverified"
+    assert notice["receipt_id"] is None  # nothing left the file: no new score
