@@ -5,8 +5,8 @@ import json
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser.conftest import ADMIN_KEY, AXE, SHOTS
@@ -41,10 +41,19 @@ def check_page(driver: Any, name: str, *, full: bool = True) -> None:
 
 
 def go(driver: Any, element: Any) -> None:
-    """Click a link or button that loads a new page, and wait until it has."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    """Click a link or button that loads a new page, and wait until it has.
+
+    The old page is marked with a window property that a new document does not carry. Polling
+    for that mark (rather than for a stale element) tolerates chromedriver's transient
+    "cannot find context" errors while the navigation is under way.
+    """
+    driver.execute_script("window.__clearfileOldPage = true")
     element.click()
-    WebDriverWait(driver, 15).until(staleness_of(old))
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return !window.__clearfileOldPage && document.readyState === 'complete'"
+        )
+    )
 
 
 def text(driver: Any) -> str:
