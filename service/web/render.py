@@ -31,6 +31,35 @@ PAYMENT_CODES = {
     "D": ("no data", "none"),
 }
 
+#: A dispute's reason as the subject says it (the API's reason codes, for people).
+REASONS = {
+    "not_mine": "It is not mine",
+    "identity_theft": "It came from identity theft",
+    "wrong_balance": "The balance is wrong",
+    "wrong_status": "The status is wrong",
+    "paid": "It is paid",
+    "duplicate": "It is listed twice",
+    "obsolete": "It is too old to be listed",
+    "other": "Something else",
+}
+
+#: What became of a dispute, for people.
+OUTCOMES = {
+    "verified": "the furnisher verified the item as reported",
+    "modified": "the furnisher corrected the item",
+    "deleted": "the furnisher deleted the item",
+    "unverified": "not answered in time, so the item was removed",
+    "blocked": "blocked as identity theft",
+}
+
+#: An item that is no longer on the file, named by its kind.
+GONE_ITEMS = {
+    "account": "An account no longer on your file",
+    "inquiry": "An inquiry no longer on your file",
+    "public_record": "A public record no longer on your file",
+    "identity": "My identity details",
+}
+
 _MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
@@ -64,6 +93,27 @@ def moment(value: datetime | None) -> str:
 def words(value: Any) -> str:
     """An enum value for people: credit_application -> credit application."""
     return str(getattr(value, "value", value)).replace("_", " ")
+
+
+#: Furnished fields whose API names read oddly to a person.
+FIELD_NAMES = {"as_of": "date reported", "date_of_first_delinquency": "first missed payment"}
+
+
+def field_name(name: str) -> str:
+    """A furnished field's name for people: balance_cents -> balance."""
+    return FIELD_NAMES.get(name) or words(name.removesuffix("_cents"))
+
+
+def reason(value: Any) -> str:
+    """A dispute reason code as the subject would say it."""
+    code = str(getattr(value, "value", value))
+    return REASONS.get(code, words(code))
+
+
+def outcome(value: Any) -> str:
+    """A dispute outcome as a sentence's end: what became of the disputed item."""
+    code = str(getattr(value, "value", value))
+    return OUTCOMES.get(code, words(code))
 
 
 def months_back(as_of: date, count: int) -> list[str]:
@@ -166,9 +216,20 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=money, day=day, moment=moment, words=words)
+    env.filters.update(
+        money=money,
+        day=day,
+        moment=moment,
+        words=words,
+        reason=reason,
+        outcome=outcome,
+        field_name=field_name,
+    )
     env.globals.update(
-        payment_strip=payment_strip, factor_chart=factor_chart, account_card=account_card
+        payment_strip=payment_strip,
+        factor_chart=factor_chart,
+        account_card=account_card,
+        gone_items=GONE_ITEMS,
     )
     return env
 
