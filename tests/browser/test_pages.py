@@ -371,3 +371,60 @@ def download(driver: Any, link: Any, prefix: str) -> Any:
         lambda _: [f for f in folder.glob(f"{prefix}*.json") if not f.name.endswith(".crdownload")]
     )
     return json.loads(files[0].read_text(encoding="utf-8"))
+
+
+def test_the_console(server: str, browser: Any) -> None:
+    d = browser
+    d.get(f"{server}/console/")
+    if d.current_url.endswith("/console/sign-in"):
+        d.find_element(By.ID, "key").send_keys(ADMIN_KEY)
+        go(d, d.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
+    clock_before = d.find_element(By.CSS_SELECTOR, "#clock ~ .big").text
+
+    # Setting the clock back is refused next to the field; forward to a day works. (A date
+    # field's typed form depends on the browser's locale, so the day is set as its value.)
+    set_day = d.find_element(By.ID, "to")
+    d.execute_script("arguments[0].value = '2020-01-01'", set_day)
+    go(d, d.find_element(By.XPATH, "//button[normalize-space()='Set']"))
+    assert d.find_element(By.ID, "now-error").text == "earlier than the current sandbox time"
+    assert d.find_element(By.CSS_SELECTOR, "#clock ~ .big").text == clock_before
+    check_page(d, "19-console-clock-refused")
+    year = int(clock_before.split(",")[0].split()[-1]) + 1
+    d.execute_script(f"arguments[0].value = '{year}-01-04'", d.find_element(By.ID, "to"))
+    go(d, d.find_element(By.XPATH, "//button[normalize-space()='Set']"))
+    assert d.find_element(By.CSS_SELECTOR, "#clock ~ .big").text == f"4 January {year}, 00:00 UTC"
+
+    # A persona's link opens the portal's sign-in in a new tab with the key filled in; she
+    # signs in as herself, and her access log names her, not the operator.
+    console_tab = d.current_window_handle
+    d.find_element(By.PARTIAL_LINK_TEXT, "Ivy Notmine").click()
+    WebDriverWait(d, 15).until(lambda _: len(d.window_handles) == 2)
+    d.switch_to.window(next(h for h in d.window_handles if h != console_tab))
+    try:
+        WebDriverWait(d, 15).until(lambda _: d.find_elements(By.ID, "key"))
+        assert d.find_element(By.ID, "key").get_attribute("value") == IVY_KEY
+        go(d, d.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
+        d.get(f"{server}/portal/access-log?action=report.read")
+        readers = {r.find_elements(By.TAG_NAME, "td")[1].text for r in rows_of(d)}
+        assert readers == {"Ivy Notmine"}
+        sign_out(d)
+    finally:
+        d.close()
+        d.switch_to.window(console_tab)
+
+    # Reset: the personas' files as loaded, the clock back at wall time, the chain verified.
+    d.get(f"{server}/console/")
+    go(d, d.find_element(By.XPATH, "//button[normalize-space()='Reset the sandbox']"))
+    assert d.current_url.endswith("/console/")
+    assert "Verified:" in text(d)
+    assert str(year) not in d.find_element(By.CSS_SELECTOR, "#clock ~ .big").text
+    assert "fires 0 dispute deadlines" in text(d)
+    sign_in_as(d, server, "Ivy Notmine")
+    assert "IVY-AUTO-1" in text(d)
+    sign_out(d)
+
+
+def rows_of(driver: Any) -> list[Any]:
+    rows: list[Any] = driver.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert rows
+    return rows
