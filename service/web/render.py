@@ -2,6 +2,7 @@
 score chart drawn as SVG on the server (readable with no script at all)."""
 
 import functools
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from importlib import resources
@@ -60,6 +61,14 @@ GONE_ITEMS = {
     "identity": "My identity details",
 }
 
+#: An item of the file as a sentence names it.
+ITEM_KINDS = {
+    "account": "an account",
+    "inquiry": "an inquiry",
+    "public_record": "a public record",
+    "identity": "your identity details",
+}
+
 _MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
@@ -91,8 +100,10 @@ def moment(value: datetime | None) -> str:
 
 
 def words(value: Any) -> str:
-    """An enum value for people: credit_application -> credit application."""
-    return str(getattr(value, "value", value)).replace("_", " ")
+    """An enum value for people: credit_application -> credit application (and the law's
+    acronym in capitals: fcra_611 -> FCRA 611)."""
+    text = str(getattr(value, "value", value)).replace("_", " ")
+    return "FCRA" + text[4:] if text.startswith("fcra ") else text
 
 
 #: Furnished fields whose API names read oddly to a person.
@@ -102,6 +113,45 @@ FIELD_NAMES = {"as_of": "date reported", "date_of_first_delinquency": "first mis
 def field_name(name: str) -> str:
     """A furnished field's name for people: balance_cents -> balance."""
     return FIELD_NAMES.get(name) or words(name.removesuffix("_cents"))
+
+
+def action(name: str) -> str:
+    """An audit action for people: report.read -> report read."""
+    return name.replace(".", " ").replace("_", " ")
+
+
+_INTERVAL = re.compile(r"^([\[(])\s*(-?inf|-?[\d.]+)\s*,\s*(-?inf|-?[\d.]+)\s*([\])])$")
+
+
+def bin_words(value: str) -> str:
+    """A characteristic's bin for people: [2, 3) -> 2, (-inf, 1) -> under 1,
+    [87, 98) -> 87 to under 98, [5, inf) -> 5 or more; a category in words."""
+    found = _INTERVAL.match(value.strip())
+    if found is None:
+        return words(value)
+    opening, low, high, closing = found.groups()
+    if "inf" in low and "inf" in high:
+        return "any"
+    if "inf" in low:
+        return f"{'up to' if closing == ']' else 'under'} {high}"
+    if "inf" in high:
+        return f"{low} or more" if opening == "[" else f"over {low}"
+    whole = low.lstrip("-").isdigit() and high.lstrip("-").isdigit()
+    if whole and opening == "[" and closing == ")" and int(high) == int(low) + 1:
+        return low
+    start = low if opening == "[" else f"over {low}"
+    return f"{start} to {'' if closing == ']' else 'under '}{high}"
+
+
+def value_words(value: Any) -> str:
+    """A characteristic's value for people: none as a dash, a fraction to one decimal."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return words(value)
 
 
 def reason(value: Any) -> str:
@@ -233,12 +283,16 @@ def environment() -> Environment:
         reason=reason,
         outcome=outcome,
         field_name=field_name,
+        action=action,
+        bin_words=bin_words,
+        value_words=value_words,
     )
     env.globals.update(
         payment_strip=payment_strip,
         factor_chart=factor_chart,
         account_cards=account_cards,
         gone_items=GONE_ITEMS,
+        item_kinds=ITEM_KINDS,
     )
     return env
 

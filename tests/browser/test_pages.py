@@ -198,9 +198,15 @@ def test_the_walk_through(server: str, browser: Any) -> None:
     d.get(f"{server}/portal/access-log")
     Select(d.find_element(By.ID, "role")).select_by_value("subject")
     go(d, d.find_element(By.CSS_SELECTOR, "form.filters button"))
-    rows = d.find_elements(By.CSS_SELECTOR, "tbody tr")
-    assert rows
+    rows = rows_of(d)
     assert all("Ivy Notmine" in r.text for r in rows)
+    assert {r.find_elements(By.TAG_NAME, "td")[3].text for r in rows} >= {"report read"}
+    Select(d.find_element(By.ID, "action")).select_by_visible_text("dispute filed")
+    go(d, d.find_element(By.CSS_SELECTOR, "form.filters button"))
+    assert len(rows_of(d)) == 2  # the account and the inquiry
+    assert {r.find_elements(By.TAG_NAME, "td")[3].text for r in rows_of(d)} == {"dispute filed"}
+    Select(d.find_element(By.ID, "action")).select_by_value("")
+    go(d, d.find_element(By.CSS_SELECTOR, "form.filters button"))
     check_page(d, "07-portal-access-log")
 
     # Consents: give one, download its receipt, revoke it; freeze and unfreeze; a fraud alert.
@@ -252,6 +258,8 @@ def test_the_walk_through(server: str, browser: Any) -> None:
     d.get(f"{server}/portal/notices")
     check_page(d, "11-portal-notices")
     go(d, d.find_element(By.CSS_SELECTOR, ".list a"))
+    assert "Not answered in time, so the item was removed" in text(d)
+    assert "on a range of 300 to 850" in text(d)
     check_page(d, "12-portal-notice")
 
     # Signing out ends the session.
