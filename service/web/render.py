@@ -2,6 +2,7 @@
 score chart drawn as SVG on the server (readable with no script at all)."""
 
 import functools
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from importlib import resources
@@ -29,6 +30,43 @@ PAYMENT_CODES = {
     "L": ("charged off", "bad"),
     "B": ("no earlier history", "none"),
     "D": ("no data", "none"),
+}
+
+#: A dispute's reason as the subject says it (the API's reason codes, for people).
+REASONS = {
+    "not_mine": "It is not mine",
+    "identity_theft": "It came from identity theft",
+    "wrong_balance": "The balance is wrong",
+    "wrong_status": "The status is wrong",
+    "paid": "It is paid",
+    "duplicate": "It is listed twice",
+    "obsolete": "It is too old to be listed",
+    "other": "Something else",
+}
+
+#: What became of a dispute, for people.
+OUTCOMES = {
+    "verified": "the furnisher verified the item as reported",
+    "modified": "the furnisher corrected the item",
+    "deleted": "the furnisher deleted the item",
+    "unverified": "not answered in time, so the item was removed",
+    "blocked": "blocked as identity theft",
+}
+
+#: An item that is no longer on the file, named by its kind.
+GONE_ITEMS = {
+    "account": "An account no longer on your file",
+    "inquiry": "An inquiry no longer on your file",
+    "public_record": "A public record no longer on your file",
+    "identity": "My identity details",
+}
+
+#: An item of the file as a sentence names it.
+ITEM_KINDS = {
+    "account": "an account",
+    "inquiry": "an inquiry",
+    "public_record": "a public record",
+    "identity": "your identity details",
 }
 
 _MONTHS = (
@@ -62,8 +100,70 @@ def moment(value: datetime | None) -> str:
 
 
 def words(value: Any) -> str:
-    """An enum value for people: credit_application -> credit application."""
-    return str(getattr(value, "value", value)).replace("_", " ")
+    """An enum value for people: credit_application -> credit application (and the law's
+    acronym in capitals: fcra_611 -> FCRA 611)."""
+    text = str(getattr(value, "value", value)).replace("_", " ")
+    return "FCRA" + text[4:] if text.startswith("fcra ") else text
+
+
+#: Furnished fields whose API names read oddly to a person.
+FIELD_NAMES = {"as_of": "date reported", "date_of_first_delinquency": "first missed payment"}
+
+
+def field_name(name: str) -> str:
+    """A furnished field's name for people: balance_cents -> balance."""
+    return FIELD_NAMES.get(name) or words(name.removesuffix("_cents"))
+
+
+def action(name: str) -> str:
+    """An audit action for people: report.read -> report read."""
+    return name.replace(".", " ").replace("_", " ")
+
+
+_INTERVAL = re.compile(r"^([\[(])\s*(-?inf|-?[\d.]+)\s*,\s*(-?inf|-?[\d.]+)\s*([\])])$")
+
+
+def bin_words(value: str) -> str:
+    """A characteristic's bin for people: [2, 3) -> 2, (-inf, 1) -> under 1,
+    [87, 98) -> 87 to under 98, [5, inf) -> 5 or more; a category in words."""
+    found = _INTERVAL.match(value.strip())
+    if found is None:
+        return words(value)
+    opening, low, high, closing = found.groups()
+    if "inf" in low and "inf" in high:
+        return "any"
+    if "inf" in low:
+        return f"{'up to' if closing == ']' else 'under'} {high}"
+    if "inf" in high:
+        return f"{low} or more" if opening == "[" else f"over {low}"
+    whole = low.lstrip("-").isdigit() and high.lstrip("-").isdigit()
+    if whole and opening == "[" and closing == ")" and int(high) == int(low) + 1:
+        return low
+    start = low if opening == "[" else f"over {low}"
+    return f"{start} to {'' if closing == ']' else 'under '}{high}"
+
+
+def value_words(value: Any) -> str:
+    """A characteristic's value for people: none as a dash, a fraction to one decimal."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return words(value)
+
+
+def reason(value: Any) -> str:
+    """A dispute reason code as the subject would say it."""
+    code = str(getattr(value, "value", value))
+    return REASONS.get(code, words(code))
+
+
+def outcome(value: Any) -> str:
+    """A dispute outcome as a sentence's end: what became of the disputed item."""
+    code = str(getattr(value, "value", value))
+    return OUTCOMES.get(code, words(code))
 
 
 def months_back(as_of: date, count: int) -> list[str]:
@@ -158,17 +258,41 @@ def account_card(account: AccountRead) -> Markup:
     return card
 
 
+def account_cards(accounts: Sequence[AccountRead]) -> Markup:
+    """Every account's card, joined here rather than one by one in the template (a page of
+    20 accounts is drawn in one piece)."""
+    return Markup("".join([account_card(a) for a in accounts]))  # noqa: S704 - cards are Markup
+
+
 @functools.cache
 def environment() -> Environment:
+    # The templates ship inside the package and change only with it: no stat of each file
+    # on every page (auto_reload), and no bytecode cache needed beyond the loaded templates.
     env = Environment(
         loader=PackageLoader("service.web", "templates"),
+        auto_reload=False,
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=money, day=day, moment=moment, words=words)
+    env.filters.update(
+        money=money,
+        day=day,
+        moment=moment,
+        words=words,
+        reason=reason,
+        outcome=outcome,
+        field_name=field_name,
+        action=action,
+        bin_words=bin_words,
+        value_words=value_words,
+    )
     env.globals.update(
-        payment_strip=payment_strip, factor_chart=factor_chart, account_card=account_card
+        payment_strip=payment_strip,
+        factor_chart=factor_chart,
+        account_cards=account_cards,
+        gone_items=GONE_ITEMS,
+        item_kinds=ITEM_KINDS,
     )
     return env
 

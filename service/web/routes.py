@@ -18,17 +18,20 @@ from schemas.sandbox import ClockSet
 from schemas.scoring import SimulationRequest
 from service.access import service as access
 from service.audit import service as audit
+from service.consent import rules as consent_rules
 from service.consent import service as consent
 from service.core.config import Settings
 from service.core.deps import SessionDep, domain_router
 from service.core.errors import DomainError
 from service.core.problems import validation_error_from
+from service.disputes import rules as dispute_rules
 from service.disputes import service as disputes
 from service.notices import service as notices
 from service.sandbox import service as sandbox
 from service.scoring import service as scoring
 from service.web import render, service
 from service.web.deps import ConsoleDep, PortalDep, same_origin
+from service.web.messages import for_people
 from service.web.rules import (
     ADVANCE_CHOICES,
     CONSOLE_COOKIE,
@@ -44,6 +47,10 @@ console = domain_router(prefix="/console", include_in_schema=False)
 #: The most rows a page lists (the API's largest page).
 PAGE_ROWS = 200
 
+#: A refused form's heading when fields were refused: what the person does next (the
+#: problem document's own title, "The request is not valid", speaks to a program).
+VALIDATION_TITLE = "Check the form"
+
 Text = Annotated[str, Form()]
 OptionalText = Annotated[str | None, Form()]
 
@@ -53,19 +60,32 @@ def problem_of(error: DomainError | ValidationError) -> dict[str, Any]:
     field's error by field name."""
     if isinstance(error, ValidationError):
         wrapped = RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+            [
+                {**e, "loc": ("body", *e["loc"]), "msg": for_people(_name_of(e["loc"]), e)}
+                for e in error.errors(include_url=False)
+            ]
         )
         error = validation_error_from(wrapped)
+        told = list(dict.fromkeys(e.detail for e in error.errors))
+        title, detail = VALIDATION_TITLE, ". ".join(told) + "."
+    else:
+        title, detail = error.title, error.detail
     fields: dict[str, str] = {}
     for e in error.errors:
         for name in (e.field, e.field.split(".")[0], e.field.rsplit(".", 1)[-1]):
             fields.setdefault(name, e.detail)
     return {
         "status": error.status,
-        "title": error.title,
-        "detail": error.detail,
+        "title": title,
+        "detail": detail,
         "fields": fields,
     }
+
+
+def _name_of(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location's field name (the last named part)."""
+    names = [str(part) for part in loc if isinstance(part, str)]
+    return names[-1] if names else ""
 
 
 def _refused(session: Session, error: DomainError | ValidationError) -> dict[str, Any]:
@@ -213,6 +233,8 @@ def _dispute_form(
         item_type=item_type,
         item_id=item_id,
         reasons=list(ReasonCode),
+        identity_fields=dispute_rules.IDENTITY_FIELDS,
+        rules=dispute_rules,
         values=values or {},
         problem=problem,
         page_name="disputes",
@@ -273,6 +295,7 @@ def _disputes_page(
         disputes=listed.items,
         items=service.item_names(report),
         statements=report.statements,
+        rules=dispute_rules,
         problem=problem,
         text=text,
         page_name="disputes",
@@ -422,6 +445,7 @@ def _consents_page(
         ).items,
         lenders=lenders,
         purposes=list(Purpose),
+        rules=consent_rules,
         values=values or {},
         problem=problem,
         default_expiry=date(caller.now.year + 1, caller.now.month, 1),

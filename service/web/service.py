@@ -17,7 +17,7 @@ from service.core.config import Settings
 from service.core.errors import FieldError, Unauthenticated
 from service.core.security import ADMIN_ID, Principal, hash_key
 from service.principals.service import authenticate, authenticate_hash
-from service.web import queries
+from service.web import queries, render
 from service.web.models import WebSession
 from service.web.rules import SESSION_LIFETIME
 
@@ -152,7 +152,7 @@ def item_names(report: Any) -> dict[str, str]:
     for a in report.accounts:
         names[a.id] = f"{a.furnisher.name} {a.account_ref}"
     for i in report.inquiries:
-        names[i.id] = f"Inquiry by {i.lender_name} on {i.at.date().isoformat()}"
+        names[i.id] = f"Inquiry by {i.lender_name} on {render.day(i.at)}"
     for r in report.public_records:
-        names[r.id] = f"Chapter {r.chapter} bankruptcy filed {r.filed_on.isoformat()}"
+        names[r.id] = f"Chapter {r.chapter} bankruptcy filed {render.day(r.filed_on)}"
     return names
