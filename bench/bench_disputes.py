@@ -198,6 +198,7 @@ def main() -> int:
         if args.start_from is not None:
             engine.dispose()
             shutil.copyfile(args.start_from, url.removeprefix("sqlite:///"))
+            upgrade(url)  # a file saved before a later migration
             with factory() as session:
                 filed = int(
                     session.scalar(

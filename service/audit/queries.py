@@ -44,8 +44,27 @@ EVENT_COLUMNS = (
 def append_events(session: Session, *, events: Sequence[tuple[Any, ...]], at: datetime) -> None:
     """Insert the events (tuples of ``EVENT_COLUMNS``, all ``at`` one moment) in their order,
     in one executemany; the database moves each chain's head to its last event (the trigger
-    of migration 0003)."""
+    of migration 0003) unless the caller deferred that (``move_heads``)."""
     insert_tuples(session, AuditEvent.__table__, EVENT_COLUMNS, events, same={"at": at})
+
+
+#: The upsert of one head, straight to the driver (SQLite's and psycopg's placeholders).
+_MOVE_HEAD_QMARK = (
+    "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, ?, ?) "
+    "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+)
+_MOVE_HEAD_FORMAT = _MOVE_HEAD_QMARK.replace("?", "%s")
+
+
+def move_heads(session: Session, heads: Sequence[tuple[str, int, str]]) -> None:
+    """Move each chain's head to (chain, seq, hash), creating it for a new chain, in one
+    executemany (what the trigger of migration 0003 does per event, for a bulk append that
+    deferred it)."""
+    if not heads:
+        return
+    connection = session.connection()
+    sql = _MOVE_HEAD_QMARK if connection.dialect.paramstyle == "qmark" else _MOVE_HEAD_FORMAT
+    connection.exec_driver_sql(sql, list(heads))
 
 
 def append_event(session: Session, *, event: dict[str, Any]) -> None:
