@@ -428,7 +428,7 @@ def test_the_run_replaces_the_revision_of_each_file_it_changed_and_of_no_other(
         # A write after the run replaces the revision row by row, as before.
         flag = session.scalars(select(ItemFlag).where(ItemFlag.subject_id == changed[0])).first()
         assert flag is not None
-        flag.reason = "edited behind the API's back"
+        flag.reason = "edited by hand"
         session.flush()
         assert _revisions(session, [changed[0]])[changed[0]] != after[changed[0]]
         savepoint.rollback()
