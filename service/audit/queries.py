@@ -73,19 +73,23 @@ def append_event(session: Session, *, event: dict[str, Any]) -> None:
     session.connection().execute(_INSERT_EVENT, event)
 
 
+#: One statement for any list of chains (an expanding parameter: the list is not coerced
+#: into a new statement each call).
+_HEADS_FOR_UPDATE = (
+    select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
+    .where(AuditChainHead.chain.in_(bindparam("chains", expanding=True)))
+    .order_by(AuditChainHead.chain)
+    .with_for_update()
+)
+
+
 def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
     """(seq, hash) of each chain's last event, locking the head rows until commit, in
     chain order (so that concurrent batches lock in one order and cannot deadlock)."""
     heads: dict[str, tuple[int, str]] = {}
     for start in range(0, len(chains), CHUNK_ROWS):
         part = list(chains[start : start + CHUNK_ROWS])
-        stmt = (
-            select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
-            .where(AuditChainHead.chain.in_(part))
-            .order_by(AuditChainHead.chain)
-            .with_for_update()
-        )
-        for chain, seq, digest in session.connection().execute(stmt):
+        for chain, seq, digest in session.connection().execute(_HEADS_FOR_UPDATE, {"chains": part}):
             heads[chain] = (seq, digest)
     return heads
 
