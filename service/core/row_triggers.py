@@ -34,6 +34,10 @@ NAMES = (AUDIT_HEADS, FILE_REVISIONS)
 SETTING_PREFIX = "clearfile.defer_"
 
 
+#: The session's ``info`` key of the names deferred now.
+_ACTIVE = "row_triggers_deferred"
+
+
 class RowTriggerDeferral(Base):
     """SQLite only: a row here, seen by its own transaction only, defers triggers ``name``."""
 
@@ -46,9 +50,14 @@ class RowTriggerDeferral(Base):
 def deferred(session: Session, name: str) -> Iterator[None]:
     """Inside the block, the triggers of ``name`` skip the rows this transaction writes; the
     caller does their work itself before the block ends. The session's pending writes are
-    flushed on entry (their triggers fire) and on exit (theirs do not)."""
+    flushed on entry (their triggers fire) and on exit (theirs do not). A block inside
+    another of the same name changes nothing: the outer one switches them back on."""
     if name not in NAMES:
         raise ValueError(f"no deferrable triggers named {name!r}")
+    active: set[str] = session.info.setdefault(_ACTIVE, set())
+    if name in active:
+        yield
+        return
     session.flush()
     connection = session.connection()
     postgresql = connection.dialect.name == "postgresql"
@@ -70,6 +79,7 @@ def deferred(session: Session, name: str) -> Iterator[None]:
                 text("DELETE FROM row_trigger_deferrals WHERE name = :name"), {"name": name}
             )
 
+    active.add(name)
     try:
         yield
         session.flush()
@@ -79,4 +89,6 @@ def deferred(session: Session, name: str) -> Iterator[None]:
         with suppress(Exception):
             switch_off()
         raise
+    finally:
+        active.discard(name)
     switch_off()

@@ -19,6 +19,7 @@ from schemas.disputes import DisputeAnswer
 from schemas.file import InquiryKind
 from service.audit import service as audit
 from service.audit.models import AuditEvent
+from service.core import row_triggers
 from service.core.row_triggers import RowTriggerDeferral
 from service.core.security import Principal, new_id
 from service.disputes import queries as dispute_queries
@@ -451,5 +452,25 @@ def test_deferred_revision_triggers_skip_the_rows_and_the_block_replaces_each_on
     with session.begin_nested() as savepoint:
         flag.reason = "second edit"
         session.flush()  # no block: the trigger replaced it at once
+        assert _revisions(session, [subject])[subject] != before
+        savepoint.rollback()
+
+
+def test_a_deferral_inside_another_leaves_the_triggers_deferred_until_the_outer_ends(
+    world: World, session: Session
+) -> None:
+    subject = world.people[5].subject.id
+    flag = session.scalars(select(ItemFlag).where(ItemFlag.subject_id == subject)).one()
+    before = _revisions(session, [subject])[subject]
+    with session.begin_nested() as savepoint:
+        with row_triggers.deferred(session, row_triggers.FILE_REVISIONS):
+            with row_triggers.deferred(session, row_triggers.FILE_REVISIONS):
+                flag.reason = "inner"
+            flag.reason = "between"
+            session.flush()
+            assert _revisions(session, [subject])[subject] == before
+        assert session.scalars(select(RowTriggerDeferral.name)).all() == []
+        flag.reason = "after"
+        session.flush()
         assert _revisions(session, [subject])[subject] != before
         savepoint.rollback()
