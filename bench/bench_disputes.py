@@ -16,7 +16,8 @@ audit log verifies.
                                    [--save FILE | --start-from FILE]
 
 ``--save`` keeps a copy of the database as it is just before the clock moves; ``--start-from``
-runs the clock move on a copy of such a file (no load, no filing), to time it again quickly.
+runs the clock move on a copy of such a file (no load, no filing; the copy is migrated to the
+latest schema first), to time it again quickly.
 """
 
 import argparse
