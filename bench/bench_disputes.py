@@ -16,7 +16,8 @@ audit log verifies.
                                    [--save FILE | --start-from FILE]
 
 ``--save`` keeps a copy of the database as it is just before the clock moves; ``--start-from``
-runs the clock move on a copy of such a file (no load, no filing), to time it again quickly.
+runs the clock move on a copy of such a file (no load, no filing; the copy is migrated to the
+latest schema first), to time it again quickly.
 """
 
 import argparse
@@ -198,6 +199,7 @@ def main() -> int:
         if args.start_from is not None:
             engine.dispose()
             shutil.copyfile(args.start_from, url.removeprefix("sqlite:///"))
+            upgrade(url)  # a file saved before a later migration
             with factory() as session:
                 filed = int(
                     session.scalar(

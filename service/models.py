@@ -4,6 +4,7 @@ from service.audit.models import AuditChainHead, AuditEvent
 from service.consent.models import Consent, FraudAlert, Freeze
 from service.core.clock import SandboxClock
 from service.core.db import Base
+from service.core.row_triggers import RowTriggerDeferral
 from service.disputes.models import Dispute
 from service.events.models import Event, EventWatermark
 from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
@@ -38,6 +39,7 @@ __all__ = [
     "Notice",
     "Principal",
     "PublicRecord",
+    "RowTriggerDeferral",
     "SandboxClock",
     "Statement",
     "ScoreReceipt",

@@ -44,8 +44,27 @@ EVENT_COLUMNS = (
 def append_events(session: Session, *, events: Sequence[tuple[Any, ...]], at: datetime) -> None:
     """Insert the events (tuples of ``EVENT_COLUMNS``, all ``at`` one moment) in their order,
     in one executemany; the database moves each chain's head to its last event (the trigger
-    of migration 0003)."""
+    of migration 0003) unless the caller deferred that (``move_heads``)."""
     insert_tuples(session, AuditEvent.__table__, EVENT_COLUMNS, events, same={"at": at})
+
+
+#: The upsert of one head, straight to the driver (SQLite's and psycopg's placeholders).
+_MOVE_HEAD_QMARK = (
+    "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, ?, ?) "
+    "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+)
+_MOVE_HEAD_FORMAT = _MOVE_HEAD_QMARK.replace("?", "%s")
+
+
+def move_heads(session: Session, heads: Sequence[tuple[str, int, str]]) -> None:
+    """Move each chain's head to (chain, seq, hash), creating it for a new chain, in one
+    executemany (what the trigger of migration 0003 does per event, for a bulk append that
+    deferred it)."""
+    if not heads:
+        return
+    connection = session.connection()
+    sql = _MOVE_HEAD_QMARK if connection.dialect.paramstyle == "qmark" else _MOVE_HEAD_FORMAT
+    connection.exec_driver_sql(sql, list(heads))
 
 
 def append_event(session: Session, *, event: dict[str, Any]) -> None:
@@ -54,19 +73,23 @@ def append_event(session: Session, *, event: dict[str, Any]) -> None:
     session.connection().execute(_INSERT_EVENT, event)
 
 
+#: One statement for any list of chains (an expanding parameter: the list is not coerced
+#: into a new statement each call).
+_HEADS_FOR_UPDATE = (
+    select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
+    .where(AuditChainHead.chain.in_(bindparam("chains", expanding=True)))
+    .order_by(AuditChainHead.chain)
+    .with_for_update()
+)
+
+
 def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
     """(seq, hash) of each chain's last event, locking the head rows until commit, in
     chain order (so that concurrent batches lock in one order and cannot deadlock)."""
     heads: dict[str, tuple[int, str]] = {}
     for start in range(0, len(chains), CHUNK_ROWS):
         part = list(chains[start : start + CHUNK_ROWS])
-        stmt = (
-            select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
-            .where(AuditChainHead.chain.in_(part))
-            .order_by(AuditChainHead.chain)
-            .with_for_update()
-        )
-        for chain, seq, digest in session.connection().execute(stmt):
+        for chain, seq, digest in session.connection().execute(_HEADS_FOR_UPDATE, {"chains": part}):
             heads[chain] = (seq, digest)
     return heads
 

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+#: The canonical JSON of an event: compact, ASCII only. One encoder for every event (what
+#: ``json.dumps`` with these arguments would build afresh each call).
+_CANONICAL = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
+
 #: prev_hash of the first event of every chain.
 GENESIS_HASH = "0" * 64
 
@@ -58,7 +62,7 @@ def event_hash(
     at: datetime,
 ) -> str:
     """SHA-256 over the canonical JSON of the event and the hash before it."""
-    payload = json.dumps(
+    payload = _CANONICAL.encode(
         [
             prev_hash,
             chain,
@@ -72,9 +76,7 @@ def event_hash(
             resource_type,
             resource_id,
             at.isoformat(timespec="microseconds"),
-        ],
-        separators=(",", ":"),
-        ensure_ascii=True,
+        ]
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 

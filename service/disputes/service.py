@@ -49,6 +49,7 @@ from service.file import service as file_service
 from service.file.service import RULE_ACTOR
 from service.furnishing import service as furnishing
 from service.notices import service as notices
+from service.principals import service as principals
 from service.scoring import service as scoring
 
 #: Outcomes that take the item off the file.
@@ -680,18 +681,31 @@ def _resolve_due_batch(
     for d in deadlines:
         by_text.setdefault(_unverified_resolution(d), []).append(d)
     groups += [(DisputeOutcome.unverified, text, ds) for text, ds in by_text.items()]
-    for outcome, resolution, candidates in groups:
-        won = queries.close_due(
+    # The file-revision triggers would fire for each dispute closed, flag ended and item
+    # suppressed: each subject's revision is replaced once, after the batch's writes.
+    subject_ids = {d.subject_id for _, _, ds in groups for d in ds}
+    with principals.file_revisions_replaced_once(session, subject_ids):
+        for outcome, resolution, candidates in groups:
+            won = queries.close_due(
+                session,
+                [d.id for d in candidates],
+                {"status": DisputeStatus.resolved, "outcome": outcome, "resolution": resolution},
+                block=outcome is DisputeOutcome.blocked,
+                now=now,
+            )
+            closed += [(d, outcome, resolution) for d in candidates if d.id in won]
+        if not closed:
+            return 0
+        file_service.end_disputed_flags(session, dispute_ids=[d.id for d, _, _ in closed], now=now)
+        file_service.suppress_bulk(
             session,
-            [d.id for d in candidates],
-            {"status": DisputeStatus.resolved, "outcome": outcome, "resolution": resolution},
-            block=outcome is DisputeOutcome.blocked,
+            flags=[
+                file_service.NewFlag(d.subject_id, d.item_type, d.item_id, d.id, _SUPPRESSING[o])
+                for d, o, _ in closed
+                if _leaves_file(d)
+            ],
             now=now,
         )
-        closed += [(d, outcome, resolution) for d in candidates if d.id in won]
-    if not closed:
-        return 0
-    file_service.end_disputed_flags(session, dispute_ids=[d.id for d, _, _ in closed], now=now)
     events.disputes_resolved(
         session,
         [
@@ -704,15 +718,6 @@ def _resolve_due_batch(
                 _leaves_file(d),
             )
             for d, o, _ in closed
-        ],
-        now=now,
-    )
-    file_service.suppress_bulk(
-        session,
-        flags=[
-            file_service.NewFlag(d.subject_id, d.item_type, d.item_id, d.id, _SUPPRESSING[o])
-            for d, o, _ in closed
-            if _leaves_file(d)
         ],
         now=now,
     )

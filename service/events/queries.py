@@ -2,22 +2,40 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from service.core.bulk import insert_tuples
 from service.events.models import Event, EventWatermark
 
 _INSERT = insert(Event)
 
 
+#: From this many rows on, ``insert_events`` hands them to the driver as tuples, with what
+#: they share given once (``insert_tuples``, compiled per call): a bulk path's inserts.
+BULK_ROWS = 100
+#: The columns that differ from row to row.
+_OWN = ("id", "recipient_id", "subject_id", "type", "resource_type", "resource_id", "data")
+_SHARED = ("at", "fanned_out")
+
+
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert the event rows in one statement, straight to the table (the hot path of every
     change: no ORM unit of work is needed for rows nothing reads back here)."""
-    if rows:
-        session.flush()  # the session's pending writes go first, in order
+    if not rows:
+        return
+    session.flush()  # the session's pending writes go first, in order
+    shared = {name: rows[0][name] for name in _SHARED}
+    if len(rows) < BULK_ROWS or any(
+        row[name] != value for row in rows for name, value in shared.items()
+    ):
         session.connection().execute(_INSERT, list(rows))
+        return
+    own = itemgetter(*_OWN)
+    insert_tuples(session, Event.__table__, _OWN, [own(row) for row in rows], same=shared)
 
 
 def feed(

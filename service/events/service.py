@@ -14,7 +14,7 @@ from schemas.common import Page
 from schemas.events import EventRead, EventType
 from schemas.file import InquiryKind
 from service.core.pagination import decode_int_cursor, split_page
-from service.core.security import ADMIN_ID, Principal, new_id
+from service.core.security import ADMIN_ID, Principal, SequentialIds, new_id
 from service.events import queries
 from service.events.models import Event, EventWatermark
 
@@ -35,9 +35,10 @@ def _row(
     resource_type: str,
     resource_id: str,
     subject_id: str | None,
+    ids: SequentialIds | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": new_id("evt"),
+        "id": new_id("evt") if ids is None else ids.next(),
         "recipient_id": told.recipient_id,
         "subject_id": subject_id,
         "type": type.value,
@@ -231,6 +232,7 @@ def _rows(
     resource_type: str,
     resource_id: str,
     subject_id: str | None,
+    ids: SequentialIds | None = None,
 ) -> list[dict[str, Any]]:
     return [
         _row(
@@ -240,6 +242,7 @@ def _rows(
             resource_type=resource_type,
             resource_id=resource_id,
             subject_id=subject_id,
+            ids=ids,
         )
         for t in to
     ]
@@ -288,6 +291,7 @@ def disputes_resolved(
     when its deadline passed unanswered, and ``item.suppressed`` when its item left the file:
     the events ``dispute_event`` and ``item_event`` write one by one."""
     rows: list[dict[str, Any]] = []
+    ids = SequentialIds("evt")
     for facts, outcome, overdue, suppressed in resolved:
         told = _dispute_told(facts, "resolved", outcome)
         types = [EventType.dispute_resolved] + ([EventType.dispute_overdue] if overdue else [])
@@ -299,6 +303,7 @@ def disputes_resolved(
                 resource_type="dispute",
                 resource_id=facts.dispute_id,
                 subject_id=facts.subject_id,
+                ids=ids,
             )
         if suppressed:
             rows += _rows(
@@ -308,6 +313,7 @@ def disputes_resolved(
                 resource_type=facts.item_type,
                 resource_id=facts.item_id,
                 subject_id=facts.subject_id,
+                ids=ids,
             )
     queries.insert_events(session, rows)
 
@@ -369,6 +375,7 @@ def notices_created(
 ) -> None:
     """``notice_created`` for many (notice id, subject id, kind) at once, in one insert."""
     rows: list[dict[str, Any]] = []
+    ids = SequentialIds("evt")
     for notice_id, subject_id, kind in created:
         rows += _rows(
             EventType.notice_created,
@@ -377,6 +384,7 @@ def notices_created(
             resource_type="notice",
             resource_id=notice_id,
             subject_id=subject_id,
+            ids=ids,
         )
     queries.insert_events(session, rows)
 

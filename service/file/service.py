@@ -373,12 +373,13 @@ def purge_obsolete(session: Session, *, now: datetime) -> int:
         ],
         now=now,
     )
-    for account in accounts:
-        furnishing.delete_account(session, account)
-    for record in records:
-        session.delete(record)
-    queries.delete_inquiries(session, [inquiry_id for inquiry_id, _ in inquiries])
-    session.flush()
+    # Each file's revision is replaced once, not once per item deleted from it.
+    with principals.file_revisions_replaced_once(session, {s for _, s, _ in purged}):
+        for account in accounts:
+            furnishing.delete_account(session, account)
+        for record in records:
+            session.delete(record)
+        queries.delete_inquiries(session, [inquiry_id for inquiry_id, _ in inquiries])
     return len(purged)
 
 

@@ -19,9 +19,17 @@ def _trigger(table: str, event: str = "") -> str:
     return f"trg_{table}_new_file_revision{event and '_' + event.lower()}"
 
 
-def create(tables: tuple[str, ...]) -> None:
-    """A change to any row of ``tables`` (each with ``subject_id``) replaces the revision."""
+#: SQLite: the condition under which a trigger made by ``create(deferrable=True)`` fires,
+#: false while a transaction defers them (migration 0010, ``service.core.row_triggers``).
+NOT_DEFERRED = "NOT EXISTS (SELECT 1 FROM row_trigger_deferrals WHERE name = 'file_revisions')"
+
+
+def create(tables: tuple[str, ...], *, deferrable: bool = False) -> None:
+    """A change to any row of ``tables`` (each with ``subject_id``) replaces the revision;
+    ``deferrable`` (SQLite; on PostgreSQL the function decides) unless the writing
+    transaction defers them."""
     postgresql = op.get_bind().dialect.name == "postgresql"
+    when = f" WHEN {NOT_DEFERRED}" if deferrable else ""
     for table in tables:
         if postgresql:
             op.execute(
@@ -32,7 +40,7 @@ def create(tables: tuple[str, ...]) -> None:
         for event, rows in SQLITE_EVENTS:
             op.execute(
                 f"CREATE TRIGGER {_trigger(table, event)} AFTER {event} ON {table} "
-                f"FOR EACH ROW BEGIN {NEW_REVISION} WHERE id IN ({rows}); END"
+                f"FOR EACH ROW{when} BEGIN {NEW_REVISION} WHERE id IN ({rows}); END"
             )
 
 

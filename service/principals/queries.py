@@ -60,6 +60,23 @@ def file_revision(session: Session, subject_id: str, *, lock: bool = False) -> s
     return value
 
 
+#: Straight to the driver (SQLite's and psycopg's placeholders): a bulk path's statement.
+_NEW_REVISION_QMARK = "UPDATE subjects SET file_revision = ? WHERE id = ?"
+_NEW_REVISION_FORMAT = _NEW_REVISION_QMARK.replace("?", "%s")
+
+
+def new_file_revisions(session: Session, revisions: Sequence[tuple[str, str]]) -> None:
+    """Set each subject's file revision, (subject_id, revision) in the order given, in one
+    executemany (the rows locked until commit)."""
+    if revisions:
+        connection = session.connection()
+        qmark = connection.dialect.paramstyle == "qmark"
+        connection.exec_driver_sql(
+            _NEW_REVISION_QMARK if qmark else _NEW_REVISION_FORMAT,
+            [(revision, subject_id) for subject_id, revision in revisions],
+        )
+
+
 def insert_principals_and_subjects(
     session: Session, principals: Sequence[dict[str, Any]], subjects: Sequence[dict[str, Any]]
 ) -> None:

@@ -1,7 +1,8 @@
 """Principals: authenticate a key; create subjects and organisations with a key shown once."""
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from schemas.common import Role
 from schemas.file import Identity
 from service.audit import service as audit
-from service.core import clock
+from service.core import clock, row_triggers
 from service.core.config import Settings
 from service.core.errors import Conflict, FieldError, Unauthenticated
 from service.core.security import (
@@ -25,7 +26,7 @@ from service.core.security import (
     same_key,
 )
 from service.principals import queries
-from service.principals.models import ApiKey, Subject
+from service.principals.models import ApiKey, Subject, new_file_revision
 from service.principals.models import Principal as PrincipalRow
 
 _ID_PREFIX = {Role.subject: "sub", Role.furnisher: "fur", Role.lender: "len", Role.auditor: "aud"}
@@ -177,6 +178,19 @@ def lock_file_revision(session: Session, subject_id: str) -> str | None:
     """The file's current revision, with the file locked against any other change of its
     items until this transaction ends (every such change replaces the revision)."""
     return queries.file_revision(session, subject_id, lock=True)
+
+
+@contextmanager
+def file_revisions_replaced_once(session: Session, subject_ids: Iterable[str]) -> Iterator[None]:
+    """Writes to the files of ``subject_ids`` inside the block replace each file's revision
+    once, as the block ends, instead of once per row written (the triggers of migrations
+    0004 to 0006, deferred by migration 0010): for a bulk path writing many rows of many
+    files. Every row written inside must be about one of ``subject_ids``."""
+    with row_triggers.deferred(session, row_triggers.FILE_REVISIONS):
+        yield
+    queries.new_file_revisions(
+        session, [(subject_id, new_file_revision()) for subject_id in sorted(set(subject_ids))]
+    )
 
 
 def identity_of(session: Session, subject_id: str) -> Identity | None:

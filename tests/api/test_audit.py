@@ -1,13 +1,18 @@
 """Audit log through HTTP: every read and write is recorded; tampering is detected."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from service.audit.models import AuditChainHead, AuditEvent
+from schemas.common import Role
+from service.audit import service as audit
+from service.audit.models import SYSTEM_CHAIN, AuditChainHead, AuditEvent
+from service.core.row_triggers import RowTriggerDeferral
+from service.core.security import Principal
 from tests.conftest import Actor
 
 
@@ -133,3 +138,62 @@ def test_bad_cursor_is_a_problem(client: TestClient, make_auditor: Callable[...,
     assert resp.status_code == 422
     assert resp.headers["content-type"] == "application/problem+json"
     assert resp.json()["errors"][0]["field"] == "query.cursor"
+
+
+def test_a_bulk_append_moves_each_head_once_and_verify_still_sees_tampering(
+    client: TestClient,
+    session: Session,
+    make_subject: Callable[..., Actor],
+    make_auditor: Callable[..., Actor],
+) -> None:
+    """``record_bulk`` defers the head trigger and moves each chain's head itself, to its
+    last event (migration 0010): a chain it starts, one it extends by several events, and
+    the system chain. After it the trigger moves heads again, and the auditor's verify
+    still finds an edited, a missing or an inserted event among the bulk's."""
+    subject, other = make_subject(), make_subject()
+    _read_reports(client, session, subject, 1)
+    fresh = "sub_bulk_chain_" + subject.id[-8:]
+    actor = Principal(id="clearfile", role=Role.admin, name="Clearfile (scheduled rule)")
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    chains = [subject.id, fresh, None, subject.id, other.id, subject.id]
+    auditor = make_auditor()
+    with session.begin_nested() as savepoint:
+        audit.record_bulk(
+            session,
+            events=[
+                audit.NewEvent(actor=actor, action=f"test.bulk.{k}", subject_id=chain)
+                for k, chain in enumerate(chains)
+            ],
+            now=now,
+        )
+        for chain in {c or SYSTEM_CHAIN for c in chains}:
+            newest = session.scalars(
+                select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq.desc())
+            ).first()
+            head = session.get(AuditChainHead, chain)
+            assert newest is not None
+            assert head is not None
+            session.refresh(head)
+            assert (head.seq, head.hash) == (newest.seq, newest.hash), chain
+        assert session.scalars(select(RowTriggerDeferral.name)).all() == []
+        # The trigger is back: a single append moves the head again.
+        newest = _read_reports(client, session, subject, 1)[-1]
+        head = session.get(AuditChainHead, subject.id)
+        assert head is not None
+        session.refresh(head)
+        assert (head.seq, head.hash) == (newest.seq, newest.hash)
+        assert client.get("/v1/audit/verify", headers=auditor.headers).json()["valid"] is True
+        bulk = {e.action: e for e in _subject_events(session, subject.id)}
+        last_of_other = _subject_events(session, other.id)[-1]
+        for tamper in (
+            update(AuditEvent)
+            .where(AuditEvent.id == bulk["test.bulk.3"].id)
+            .values(action="test.bulk.edited"),
+            delete(AuditEvent).where(AuditEvent.id == last_of_other.id),
+            update(AuditEvent).where(AuditEvent.chain == fresh).values(seq=AuditEvent.seq + 1),
+        ):
+            with session.begin_nested() as tampered:
+                body = _tamper_and_verify(client, session, auditor, tamper)
+                assert body["valid"] is False, tamper
+                tampered.rollback()
+        savepoint.rollback()

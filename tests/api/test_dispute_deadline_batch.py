@@ -19,6 +19,8 @@ from schemas.disputes import DisputeAnswer
 from schemas.file import InquiryKind
 from service.audit import service as audit
 from service.audit.models import AuditEvent
+from service.core import row_triggers
+from service.core.row_triggers import RowTriggerDeferral
 from service.core.security import Principal, new_id
 from service.disputes import queries as dispute_queries
 from service.disputes import service as disputes
@@ -26,6 +28,8 @@ from service.disputes.models import Dispute
 from service.file import service as file_service
 from service.file.models import Inquiry, ItemFlag
 from service.notices.models import Notice
+from service.principals import service as principals
+from service.principals.models import Subject
 from service.scoring.models import ScoreReceipt
 from tests.conftest import Actor
 from tests.factories import account_body, furnish
@@ -397,4 +401,76 @@ def test_a_bulk_append_gives_the_chain_one_by_one_appends_give(
         audit.record_bulk(session, events=events, now=RUN)
         assert appended() == one_by_one
         assert audit.verify(session).valid
+        savepoint.rollback()
+
+
+def _revisions(session: Session, subject_ids: list[str]) -> dict[str, str]:
+    rows = session.execute(
+        select(Subject.id, Subject.file_revision).where(Subject.id.in_(subject_ids))
+    )
+    return {subject_id: revision for subject_id, revision in rows}
+
+
+def test_the_run_replaces_the_revision_of_each_file_it_changed_and_of_no_other(
+    world: World, session: Session
+) -> None:
+    """The run defers the per-row revision triggers (migration 0010) and replaces each
+    changed file's revision once itself: every file an outcome touched gets a new revision
+    (a report cached under the old one is not served again), the file whose dispute is not
+    yet due keeps its own, and the triggers fire again after the run."""
+    everyone = [p.subject.id for p in world.people]
+    changed = [p.subject.id for k, p in enumerate(world.people) if k in (0, 1, 2, 3, 6)]
+    before = _revisions(session, everyone)
+    with session.begin_nested() as savepoint:
+        assert disputes.run_due(session, now=RUN, batch=2) == 6
+        after = _revisions(session, everyone)
+        assert {s for s in everyone if after[s] != before[s]} == set(changed)
+        assert session.scalars(select(RowTriggerDeferral.name)).all() == []
+        # A write after the run replaces the revision row by row, as before.
+        flag = session.scalars(select(ItemFlag).where(ItemFlag.subject_id == changed[0])).first()
+        assert flag is not None
+        flag.reason = "edited by hand"
+        session.flush()
+        assert _revisions(session, [changed[0]])[changed[0]] != after[changed[0]]
+        savepoint.rollback()
+
+
+def test_deferred_revision_triggers_skip_the_rows_and_the_block_replaces_each_once(
+    world: World, session: Session
+) -> None:
+    subject = world.people[5].subject.id
+    flag = session.scalars(select(ItemFlag).where(ItemFlag.subject_id == subject)).one()
+    before = _revisions(session, [subject])[subject]
+    with session.begin_nested() as savepoint:
+        with principals.file_revisions_replaced_once(session, [subject]):
+            flag.reason = "first edit"
+            session.flush()
+            # Inside the block the trigger skipped the row: the revision is unchanged.
+            assert _revisions(session, [subject])[subject] == before
+        assert _revisions(session, [subject])[subject] != before
+        savepoint.rollback()
+    with session.begin_nested() as savepoint:
+        flag.reason = "second edit"
+        session.flush()  # no block: the trigger replaced it at once
+        assert _revisions(session, [subject])[subject] != before
+        savepoint.rollback()
+
+
+def test_a_deferral_inside_another_leaves_the_triggers_deferred_until_the_outer_ends(
+    world: World, session: Session
+) -> None:
+    subject = world.people[5].subject.id
+    flag = session.scalars(select(ItemFlag).where(ItemFlag.subject_id == subject)).one()
+    before = _revisions(session, [subject])[subject]
+    with session.begin_nested() as savepoint:
+        with row_triggers.deferred(session, row_triggers.FILE_REVISIONS):
+            with row_triggers.deferred(session, row_triggers.FILE_REVISIONS):
+                flag.reason = "inner"
+            flag.reason = "between"
+            session.flush()
+            assert _revisions(session, [subject])[subject] == before
+        assert session.scalars(select(RowTriggerDeferral.name)).all() == []
+        flag.reason = "after"
+        session.flush()
+        assert _revisions(session, [subject])[subject] != before
         savepoint.rollback()
