@@ -71,7 +71,7 @@ class Record:
 Bytes = npt.NDArray[np.uint8]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class BaseTable:
     """The base segments as columns: ``rows`` holds each base segment's fixed part (its
     first ``RECORD_LENGTH`` bytes) as a row of bytes, so that a field is a slice of
