@@ -350,8 +350,8 @@ def _uniform_rows(data: bytes) -> Bytes | None:
         return None
     buf = np.frombuffer(data, np.uint8)
     breaks = np.flatnonzero((buf - np.uint8(ord(" "))) > ord("~") - ord(" "))
-    cr, lf = buf[breaks] == ord("\r"), buf[breaks] == ord("\n")
-    if not (cr | lf).all():
+    lf = buf[breaks] == ord("\n")
+    if not (lf | (buf[breaks] == ord("\r"))).all():
         return None
     end = len(data)
     while end and data[end - 1] in b"\r\n":
@@ -367,8 +367,7 @@ def _uniform_rows(data: bytes) -> Bytes | None:
             first != RECORD_LENGTH + eol - 1
             or len(data) % stride
             or not np.array_equal(breaks, expected)
-            or not (lf[eol - 1 :: eol]).all()
-            or (eol == 2 and not cr[::2].all())
+            or not lf[eol - 1 :: eol].all()
         ):
             return None
         rows = np.lib.stride_tricks.as_strided(
@@ -379,8 +378,6 @@ def _uniform_rows(data: bytes) -> Bytes | None:
         if len(stream) % RECORD_LENGTH:
             return None
         rows = np.frombuffer(stream, np.uint8).reshape(-1, RECORD_LENGTH)
-    if len(rows) < 2:
-        return None
     rdw = np.frombuffer(_RDW_BYTES, np.uint8)
     kinds = rows[:, RDW_LENGTH : RDW_LENGTH + len(_TRAILER_ID)]
     header = np.frombuffer(_HEADER_ID.encode(), np.uint8)

@@ -344,3 +344,58 @@ def test_randomly_broken_corpus_records_get_the_same_report(name: str, data: st.
         elif raw[at] not in b"\r\n":
             raw[at] = data.draw(st.integers(32, 126))
     assert_same_report(bytes(raw))
+
+
+def _odd_shapes() -> dict[str, bytes]:
+    lines = _lines()
+    text = "\n".join(lines) + "\n"
+    return {
+        "no final line break": text[:-1].encode(),
+        "a blank line": ("\n".join([*lines[:2], "", *lines[2:]]) + "\n").encode(),
+        "leading line breaks": ("\n\r\n" + text).encode(),
+        "trailing blank lines": (text + "\n   \n").encode(),
+        "mixed line breaks": ("\r\n".join(lines[:3]) + "\n" + "\n".join(lines[3:]) + "\n").encode(),
+        "a trimmed line": text.replace(lines[2], lines[2].rstrip(), 1).encode(),
+        "a line one byte long": text.replace(lines[2], lines[2] + "X", 1).encode(),
+        "a second header": text.replace(lines[2], lines[0], 1).encode(),
+        "a trailer inside": text.replace(lines[2], lines[-1], 1).encode(),
+        "no trailer": ("\n".join(lines[:-1]) + "\n").encode(),
+        "header only": (lines[0] + "\n").encode(),
+        "an RDW of 0427": text.replace(lines[2], "0427" + lines[2][4:] + " ", 1).encode(),
+        "a CR inside": text.replace(lines[2], lines[2][:300] + "\r" + lines[2][301:], 1).encode(),
+        "a tab inside": text.replace(lines[2], lines[2][:300] + "\t" + lines[2][301:], 1).encode(),
+        "not ASCII": text.replace(lines[2], lines[2][:300] + "é" + lines[2][301:], 1).encode(),
+        "two records a line": (
+            lines[0] + "\n" + "".join(lines[1:3]) + "\n" + "\n".join(lines[3:]) + "\n"
+        ).encode(),
+        "an RDW of 0425": text.replace(lines[2], "0425" + lines[2][4:], 1).encode(),
+        "a short line and a long one": text.replace(
+            lines[2] + "\n" + lines[3], lines[2][:-1] + "\n" + lines[2][-1] + lines[3], 1
+        ).encode(),
+        "a tab inside a stream": "".join(lines)
+        .replace(lines[2], lines[2][:300] + "\t" + lines[2][301:], 1)
+        .encode(),
+        "a line break as the last byte of the header line": text.replace(
+            lines[0] + "\n", lines[0][:-1] + "\n\n", 1
+        ).encode(),
+        "a CR for a line break": text.replace(lines[2] + "\n", lines[2] + "\r", 1).encode(),
+        "stream and a stray blank": ("".join(lines) + " ").encode(),
+    }
+
+
+@pytest.mark.parametrize("shape", sorted(_odd_shapes()))
+def test_odd_shapes_read_as_the_record_reader_reads_them(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _odd_shapes()[shape]
+
+    def outcome() -> object:
+        try:
+            parsed = read(data)
+        except DomainError as exc:
+            return type(exc), exc.detail
+        return check_file(parsed).problems, parsed.bases, parsed.header, parsed.trailer
+
+    fast = outcome()
+    monkeypatch.setattr(reader, "_uniform_rows", lambda data: None)
+    assert fast == outcome()
