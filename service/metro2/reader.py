@@ -18,6 +18,10 @@ the validator reports with the rest.
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
 
 from service.core.errors import FieldError, Metro2Unreadable, PackedMetro2
 from service.metro2.fields import (
@@ -64,13 +68,75 @@ class Record:
     bdw: str | None = None
 
 
-@dataclass(slots=True)
+Bytes = npt.NDArray[np.uint8]
+
+
+@dataclass(slots=True, eq=False)
+class BaseTable:
+    """The base segments as columns: ``rows`` holds each base segment's fixed part (its
+    first ``RECORD_LENGTH`` bytes) as a row of bytes, so that a field is a slice of
+    columns; ``numbers`` their record numbers, ``lengths`` their whole records' lengths
+    (RDW's view, BDW excluded); ``segmented`` the row of each base that carries appended
+    segments; ``printable`` whether the rows are known to hold printable ASCII only (no
+    CR). ``records`` holds the bases as records when the reader made them one by one;
+    otherwise they are made from the rows when asked for."""
+
+    rows: Bytes
+    numbers: npt.NDArray[np.int64]
+    lengths: npt.NDArray[np.int64]
+    segmented: npt.NDArray[np.int64]
+    printable: bool = False
+    records: list[Record] | None = None
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @classmethod
+    def of(cls, records: list[Record]) -> "BaseTable":
+        text = "".join([r.text for r in records]).encode("ascii")
+        return cls(
+            rows=np.frombuffer(text, np.uint8).reshape(len(records), RECORD_LENGTH),
+            numbers=np.array([r.number for r in records], np.int64),
+            lengths=np.array([len(r.whole) for r in records], np.int64),
+            segmented=np.array([i for i, r in enumerate(records) if r.segments], np.int64),
+            records=records,
+        )
+
+    def record(self, row: int) -> Record:
+        if self.records is not None:
+            return self.records[row]
+        text = self.rows[row].tobytes().decode("ascii")
+        return Record(int(self.numbers[row]), BASE, text, text)
+
+    def all_records(self) -> list[Record]:
+        """Every base as a record (made once from the rows when the reader did not)."""
+        if self.records is None:
+            text = np.ascontiguousarray(self.rows).tobytes().decode("ascii")
+            self.records = [
+                Record(number, BASE, part, part)
+                for number, part in zip(
+                    self.numbers.tolist(),
+                    [text[at : at + RECORD_LENGTH] for at in range(0, len(text), RECORD_LENGTH)],
+                    strict=True,
+                )
+            ]
+        return self.records
+
+
+@dataclass
 class Metro2File:
+    """A read file: its header, its base segments (as a table of columns; ``bases`` gives
+    them as records), its trailer, and the structural problems met while reading it."""
+
     header: Record
-    bases: list[Record]
+    table: BaseTable
     trailer: Record
     blocked: bool
     problems: list[Problem]
+
+    @cached_property
+    def bases(self) -> list[Record]:
+        return self.table.all_records()
 
 
 def _unreadable(detail: str, *, record: int | None = None, where: str = "file") -> Metro2Unreadable:
@@ -271,8 +337,83 @@ def _segments(number: int, whole: str, problems: list[Problem]) -> list[Segment]
     return found
 
 
+_RDW_BYTES = f"{RECORD_LENGTH:04d}".encode()
+
+
+def _uniform_rows(data: bytes) -> Bytes | None:
+    """Every record of the file as a row of ``RECORD_LENGTH`` bytes, when the file is
+    printable ASCII and each record is exactly that long (RDW 0426: no BDW, no appended
+    segment, no padding), one a line with the same line break throughout, or with no line
+    structure at all; None for any other shape, which is read record by record (and
+    refused, if it must be, with the reasons ``decode`` and ``read`` give)."""
+    if not data.startswith(_RDW_BYTES + _HEADER_ID.encode()) or not data.isascii():
+        return None
+    buf = np.frombuffer(data, np.uint8)
+    breaks = np.flatnonzero((buf - np.uint8(ord(" "))) > ord("~") - ord(" "))
+    lf = buf[breaks] == ord("\n")
+    if not (lf | (buf[breaks] == ord("\r"))).all():
+        return None
+    end = len(data)
+    while end and data[end - 1] in b"\r\n":
+        end -= 1
+    first = data.find(b"\n")
+    by_line = 0 <= first < end and len(data[:first].rstrip(b"\r")) >= RECORD_LENGTH
+    if by_line:
+        eol = 2 if data[first - 1] == ord("\r") else 1
+        stride = RECORD_LENGTH + eol
+        starts = np.arange(0, len(data), stride)
+        expected = (starts[:, None] + np.arange(RECORD_LENGTH, stride)).reshape(-1)
+        if (
+            first != RECORD_LENGTH + eol - 1
+            or len(data) % stride
+            or not np.array_equal(breaks, expected)
+            or not lf[eol - 1 :: eol].all()
+        ):
+            return None
+        rows = np.lib.stride_tricks.as_strided(
+            buf, shape=(len(starts), RECORD_LENGTH), strides=(stride, 1), writeable=False
+        )
+    else:
+        stream = data.replace(b"\r", b"").replace(b"\n", b"") if len(breaks) else data
+        if len(stream) % RECORD_LENGTH:
+            return None
+        rows = np.frombuffer(stream, np.uint8).reshape(-1, RECORD_LENGTH)
+    rdw = np.frombuffer(_RDW_BYTES, np.uint8)
+    kinds = rows[:, RDW_LENGTH : RDW_LENGTH + len(_TRAILER_ID)]
+    header = np.frombuffer(_HEADER_ID.encode(), np.uint8)
+    trailer = np.frombuffer(_TRAILER_ID.encode(), np.uint8)
+    if (
+        not (rows[:, :RDW_LENGTH] == rdw).all()
+        or not (kinds[0, : len(_HEADER_ID)] == header).all()
+        or not (kinds[-1] == trailer).all()
+        or (kinds[1:-1] == trailer).all(axis=1).any()
+        or (kinds[1:-1, : len(_HEADER_ID)] == header).all(axis=1).any()
+    ):
+        return None
+    return rows
+
+
+def _read_uniform(rows: Bytes) -> Metro2File:
+    def record(row: int, layout: Layout) -> Record:
+        text = rows[row].tobytes().decode("ascii")
+        return Record(row + 1, layout, text, text)
+
+    n = len(rows) - 2
+    table = BaseTable(
+        rows=rows[1:-1],
+        numbers=np.arange(2, n + 2, dtype=np.int64),
+        lengths=np.full(n, RECORD_LENGTH, np.int64),
+        segmented=np.zeros(0, np.int64),
+        printable=True,
+    )
+    return Metro2File(record(0, HEADER), table, record(n + 1, TRAILER), False, [])
+
+
 def read(data: bytes) -> Metro2File:
     """The file's header, base segments and trailer, and the structural problems met."""
+    rows = _uniform_rows(data)
+    if rows is not None:
+        return _read_uniform(rows)
     text = decode(data)
     blocked = _blocked(text.lstrip("\r\n"))
     problems: list[Problem] = []
@@ -318,7 +459,7 @@ def read(data: bytes) -> Metro2File:
             "missing.",
             where="end of file",
         )
-    return Metro2File(header, bases, trailer, blocked, problems)
+    return Metro2File(header, BaseTable.of(bases), trailer, blocked, problems)
 
 
 def _padding(number: int, whole: str, segment: str, problems: list[Problem]) -> None:

@@ -8,9 +8,11 @@ Three kinds of rule, each named by its ``rule`` id in the report:
 * ``cross.*``: what a bureau checks across fields, records and the trailer; and
   ``fictional.ssn``: Clearfile holds fictional national ids only.
 
-Each base segment is first matched against its layout's pattern (one regular expression
-made from the field table): a record that matches needs no per-field type check. Nothing
-is written anywhere.
+The base segments are first checked all at once, field by field as columns of the file's
+bytes (``columns``): that finds the records that surely have no problem. Each other record
+is then checked alone (``check_base``), which words every problem it has; a record that
+matches its layout's pattern (one regular expression made from the field table) needs no
+per-field type check. Nothing is written anywhere.
 """
 
 import functools
@@ -19,17 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from service.furnishing.rules import STATUS_NEWEST_HISTORY
-from service.metro2 import rules
+from service.metro2 import columns, rules
 from service.metro2.codec import parse_date, parse_timestamp
 from service.metro2.fields import BASE, HEADER, J1, TRAILER, TRAILER_COUNTS, Field, Layout
 from service.metro2.problems import Problem, Severity
 from service.metro2.reader import Metro2File, Record, Segment, read
-
-#: The furnishing rules' first-month table, by status code.
-_CLEARFILE_FIRST_HISTORY: dict[str, frozenset[str]] = {
-    status.value: allowed for status, allowed in STATUS_NEWEST_HISTORY.items()
-}
 
 ERROR, WARNING = Severity.error, Severity.warning
 
@@ -386,7 +382,7 @@ def _coded_problems(text: str) -> list[tuple[Field, Severity, str, str]]:
                 f"{', '.join(sorted(rules.RATING_REQUIRED_STATUSES))}; status {status} "
                 "leaves it blank",
             )
-        allowed = rules.first_history_allowed(status, rating, _CLEARFILE_FIRST_HISTORY)
+        allowed = rules.first_history_allowed(status, rating, columns.CLEARFILE_FIRST_HISTORY)
         if allowed is not None and history[:1] not in allowed:
             sink.add(
                 _HISTORY[1],
@@ -422,10 +418,9 @@ def _ymd(text: str) -> str:
     return text[4:8] + text[0:4]
 
 
-def check_base(
-    record: Record, out: list[Problem], counts: Counter[str], created: date | None
-) -> None:
-    """Every problem of one base segment and its appended segments; tallies its counts."""
+def check_base(record: Record, out: list[Problem], created: date | None) -> None:
+    """Every problem of one base segment and its appended segments, but a repeated
+    account (a matter of the whole file: ``duplicate``)."""
     text = record.text
     sink = _Sink(out, record.number, "base")
     dates_ok = True
@@ -569,16 +564,22 @@ def check_base(
         if segment.layout.name in {"J1", "J2"}:
             s_where = _at(segment.layout, "socialSecurityNumber")
             _check_ssn(segment.text[s_where[0]], s_where[1], seg_sink)
-    tally(text, record.segments, counts)
-    key = "account:" + ident + "|" + account
-    counts[key] += 1
-    if counts[key] == 2:
-        sink.add(
-            _ACCOUNT[1],
-            ERROR,
-            "cross.duplicate_account",
-            f"account {account!r} of {ident!r} appears more than once in the file",
-        )
+
+
+def account_key(text: str) -> tuple[str, str]:
+    """A base segment's account: its identification number and account number."""
+    return text[_IDENT_S].strip(), text[_ACCOUNT_S].rstrip()
+
+
+def duplicate(record: Record, out: list[Problem]) -> None:
+    """The problem of a base segment that is its account's second in the file."""
+    ident, account = account_key(record.text)
+    _Sink(out, record.number, "base").add(
+        _ACCOUNT[1],
+        ERROR,
+        "cross.duplicate_account",
+        f"account {account!r} of {ident!r} appears more than once in the file",
+    )
 
 
 def _check_dates(text: str, sink: _Sink, created: date | None, created_ymd: str) -> None:
@@ -676,6 +677,11 @@ def tally(text: str, segments: Sequence[Segment], counts: Counter[str]) -> None:
         counts["dob:base"] += 1
     if text[_PHONE_S].strip("0 "):
         counts["phone"] += 1
+    tally_segments(segments, counts)
+
+
+def tally_segments(segments: Sequence[Segment], counts: Counter[str]) -> None:
+    """Count what the trailer totals of a base segment's appended segments."""
     for segment in segments:
         name = segment.layout.name
         counts["segment:" + name] += 1
@@ -730,23 +736,20 @@ def trailer_totals(counts: Counter[str], bases: int) -> dict[str, int]:
     return {name: tally(counts, bases) for name, tally in TRAILER_TALLIES.items()}
 
 
-def check_file(parsed: Metro2File) -> Report:
-    """Every problem of a read file: structure, header, each base, the trailer's totals."""
-    out = list(parsed.problems)
-    header = parsed.header
-    h_sink = _Sink(out, header.number, "header")
-    _check_layout(HEADER, header.text, h_sink)
+def check_header(header: Record, out: list[Problem]) -> date | None:
+    """The header's problems; its creation date (None when it has none)."""
+    _check_layout(HEADER, header.text, _Sink(out, header.number, "header"))
     try:
-        created = _date(header.text[_at(HEADER, "dateCreated")[0]])
+        return _date(header.text[_at(HEADER, "dateCreated")[0]])
     except ValueError:
-        created = None
-    counts: Counter[str] = Counter()
-    for base in parsed.bases:
-        check_base(base, out, counts, created)
-    trailer = parsed.trailer
+        return None
+
+
+def check_trailer(trailer: Record, counts: Counter[str], bases: int, out: list[Problem]) -> None:
+    """The trailer's problems, its totals against the base segments' tallied ``counts``."""
     t_sink = _Sink(out, trailer.number, "trailer")
     _check_layout(TRAILER, trailer.text, t_sink)
-    expected = trailer_totals(counts, len(parsed.bases))
+    expected = trailer_totals(counts, bases)
     for name, value in expected.items():
         where = _at(TRAILER, name)
         stated = trailer.text[where[0]]
@@ -757,8 +760,29 @@ def check_file(parsed: Metro2File) -> Report:
                 "cross.trailer_total",
                 f"the trailer says {int(stated)}; the base segments give {value}",
             )
+
+
+def check_file(parsed: Metro2File) -> Report:
+    """Every problem of a read file: structure, header, each base, the trailer's totals.
+
+    The base segments are checked all at once, column by column (``columns``); the few
+    records that may have a problem are then checked one by one, which words each
+    problem found."""
+    out = list(parsed.problems)
+    created = check_header(parsed.header, out)
+    table = parsed.table
+    repeated = set(columns.repeats(table))
+    for row in sorted(set(columns.suspects(table, created).tolist()) | repeated):
+        record = table.record(row)
+        check_base(record, out, created)
+        if row in repeated:
+            duplicate(record, out)
+    counts = columns.tallies(table)
+    for row in table.segmented.tolist():
+        tally_segments(table.record(row).segments, counts)
+    check_trailer(parsed.trailer, counts, len(table), out)
     out.sort(key=lambda p: p.record)
-    return Report(records=len(parsed.bases) + 2, base_records=len(parsed.bases), problems=out)
+    return Report(records=len(table) + 2, base_records=len(table), problems=out)
 
 
 def check(data: bytes) -> tuple[Metro2File, Report]:
