@@ -88,22 +88,66 @@ async def _pass(factory: sessionmaker[Session], settings: Settings, sender: Send
     return len(jobs)
 
 
+#: After a pass fails (the database unreachable, say), the worker waits its poll interval
+#: times 2 per failure in a row (exponential backoff), so a lasting outage is neither hammered
+#: nor logged ten times a second ...
+FAILURE_BACKOFF_FACTOR = 2.0
+#: ... up to this many seconds, so that delivery resumes soon after the outage ends.
+MAX_FAILURE_BACKOFF_SECONDS = 30.0
+
+
+class Health:
+    """The worker's state between passes: how many passes failed in a row, how long to
+    wait before the next, and what to log, once per change of state (failing, recovered)
+    rather than once per pass."""
+
+    def __init__(self, poll_seconds: float) -> None:
+        self.poll_seconds = poll_seconds
+        self.failures = 0
+
+    def failed(self, exc: BaseException) -> float:
+        self.failures += 1
+        if self.failures == 1:
+            log.error(
+                "webhook delivery passes are failing; retrying with backoff up to %.0f s",
+                MAX_FAILURE_BACKOFF_SECONDS,
+                exc_info=exc,
+            )
+        return self.wait()
+
+    def succeeded(self) -> None:
+        if self.failures:
+            log.warning("webhook delivery works again after %d failed passes", self.failures)
+        self.failures = 0
+
+    def wait(self) -> float:
+        """Seconds to wait before the next pass when the last one found nothing or failed."""
+        if not self.failures:
+            return self.poll_seconds
+        backoff = self.poll_seconds * FAILURE_BACKOFF_FACTOR ** min(self.failures, 64)
+        return min(backoff, max(MAX_FAILURE_BACKOFF_SECONDS, self.poll_seconds))
+
+
 async def run(
     factory: sessionmaker[Session], settings: Settings, stop: asyncio.Event | None = None
 ) -> None:
-    """Deliver until stopped: a pass, and when it found nothing, a short wait."""
+    """Deliver until stopped: a pass, and when it found nothing, a short wait; after a
+    failed pass, a wait that grows with each failure in a row (``Health``)."""
     sender = make_sender(settings)
     stop = stop or asyncio.Event()
+    health = Health(settings.webhook_poll_seconds)
     try:
         while not stop.is_set():
             try:
                 made = await _pass(factory, settings, sender)
-            except Exception:  # a failed pass must not end delivery
-                log.exception("a webhook delivery pass failed; the next one tries again")
-                made = 0
-            if not made:
+            except Exception as exc:  # a failed pass must not end delivery
+                wait = health.failed(exc)
+            else:
+                health.succeeded()
+                wait = 0.0 if made else health.wait()
+            if wait:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.webhook_poll_seconds)
+                    await asyncio.wait_for(stop.wait(), wait)
     finally:
         await asyncio.to_thread(sender.close)
 
