@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.events.models import Event, EventWatermark
+from service.events.models import Event, EventWatermark, feed_horizon, own_txid
 
 _INSERT = insert(Event)
 
@@ -21,14 +21,23 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def feed(
-    session: Session, recipient_id: str, *, after: int | None, types: Sequence[str], limit: int
+    session: Session,
+    recipient_id: str,
+    *,
+    after: tuple[int, int] | None,
+    types: Sequence[str],
+    limit: int,
 ) -> Sequence[Event]:
-    query = select(Event).where(Event.recipient_id == recipient_id)
+    """The recipient's events after the (txid, seq) cursor, of transactions that have all
+    ended below the snapshot's horizon (``models.feed_horizon`` says why)."""
+    ended = or_(Event.txid < feed_horizon(), Event.txid == own_txid())
+    query = select(Event).where(Event.recipient_id == recipient_id, ended)
     if after is not None:
-        query = query.where(Event.seq > after)
+        txid, seq = after
+        query = query.where(or_(Event.txid > txid, and_(Event.txid == txid, Event.seq > seq)))
     if types:
         query = query.where(Event.type.in_(types))
-    return session.scalars(query.order_by(Event.seq).limit(limit)).all()
+    return session.scalars(query.order_by(Event.txid, Event.seq).limit(limit)).all()
 
 
 def event_of(session: Session, recipient_id: str, event_id: str) -> Event | None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from schemas.common import Page
 from schemas.events import EventRead, EventType
 from schemas.file import InquiryKind
-from service.core.pagination import decode_int_cursor, split_page
+from service.core.pagination import decode_cursor, invalid_cursor, split_page
 from service.core.security import ADMIN_ID, Principal, new_id
 from service.events import queries
 from service.events.models import Event, EventWatermark
@@ -445,16 +445,34 @@ def feed(
     cursor: str | None,
     limit: int,
 ) -> Page[EventRead]:
-    """The caller's own events, oldest first after the cursor."""
+    """The caller's own events, oldest first after the cursor: the (txid, seq) of the last
+    event served, so that no event committed later is ever skipped (``queries.feed``)."""
     rows = queries.feed(
         session,
         caller.id,
-        after=decode_int_cursor(cursor),
+        after=_feed_cursor(cursor),
         types=[t.value for t in types],
         limit=limit + 1,
     )
-    page, next_cursor = split_page(rows, limit, lambda e: e.seq)
+    page, next_cursor = split_page(rows, limit, lambda e: [e.txid, e.seq])
     return Page[EventRead](items=[read(e) for e in page], next_cursor=next_cursor)
+
+
+def _feed_cursor(cursor: str | None) -> tuple[int, int] | None:
+    """A feed cursor: [txid, seq]; a bare seq (issued before events had a txid, all of which
+    have txid 0) still reads as [0, seq]."""
+    value = decode_cursor(cursor)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return 0, value
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return value[0], value[1]
+    raise invalid_cursor()
 
 
 def event_of(session: Session, *, recipient_id: str, event_id: str) -> Event | None:

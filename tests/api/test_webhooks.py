@@ -37,9 +37,12 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(outer.status)
-                self.send_header("content-length", "2")
+                # A 204 has no body (RFC 9110): one here would corrupt the next answer on
+                # the kept-alive connection.
+                body = b"" if outer.status == 204 else b"ok"
+                self.send_header("content-length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(body)
 
             def log_message(self, *_: Any) -> None:
                 pass
