@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Row, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.events.models import Event, EventWatermark, feed_horizon, own_txid
@@ -57,10 +57,11 @@ def events_since(
     ).all()
 
 
-def claim_unfanned(session: Session, limit: int) -> Sequence[Event]:
-    """The oldest events not yet fanned out, locked (other workers skip them)."""
-    return session.scalars(
-        select(Event)
+def claim_unfanned(session: Session, limit: int) -> Sequence[Row[int, str, str, str, datetime]]:
+    """(seq, id, recipient_id, type, at) of the oldest events not yet fanned out, locked
+    (other workers skip them). Columns, not entities: a worker reads thousands a second."""
+    return session.execute(
+        select(Event.seq, Event.id, Event.recipient_id, Event.type, Event.at)
         .where(Event.fanned_out.is_(False))
         .order_by(Event.seq)
         .limit(limit)
@@ -84,8 +85,17 @@ def mark_all_fanned(session: Session) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def events_by_ids(session: Session, ids: Sequence[str]) -> Sequence[Event]:
-    return session.scalars(select(Event).where(Event.id.in_(ids))).all() if ids else []
+def events_by_ids(
+    session: Session, ids: Sequence[str]
+) -> Sequence[Row[str, str, datetime, str, str, dict[str, Any]]]:
+    """(id, type, at, resource_type, resource_id, data) of these events."""
+    if not ids:
+        return []
+    return session.execute(
+        select(
+            Event.id, Event.type, Event.at, Event.resource_type, Event.resource_id, Event.data
+        ).where(Event.id.in_(ids))
+    ).all()
 
 
 def watermark(session: Session, name: str) -> EventWatermark | None:

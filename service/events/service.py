@@ -485,8 +485,34 @@ def events_since(
     return queries.events_since(session, recipient_id, since, types, limit)
 
 
-def claim_unfanned(session: Session, *, limit: int) -> Sequence[Event]:
-    return queries.claim_unfanned(session, limit)
+@dataclass(frozen=True, slots=True)
+class Unfanned:
+    """An event waiting to be fanned out, as much of it as its deliveries need."""
+
+    seq: int
+    id: str
+    recipient_id: str
+    type: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What a delivery's body says of its event."""
+
+    id: str
+    type: str
+    at: datetime
+    resource_type: str
+    resource_id: str
+    data: Mapping[str, Any]
+
+
+def claim_unfanned(session: Session, *, limit: int) -> list[Unfanned]:
+    return [
+        Unfanned(seq, event_id, recipient_id, type, at)
+        for seq, event_id, recipient_id, type, at in queries.claim_unfanned(session, limit)
+    ]
 
 
 def mark_fanned(session: Session, seqs: Sequence[int]) -> None:
@@ -498,5 +524,10 @@ def mark_all_fanned(session: Session) -> int:
     return queries.mark_all_fanned(session)
 
 
-def events_by_ids(session: Session, ids: Sequence[str]) -> dict[str, Event]:
-    return {e.id: e for e in queries.events_by_ids(session, ids)}
+def events_by_ids(session: Session, ids: Sequence[str]) -> dict[str, EventFacts]:
+    return {
+        event_id: EventFacts(event_id, type, at, resource_type, resource_id, data)
+        for event_id, type, at, resource_type, resource_id, data in queries.events_by_ids(
+            session, ids
+        )
+    }

@@ -77,15 +77,26 @@ def deliver_once(
             sender.close()
 
 
-async def _pass(factory: sessionmaker[Session], settings: Settings, sender: Sender) -> int:
-    while await run_db_turn(factory, _fan_out):
-        pass
-    jobs = await run_db_turn(factory, _claimer(timedelta(seconds=settings.webhook_lease_seconds)))
-    if not jobs:
-        return 0
-    answers = await asyncio.to_thread(sender.send_all, [j.outgoing for j in jobs])
-    await run_db_turn(factory, _recorder(list(zip(jobs, answers, strict=True))))
-    return len(jobs)
+def _fan_out_and_claim(lease: timedelta) -> Callable[[Session], tuple[int, list[service.Job]]]:
+    """One transaction: fan out a batch of new events, then claim a batch of due deliveries
+    (those just made included). One database turn where two would do, on the serial
+    database the requests take turns at too."""
+    claim = _claimer(lease)
+
+    def _work(session: Session) -> tuple[int, list[service.Job]]:
+        return _fan_out(session), claim(session)
+
+    return _work
+
+
+async def _pass(factory: sessionmaker[Session], settings: Settings, sender: Sender) -> bool:
+    """Fan out, claim, send, record; whether a full batch was met (more work waiting)."""
+    lease = timedelta(seconds=settings.webhook_lease_seconds)
+    fanned, jobs = await run_db_turn(factory, _fan_out_and_claim(lease))
+    if jobs:
+        answers = await asyncio.to_thread(sender.send_all, [j.outgoing for j in jobs])
+        await run_db_turn(factory, _recorder(list(zip(jobs, answers, strict=True))))
+    return fanned >= service.BATCH or len(jobs) >= service.BATCH
 
 
 #: After a pass fails (the database unreachable, say), the worker waits its poll interval
@@ -131,20 +142,23 @@ class Health:
 async def run(
     factory: sessionmaker[Session], settings: Settings, stop: asyncio.Event | None = None
 ) -> None:
-    """Deliver until stopped: a pass, and when it found nothing, a short wait; after a
-    failed pass, a wait that grows with each failure in a row (``Health``)."""
+    """Deliver until stopped: a pass, then at once another while a pass meets a full batch
+    (a backlog); otherwise the poll interval's wait, in which new events gather into the
+    next pass's batch (a pass per event would take the database's turns from requests:
+    the wait adds at most ``webhook_poll_seconds`` to a delivery). After a failed pass, a
+    wait that grows with each failure in a row (``Health``)."""
     sender = make_sender(settings)
     stop = stop or asyncio.Event()
     health = Health(settings.webhook_poll_seconds)
     try:
         while not stop.is_set():
             try:
-                made = await _pass(factory, settings, sender)
+                backlog = await _pass(factory, settings, sender)
             except Exception as exc:  # a failed pass must not end delivery
                 wait = health.failed(exc)
             else:
                 health.succeeded()
-                wait = 0.0 if made else health.wait()
+                wait = 0.0 if backlog else health.wait()
             if wait:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), wait)

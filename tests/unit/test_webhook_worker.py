@@ -73,3 +73,21 @@ def test_a_failing_database_is_logged_once_then_its_recovery_once(
     assert len([m for m in messages if "failing" in m]) == 1, messages
     assert messages[-1] == "webhook delivery works again after 5 failed passes", messages
     assert len(messages) == 2, messages
+
+
+def test_the_worker_runs_by_default_and_not_when_settings_say_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lifespan.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    factory = sessionmaker(bind=engine)
+
+    async def tasks_inside(settings: Settings) -> int:
+        before = len(asyncio.all_tasks())
+        async with worker.delivery_worker(factory, settings):
+            await asyncio.sleep(0)
+            return len(asyncio.all_tasks()) - before
+
+    assert Settings().webhook_worker is True  # production: `clearfile serve` delivers
+    assert asyncio.run(tasks_inside(Settings(database_url=url))) == 1
+    assert asyncio.run(tasks_inside(Settings(database_url=url, webhook_worker=False))) == 0
+    engine.dispose()
