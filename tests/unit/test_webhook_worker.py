@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.core.config import Settings
-from service.core.db import make_engine
+from service.core.db import make_engine, make_sessionmaker
 from service.core.migrate import upgrade
 from service.webhooks import worker
 
@@ -91,3 +91,39 @@ def test_the_worker_runs_by_default_and_not_when_settings_say_so(tmp_path: Path)
     assert asyncio.run(tasks_inside(Settings(database_url=url))) == 1
     assert asyncio.run(tasks_inside(Settings(database_url=url, webhook_worker=False))) == 0
     engine.dispose()
+
+
+def test_attempts_are_recorded_by_the_next_pass_or_when_the_worker_stops(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from service.webhooks.models import WebhookDelivery
+    from tests.api.test_webhook_processes import _seed
+    from tests.api.test_webhooks import Receiver
+
+    url = f"sqlite:///{tmp_path / 'record.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    receiver = Receiver()
+    # A long poll: after sending, the worker waits before its next pass, so only the stop
+    # can record what it sent.
+    settings = Settings(database_url=url, webhook_poll_seconds=60)
+    try:
+        _seed(factory, [receiver.url], 3)
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(worker.run(factory, settings, stop))
+            while len(receiver.received) < 3:
+                await asyncio.sleep(0.01)
+            with factory() as session:
+                assert set(session.scalars(select(WebhookDelivery.status))) == {"pending"}
+            stop.set()
+            await asyncio.wait_for(task, 30)
+
+        asyncio.run(main())
+        with factory() as session:
+            assert list(session.scalars(select(WebhookDelivery.status))) == ["delivered"] * 3
+    finally:
+        receiver.close()
+        engine.dispose()
