@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from schemas.common import Page
 from schemas.events import EventRead, EventType
 from schemas.file import InquiryKind
-from service.core.pagination import decode_int_cursor, split_page
+from service.core.pagination import decode_cursor, invalid_cursor, split_page
 from service.core.security import ADMIN_ID, Principal, SequentialIds, new_id
 from service.events import queries
 from service.events.models import Event, EventWatermark
@@ -453,16 +453,34 @@ def feed(
     cursor: str | None,
     limit: int,
 ) -> Page[EventRead]:
-    """The caller's own events, oldest first after the cursor."""
+    """The caller's own events, oldest first after the cursor: the (txid, seq) of the last
+    event served, so that no event committed later is ever skipped (``queries.feed``)."""
     rows = queries.feed(
         session,
         caller.id,
-        after=decode_int_cursor(cursor),
+        after=_feed_cursor(cursor),
         types=[t.value for t in types],
         limit=limit + 1,
     )
-    page, next_cursor = split_page(rows, limit, lambda e: e.seq)
+    page, next_cursor = split_page(rows, limit, lambda e: [e.txid, e.seq])
     return Page[EventRead](items=[read(e) for e in page], next_cursor=next_cursor)
+
+
+def _feed_cursor(cursor: str | None) -> tuple[int, int] | None:
+    """A feed cursor: [txid, seq]; a bare seq (issued before events had a txid, all of which
+    have txid 0) still reads as [0, seq]."""
+    value = decode_cursor(cursor)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return 0, value
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return value[0], value[1]
+    raise invalid_cursor()
 
 
 def event_of(session: Session, *, recipient_id: str, event_id: str) -> Event | None:
@@ -475,8 +493,34 @@ def events_since(
     return queries.events_since(session, recipient_id, since, types, limit)
 
 
-def claim_unfanned(session: Session, *, limit: int) -> Sequence[Event]:
-    return queries.claim_unfanned(session, limit)
+@dataclass(frozen=True, slots=True)
+class Unfanned:
+    """An event waiting to be fanned out, as much of it as its deliveries need."""
+
+    seq: int
+    id: str
+    recipient_id: str
+    type: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What a delivery's body says of its event."""
+
+    id: str
+    type: str
+    at: datetime
+    resource_type: str
+    resource_id: str
+    data: Mapping[str, Any]
+
+
+def claim_unfanned(session: Session, *, limit: int) -> list[Unfanned]:
+    return [
+        Unfanned(seq, event_id, recipient_id, type, at)
+        for seq, event_id, recipient_id, type, at in queries.claim_unfanned(session, limit)
+    ]
 
 
 def mark_fanned(session: Session, seqs: Sequence[int]) -> None:
@@ -488,5 +532,10 @@ def mark_all_fanned(session: Session) -> int:
     return queries.mark_all_fanned(session)
 
 
-def events_by_ids(session: Session, ids: Sequence[str]) -> dict[str, Event]:
-    return {e.id: e for e in queries.events_by_ids(session, ids)}
+def events_by_ids(session: Session, ids: Sequence[str]) -> dict[str, EventFacts]:
+    return {
+        event_id: EventFacts(event_id, type, at, resource_type, resource_id, data)
+        for event_id, type, at, resource_type, resource_id, data in queries.events_by_ids(
+            session, ids
+        )
+    }

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -61,8 +61,11 @@ def enabled_endpoints_of(
 
 
 def insert_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Straight to the table in one statement (no ORM unit of work: nothing reads them back
+    here), after the session's pending writes."""
     if rows:
-        session.execute(insert(WebhookDelivery), list(rows))
+        session.flush()
+        session.connection().execute(insert(WebhookDelivery), list(rows))
 
 
 def deliveries_of(
@@ -119,23 +122,46 @@ def lease(session: Session, ids: Sequence[str], until: datetime) -> None:
 
 def claimed(
     session: Session, ids: Sequence[str]
-) -> Sequence[tuple[WebhookDelivery, WebhookEndpoint]]:
-    rows = session.execute(
-        select(WebhookDelivery, WebhookEndpoint)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.id.in_(ids))
+) -> Sequence[Row[str, str, str, int, datetime | None]]:
+    """(id, endpoint_id, event_id, attempts, first_attempt_at) of these deliveries."""
+    return session.execute(
+        select(
+            WebhookDelivery.id,
+            WebhookDelivery.endpoint_id,
+            WebhookDelivery.event_id,
+            WebhookDelivery.attempts,
+            WebhookDelivery.first_attempt_at,
+        ).where(WebhookDelivery.id.in_(ids))
     ).all()
-    return [(d, e) for d, e in rows]
+
+
+_UPDATE_DELIVERY = (
+    update(WebhookDelivery)
+    .where(WebhookDelivery.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_next_attempt_at"),
+        first_attempt_at=bindparam("b_first_attempt_at"),
+        lease_until=None,
+    )
+)
 
 
 def update_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Each delivery's outcome (``id``, ``status``, ``attempts``, ``next_attempt_at``,
+    ``first_attempt_at``), its lease ended, in one statement run for every row."""
     if rows:
-        session.execute(update(WebhookDelivery), list(rows))
+        session.flush()
+        session.connection().execute(
+            _UPDATE_DELIVERY, [{f"b_{k}": v for k, v in row.items()} for row in rows]
+        )
 
 
 def insert_attempts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(WebhookAttempt), list(rows))
+        session.flush()
+        session.connection().execute(insert(WebhookAttempt), list(rows))
 
 
 def endpoints_by_ids(

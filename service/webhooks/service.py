@@ -171,7 +171,9 @@ def rotate_secret(
     )
 
 
-def _delivery(endpoint_id: str, event: Event, now: datetime, did: str) -> dict[str, object]:
+def _delivery(
+    endpoint_id: str, event: Event | events.Unfanned, now: datetime, did: str
+) -> dict[str, object]:
     return {
         "id": did,
         "endpoint_id": endpoint_id,
@@ -309,7 +311,7 @@ class Job:
     outgoing: sender.Outgoing
 
 
-def _body(event: Event) -> bytes:
+def _body(event: events.EventFacts) -> bytes:
     return json.dumps(
         {
             "type": event.type,
@@ -344,12 +346,17 @@ def claim(
     if not ids:
         return []
     queries.lease(session, ids, wall + lease)
-    pairs = queries.claimed(session, ids)
-    by_id = events.events_by_ids(session, sorted({d.event_id for d, _ in pairs}))
+    deliveries = queries.claimed(session, ids)
+    by_id = events.events_by_ids(session, sorted({d.event_id for d in deliveries}))
+    endpoints = {
+        e.id: e
+        for e in queries.endpoints_by_ids(session, sorted({d.endpoint_id for d in deliveries}))
+    }
     stamp = int(wall.timestamp())
     jobs = []
-    for delivery, endpoint in pairs:
+    for delivery in deliveries:
         event = by_id.get(delivery.event_id)
+        endpoint = endpoints[delivery.endpoint_id]
         if event is None:  # pragma: no cover - events are never deleted while deliveries live
             continue
         body = _body(event)
@@ -424,7 +431,6 @@ def record(
                 "attempts": job.number,
                 "next_attempt_at": next_at,
                 "first_attempt_at": first,
-                "lease_until": None,
             }
         )
         endpoint = endpoints.get(job.endpoint_id)

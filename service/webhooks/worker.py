@@ -77,33 +77,112 @@ def deliver_once(
             sender.close()
 
 
-async def _pass(factory: sessionmaker[Session], settings: Settings, sender: Sender) -> int:
-    while await run_db_turn(factory, _fan_out):
-        pass
-    jobs = await run_db_turn(factory, _claimer(timedelta(seconds=settings.webhook_lease_seconds)))
-    if not jobs:
-        return 0
-    answers = await asyncio.to_thread(sender.send_all, [j.outgoing for j in jobs])
-    await run_db_turn(factory, _recorder(list(zip(jobs, answers, strict=True))))
-    return len(jobs)
+Results = list[tuple[service.Job, Answer]]
+
+
+def _turn(lease: timedelta, results: Results) -> Callable[[Session], tuple[int, list[service.Job]]]:
+    """A pass's one transaction: record the previous pass's attempts, fan out a batch of new
+    events, then claim a batch of due deliveries (those just made included). One database
+    turn where three would do, on the serial database the requests take turns at too."""
+    claim = _claimer(lease)
+
+    def _work(session: Session) -> tuple[int, list[service.Job]]:
+        if results:
+            service.record(session, results=results, now=clock.now(session))
+        return _fan_out(session), claim(session)
+
+    return _work
+
+
+async def _pass(
+    factory: sessionmaker[Session], settings: Settings, sender: Sender, results: Results
+) -> tuple[bool, Results]:
+    """Record ``results``, fan out, claim, send. Whether a full batch was met (more work
+    waiting), and this pass's attempts, which the next pass records (they stay leased till
+    then: a process that dies first leaves them to be sent again, at least once)."""
+    lease = timedelta(seconds=settings.webhook_lease_seconds)
+    fanned, jobs = await run_db_turn(factory, _turn(lease, results))
+    sent: Results = []
+    if jobs:
+        answers = await asyncio.to_thread(sender.send_all, [j.outgoing for j in jobs])
+        sent = list(zip(jobs, answers, strict=True))
+    return fanned >= service.BATCH or len(jobs) >= service.BATCH, sent
+
+
+#: After a pass fails (the database unreachable, say), the worker waits its poll interval
+#: times 2 per failure in a row (exponential backoff), so a lasting outage is neither hammered
+#: nor logged ten times a second ...
+FAILURE_BACKOFF_FACTOR = 2.0
+#: ... up to this many seconds, so that delivery resumes soon after the outage ends.
+MAX_FAILURE_BACKOFF_SECONDS = 30.0
+
+
+class Health:
+    """The worker's state between passes: how many passes failed in a row, how long to
+    wait before the next, and what to log, once per change of state (failing, recovered)
+    rather than once per pass."""
+
+    def __init__(self, poll_seconds: float) -> None:
+        self.poll_seconds = poll_seconds
+        self.failures = 0
+
+    def failed(self, exc: BaseException) -> float:
+        self.failures += 1
+        if self.failures == 1:
+            log.error(
+                "webhook delivery passes are failing; retrying with backoff up to %.0f s",
+                MAX_FAILURE_BACKOFF_SECONDS,
+                exc_info=exc,
+            )
+        return self.wait()
+
+    def succeeded(self) -> None:
+        if self.failures:
+            log.warning("webhook delivery works again after %d failed passes", self.failures)
+        self.failures = 0
+
+    def wait(self) -> float:
+        """Seconds to wait before the next pass when the last one found nothing or failed."""
+        if not self.failures:
+            return self.poll_seconds
+        backoff = self.poll_seconds * FAILURE_BACKOFF_FACTOR ** min(self.failures, 64)
+        return min(backoff, max(MAX_FAILURE_BACKOFF_SECONDS, self.poll_seconds))
 
 
 async def run(
     factory: sessionmaker[Session], settings: Settings, stop: asyncio.Event | None = None
 ) -> None:
-    """Deliver until stopped: a pass, and when it found nothing, a short wait."""
+    """Deliver until stopped (the last attempts recorded): a pass, then at once another
+    while a pass meets a full batch (a backlog); otherwise the poll interval's wait, in
+    which new events gather into the next pass's batch (a pass per event would take the
+    database's turns from requests: the wait adds at most ``webhook_poll_seconds`` to a
+    delivery). After a failed pass, a wait that grows with each failure in a row
+    (``Health``). Attempts waiting to be recorded never wait past half their lease."""
     sender = make_sender(settings)
     stop = stop or asyncio.Event()
+    health = Health(settings.webhook_poll_seconds)
+    results: Results = []
     try:
         while not stop.is_set():
             try:
-                made = await _pass(factory, settings, sender)
-            except Exception:  # a failed pass must not end delivery
-                log.exception("a webhook delivery pass failed; the next one tries again")
-                made = 0
-            if not made:
+                backlog, results = await _pass(factory, settings, sender, results)
+            except Exception as exc:  # a failed pass must not end delivery
+                # Its attempts go unrecorded; their leases lapse and they are sent again.
+                results = []
+                wait = health.failed(exc)
+            else:
+                health.succeeded()
+                wait = 0.0 if backlog else health.wait()
+            if results:
+                wait = min(wait, settings.webhook_lease_seconds / 2)
+            if wait:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.webhook_poll_seconds)
+                    await asyncio.wait_for(stop.wait(), wait)
+        if results:
+            try:
+                await run_db_turn(factory, _recorder(results))
+            except Exception:  # their leases lapse and they are sent again
+                log.exception("the last webhook attempts could not be recorded")
     finally:
         await asyncio.to_thread(sender.close)
 

@@ -66,7 +66,9 @@ def file_app(tmp_path: Path, database_url: str) -> FastAPI:
         pytest.skip("the serial, single-connection path is SQLite's")
     url = f"sqlite:///{tmp_path / 'concurrency.db'}"
     upgrade(url)
-    app = create_app(Settings(database_url=url, admin_key="cf_admin_test_key"))
+    app = create_app(
+        Settings(database_url=url, admin_key="cf_admin_test_key", webhook_worker=False)
+    )
     # A healthy request never waits for the connection: it is free whenever a request
     # starts. A short pool timeout turns a regression into quick 500s instead of a hang.
     app.state.engine.dispose()

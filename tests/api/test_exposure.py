@@ -49,7 +49,11 @@ def call(settings: Settings, server: Any, path: str = "/healthz") -> tuple[int, 
 
 
 def settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": "sqlite://", "load_fixtures": False}
+    values: dict[str, Any] = {
+        "database_url": "sqlite://",
+        "load_fixtures": False,
+        "webhook_worker": False,
+    }
     values.update(overrides)
     return Settings(**values)
 

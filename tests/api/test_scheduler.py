@@ -30,6 +30,7 @@ def served(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
         admin_key=ADMIN["Authorization"].removeprefix("Bearer "),
         load_fixtures=False,
         due_work_interval_seconds=0.05,
+        webhook_worker=False,
     )
     with TestClient(create_app(settings)) as client:
         yield client, url

@@ -51,6 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env["CLEARFILE_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}"
     env["CLEARFILE_ADMIN_KEY"] = ADMIN_KEY
     env["CLEARFILE_DUE_WORK_INTERVAL_SECONDS"] = "0"
+    env["CLEARFILE_WEBHOOK_WORKER"] = "false"  # no page here waits for a webhook
     command = [sys.executable, "-m", "service.cli", "serve", "--host", HOST, "--port", str(port)]
     process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
