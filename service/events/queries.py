@@ -4,20 +4,33 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.core.prepared import PreparedInsert
 from service.events.models import Event, EventWatermark
 
-_INSERT = insert(Event)
+#: Every column but ``seq``, which the database numbers.
+_INSERT = PreparedInsert(
+    Event.__table__,
+    [
+        "id",
+        "recipient_id",
+        "subject_id",
+        "type",
+        "at",
+        "resource_type",
+        "resource_id",
+        "data",
+        "fanned_out",
+    ],
+)
 
 
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert the event rows in one statement, straight to the table (the hot path of every
     change: no ORM unit of work is needed for rows nothing reads back here)."""
-    if rows:
-        session.flush()  # the session's pending writes go first, in order
-        session.connection().execute(_INSERT, list(rows))
+    _INSERT.execute(session, rows)
 
 
 def feed(
