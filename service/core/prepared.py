@@ -24,10 +24,12 @@ from sqlalchemy.orm import Session
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    #: The columns in the order of the statement's positional parameters (SQLite's ``?``),
-    #: or None where the driver takes named parameters (psycopg's ``%(name)s``).
-    positions: tuple[str, ...] | None
+    #: Each column's bind processing, if it has any.
     processors: Mapping[str, Callable[[Any], Any]]
+    #: The columns, and their bind processing, in the order of the statement's positional
+    #: parameters (SQLite's ``?``); None where the driver takes named parameters
+    #: (psycopg's ``%(name)s``).
+    positional: tuple[tuple[str, Callable[[Any], Any] | None], ...] | None
 
 
 class PreparedInsert:
@@ -57,8 +59,10 @@ class PreparedInsert:
             positions = getattr(compiled, "positiontup", None)
             found = _Compiled(
                 sql=str(compiled),
-                positions=tuple(positions) if positions is not None else None,
                 processors=processors,
+                positional=None
+                if positions is None
+                else tuple((name, processors.get(name)) for name in positions),
             )
             self._by_dialect[dialect] = found
         return found
@@ -71,17 +75,20 @@ class PreparedInsert:
         session.flush()  # the session's pending writes go first, in order
         connection = session.connection()
         compiled = self._compiled(connection.dialect)
-        processors = compiled.processors
-        bound = [
-            {
-                name: (processors[name](row[name]) if name in processors else row[name])
-                for name in self.columns
-            }
-            for row in rows
-        ]
         params: list[Any]
-        if compiled.positions is not None:
-            params = [tuple(values[name] for name in compiled.positions) for values in bound]
+        if compiled.positional is not None:
+            positional = compiled.positional
+            params = [
+                tuple([row[name] if p is None else p(row[name]) for name, p in positional])
+                for row in rows
+            ]
         else:
-            params = bound
+            processors = compiled.processors
+            params = [
+                {
+                    name: (processors[name](row[name]) if name in processors else row[name])
+                    for name in self.columns
+                }
+                for row in rows
+            ]
         connection.exec_driver_sql(compiled.sql, params[0] if len(params) == 1 else params)
