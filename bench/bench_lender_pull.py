@@ -8,7 +8,10 @@ the same load generator and 32 keep-alive connections, in alternating rounds:
 - ``POST /v1/lender/reports {"consent_id": ...}`` with the bank's key (checks the consent and
   the freeze, reads the file, writes a hard inquiry and its audit event),
 
-and prints each one's rate, p50 and p99, and the pull / report rate ratio of each round. Every
+and prints each one's rate, p50 and p99, and the pull / report rate ratio of each round; and,
+where /proc tells it, the server's CPU time per request of each (user and system, the delivery
+worker's included), whose ratio is steadier than the rates' on a machine that other work
+shares. Every
 pull adds a hard inquiry, so Tessa's file grows through the run (printed per round), and a
 report read grows with it. So that both are measured on the same file, each round reads the
 report for half its time before the pulls and half after them, and compares the pulls with
@@ -21,7 +24,9 @@ Target: the pull at >= 0.7 of the subject report's rate.
 
 import argparse
 import json
+import os
 import urllib.request
+from collections.abc import Callable
 
 from bench.loadgen import LoadResult, run_load
 from bench.server import HOST, sandbox_server
@@ -38,6 +43,26 @@ def _row(name: str, r: LoadResult) -> str:
         f"{name:<32} {r.rps:>8.0f} req/s   p50 {r.p50:>7.2f} ms   p99 {r.p99:>7.2f} ms"
         f"   ({r.requests} ok, {r.errors} errors)"
     )
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The process's user and system CPU time so far (Linux's /proc), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(
+    pid: int, load: Callable[[float, int], LoadResult], seconds: float, connections: int
+) -> tuple[LoadResult, float | None]:
+    """The load's result, and the server's CPU seconds spent while it ran."""
+    before = _cpu_seconds(pid)
+    result = load(seconds, connections)
+    after = _cpu_seconds(pid)
+    return result, None if before is None or after is None else after - before
 
 
 def _call(port: int, method: str, path: str, key: str, body: object = None) -> dict[str, object]:
@@ -63,7 +88,8 @@ def main() -> int:
 
     failed = False
     ratios = []
-    with sandbox_server() as (port, _server):
+    cpu_ratios = []
+    with sandbox_server() as (port, server):
         # The consent runs to the 28th of next month (always within the 12-month limit).
         today = str(_call(port, "GET", "/v1/me/report", SUBJECT_KEY)["generated_at"])
         year, month = int(today[:4]), int(today[5:7])
@@ -115,9 +141,9 @@ def main() -> int:
         for n in range(1, args.rounds + 1):
             file = _call(port, "GET", "/v1/me/report", SUBJECT_KEY)
             inquiries = len(file["inquiries"])  # type: ignore[arg-type]
-            before = report(args.seconds / 2, args.connections)
-            pulled = pull(args.seconds, args.connections)
-            after = report(args.seconds / 2, args.connections)
+            before, cpu_before = _timed(server.pid, report, args.seconds / 2, args.connections)
+            pulled, cpu_pulled = _timed(server.pid, pull, args.seconds, args.connections)
+            after, cpu_after = _timed(server.pid, report, args.seconds / 2, args.connections)
             read = LoadResult(
                 requests=before.requests + after.requests,
                 errors=before.errors + after.errors,
@@ -131,7 +157,21 @@ def main() -> int:
             print("  " + _row("GET /v1/me/report (subject)", read))
             print("  " + _row("POST /v1/lender/reports (pull)", pulled))
             print(f"  pull / report rate: {ratio:.2f}  (target >= {TARGET})")
+            if cpu_before is not None and cpu_pulled is not None and cpu_after is not None:
+                per_read = (cpu_before + cpu_after) * 1000 / max(read.requests, 1)
+                per_pull = cpu_pulled * 1000 / max(pulled.requests, 1)
+                cpu_ratio = per_read / per_pull if per_pull else 0.0
+                cpu_ratios.append(cpu_ratio)
+                print(
+                    f"  server CPU per request: report {per_read:.2f} ms, pull {per_pull:.2f} ms;"
+                    f" report / pull: {cpu_ratio:.2f}"
+                )
     print("ratios: " + ", ".join(f"{r:.2f}" for r in ratios))
+    if cpu_ratios:
+        print(
+            "CPU ratios (report / pull CPU per request): "
+            + ", ".join(f"{r:.2f}" for r in cpu_ratios)
+        )
     return 1 if failed else 0
 
 

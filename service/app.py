@@ -115,10 +115,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         furnishing_router,
         metro2_router,
         access_router,
-        consent_router,
-        notices_router,
+        # A request is matched against the routes in this order, each one tried in turn:
+        # the lender's routes, a lender's every pull, come before the subject's consents.
         lending_router,
         consent_lender_router,
+        consent_router,
+        notices_router,
         disputes_router,
         disputes_furnisher_router,
         audit_router,

@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -61,21 +60,19 @@ def consent_of_subject(
     return None if row is None else (row[0], row[1])
 
 
-_CONSENT_FOR_PULL = (
-    select(*Consent.__table__.c)
-    .where(Consent.id == bindparam("consent_id"), Consent.lender_id == bindparam("lender_id"))
-    .with_for_update(read=True)
+_SUBJECT_OF_CONSENT = select(Consent.subject_id).where(
+    Consent.id == bindparam("consent_id"), Consent.lender_id == bindparam("lender_id")
 )
 
 
-def consent_of_lender_for_pull(session: Session, lender_id: str, consent_id: str) -> Any | None:
-    """The consent as a row if it names the lender, share-locked until the pull commits: a
-    revocation waits for the pulls already under way, and every pull after it sees it."""
-    return (
+def subject_of_consent(session: Session, lender_id: str, consent_id: str) -> str | None:
+    """The subject of the consent if it names the lender, else None."""
+    value: str | None = (
         session.connection()
-        .execute(_CONSENT_FOR_PULL, {"consent_id": consent_id, "lender_id": lender_id})
-        .first()
+        .execute(_SUBJECT_OF_CONSENT, {"consent_id": consent_id, "lender_id": lender_id})
+        .scalar()
     )
+    return value
 
 
 def consent_of_lender(session: Session, lender_id: str, consent_id: str) -> Consent | None:

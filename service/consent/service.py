@@ -31,6 +31,7 @@ from service.audit import purposes
 from service.audit import service as audit
 from service.consent import queries, rules
 from service.consent.models import Consent, FraudAlert, Freeze
+from service.core.cache import LruCache
 from service.core.errors import (
     Conflict,
     ConsentExpired,
@@ -324,25 +325,64 @@ class Authorised:
     purpose: Purpose
 
 
+#: The most (lender, consent) pairs whose subject is kept (least recently used out).
+CONSENT_SUBJECTS_MAX = 100_000
+
+#: Whose file a consent is about, by (lender id, consent id): known consents only. A
+#: consent's subject and lender never change, so an entry never goes stale while its
+#: consent exists; whether the consent still allows a read is never taken from here, but
+#: from the file's own consents (``authorise_pull``), which are those of the revision the
+#: pull holds locked.
+_CONSENT_SUBJECTS: LruCache[tuple[str, str], str] = LruCache(CONSENT_SUBJECTS_MAX)
+
+
+def consent_not_found(consent_id: str) -> ConsentNotFound:
+    """The refusal of a consent id that names no consent of the lender's."""
+    return ConsentNotFound(detail=f"No consent with the id {consent_id!r} names this lender.")
+
+
+def subject_of_consent(session: Session, *, lender: Principal, consent_id: str) -> str:
+    """The subject whose file the consent is about, if the consent names the lender; else
+    ``consent-not-found`` (404). Says nothing of the consent's state: the pull then reads
+    the file, locked, and ``authorise_pull`` checks the consent on it."""
+    key = (lender.id, consent_id)
+    subject_id = _CONSENT_SUBJECTS.get(key)
+    if subject_id is None:
+        subject_id = queries.subject_of_consent(session, lender.id, consent_id)
+        if subject_id is None:
+            raise consent_not_found(consent_id)
+        _CONSENT_SUBJECTS.put(key, subject_id)
+    return subject_id
+
+
+def forget_consent(*, lender: Principal, consent_id: str) -> None:
+    """Drop what is kept of a consent that the file it was about no longer holds."""
+    _CONSENT_SUBJECTS.discard((lender.id, consent_id))
+
+
 def authorise_pull(
-    session: Session,
     *,
     lender: Principal,
     consent_id: str,
+    consents: Sequence[ConsentRead],
     scope: ConsentScope,
     purpose: Purpose | None,
     now: datetime,
 ) -> Authorised:
     """Allow a lender's read of a file as far as the consent goes, or refuse it with the
     problem that says why: no such consent for this lender (404), revoked, expired, purpose
-    or scope not covered (403, each its own type). Writes nothing. The file's freeze is
-    checked next, on the file as read (``refuse_if_frozen``)."""
-    row = queries.consent_of_lender_for_pull(session, lender.id, consent_id)
-    if row is None:
-        raise ConsentNotFound(detail=f"No consent with the id {consent_id!r} names this lender.")
+    or scope not covered (403, each its own type). Writes nothing.
+
+    ``consents`` are the file's own (its items, read with the file locked, so a revocation
+    or a new consent is seen by the first pull after it); the consent's state is taken on
+    ``now``. The file's freeze is checked next, on the same read (``refuse_if_frozen``)."""
+    row = next((c for c in consents if c.id == consent_id), None)
+    if row is None or row.lender_id != lender.id:
+        forget_consent(lender=lender, consent_id=consent_id)
+        raise consent_not_found(consent_id)
     about = {"consent_id": row.id}
     state = rules.consent_state(expires_on=row.expires_on, revoked_at=row.revoked_at, now=now)
-    if state is ConsentState.revoked:
+    if state is ConsentState.revoked and row.revoked_at is not None:
         raise ConsentRevoked(
             detail=f"The subject revoked consent {row.id} at {row.revoked_at.isoformat()}; "
             "no read may rest on it since. Ask the subject for a new consent.",
@@ -354,17 +394,18 @@ def authorise_pull(
             "Ask the subject for a new consent.",
             extra={**about, "expired_on": row.expires_on.isoformat()},
         )
-    consented = Purpose(row.purpose)
+    consented = row.purpose
     if purpose is not None and purpose is not consented:
         raise PurposeNotCovered(
             detail=f"Consent {row.id} covers {consented.value}, not {purpose.value}.",
             extra={**about, "consented_purpose": consented.value},
         )
-    if scope.value not in row.scope:
+    if scope not in row.scope:
+        covered = [s.value for s in row.scope]
         raise ScopeNotCovered(
-            detail=f"Consent {row.id} covers the {' and the '.join(row.scope)}, not the "
+            detail=f"Consent {row.id} covers the {' and the '.join(covered)}, not the "
             f"{scope.value}.",
-            extra={**about, "consented_scope": list(row.scope)},
+            extra={**about, "consented_scope": covered},
         )
     return Authorised(consent_id=row.id, subject_id=row.subject_id, purpose=consented)
 

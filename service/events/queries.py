@@ -5,13 +5,28 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.core.bulk import insert_tuples
+from service.core.prepared import PreparedInsert
 from service.events.models import Event, EventWatermark, feed_horizon, own_txid
 
-_INSERT = insert(Event)
+#: Every column but ``seq``, which the database numbers.
+_INSERT = PreparedInsert(
+    Event.__table__,
+    [
+        "id",
+        "recipient_id",
+        "subject_id",
+        "type",
+        "at",
+        "resource_type",
+        "resource_id",
+        "data",
+        "fanned_out",
+    ],
+)
 
 
 #: From this many rows on, ``insert_events`` hands them to the driver as tuples, with what
@@ -32,7 +47,7 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if len(rows) < BULK_ROWS or any(
         row[name] != value for row in rows for name, value in shared.items()
     ):
-        session.connection().execute(_INSERT, list(rows))
+        _INSERT.execute(session, rows)
         return
     own = itemgetter(*_OWN)
     insert_tuples(session, Event.__table__, _OWN, [own(row) for row in rows], same=shared)

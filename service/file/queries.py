@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from service.core.bulk import CHUNK_ROWS, insert_rows, insert_tuples
+from service.core.prepared import PreparedInsert
 from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
 from service.file.rules import SUPPRESSED
 from service.principals.models import Principal
@@ -61,12 +62,14 @@ def public_records_filed_before(session: Session, cutoff: date) -> Sequence[Publ
     return session.scalars(select(PublicRecord).where(PublicRecord.filed_on <= cutoff)).all()
 
 
-_INSERT_INQUIRY = insert(Inquiry)
+_INSERT_INQUIRY = PreparedInsert(
+    Inquiry.__table__, ["id", "subject_id", "lender_id", "purpose", "kind", "at"]
+)
 
 
 def insert_inquiry(session: Session, row: dict[str, Any]) -> None:
-    session.flush()  # the session's pending writes go first, in order
-    session.connection().execute(_INSERT_INQUIRY, row)
+    """One inquiry (every column of the table), after the session's pending writes."""
+    _INSERT_INQUIRY.execute(session, [row])
 
 
 def insert_inquiries_bulk(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -14,6 +14,7 @@ from schemas.common import Purpose, Role
 from schemas.consent import ConsentRead, FraudAlertRead, FreezeRead
 from schemas.disputes import StatementRead
 from schemas.file import (
+    Identity,
     InquiryKind,
     InquiryRead,
     PublicRecordRead,
@@ -133,12 +134,22 @@ def build_report(session: Session, *, subject_id: str, now: datetime) -> Report:
     return build_cached_report(session, subject_id=subject_id, now=now).report
 
 
-def build_cached_report(
+@dataclass(frozen=True, slots=True)
+class FileAsRead:
+    """A file as one transaction read it: the identity it is kept under, the items it shows
+    on the day, and the revision they are of."""
+
+    identity: Identity
+    items: FileItems
+    revision: str
+
+
+def read_file(
     session: Session, *, subject_id: str, now: datetime, lock: bool = False
-) -> CachedReport:
-    """``build_report``, with the items it was made from (and their lists' JSON). With
-    ``lock``, the file cannot change until the transaction ends: for a read that then writes
-    to it (a lender's pull and its inquiry)."""
+) -> FileAsRead:
+    """The file's identity and items on ``now``'s day (the items from the cache while the
+    file's revision and the day match). With ``lock``, the file cannot change until the
+    transaction ends: for a read that then writes to it (a lender's pull and its inquiry)."""
     found = principals.identity_and_file_revision(session, subject_id, lock=lock)
     if found is None:
         raise NotFound(detail="No such subject.")
@@ -150,8 +161,18 @@ def build_cached_report(
     else:
         items = _items_of_file(session, subject_id=subject_id, today=today)
         _ITEMS_CACHE.put(subject_id, (revision, today, items))
+    return FileAsRead(identity, items, revision)
+
+
+def build_cached_report(
+    session: Session, *, subject_id: str, now: datetime, lock: bool = False
+) -> CachedReport:
+    """``build_report``, with the items it was made from (and their lists' JSON). With
+    ``lock``, as ``read_file``."""
+    file = read_file(session, subject_id=subject_id, now=now, lock=lock)
+    items = file.items
     report = Report(
-        subject=identity,
+        subject=file.identity,
         generated_at=now,
         accounts=items.accounts,
         inquiries=items.inquiries,
@@ -162,7 +183,7 @@ def build_cached_report(
         statements=items.statements,
         sources=items.sources,
     )
-    return CachedReport(report, items, revision)
+    return CachedReport(report, items, file.revision)
 
 
 def _inquiry_read(row: Any, lender_name: str) -> InquiryRead:
@@ -436,18 +457,24 @@ def add_inquiry(
     now: datetime,
     action: str = "inquiry.recorded",
     lender_name: str | None = None,
-    locked_revision: str | None = None,
+    locked: FileAsRead | None = None,
 ) -> str:
     """Record that ``lender_id`` read the subject's file at ``at`` for ``purpose``; the new
     inquiry's id. Audited as ``action`` (a lender's pull names the read: ``report.pulled``).
 
     The file's revision is locked first (PostgreSQL ``FOR UPDATE``; SQLite writes one at a
-    time anyway), unless the caller read it locked (``locked_revision``), so between it and
-    the inquiry's insert nothing else changes the file: when this process holds the items of
-    the revision before (a pull has just read them), the items of the revision after are
-    those with this inquiry added, kept without reading the file again. (With
-    ``lender_name``; without it the next read builds them.)"""
-    before = locked_revision or principals.lock_file_revision(session, subject_id)
+    time anyway), unless the caller read the file locked in this transaction (``locked``,
+    from ``read_file(lock=True)``), so between that read and the inquiry's insert nothing
+    else changes the file: the items of the revision after are those read with this
+    inquiry added, and are kept without reading the file again. (With ``lender_name``;
+    without it the next read builds them.)"""
+    today = now.date()
+    if locked is None:
+        before = principals.lock_file_revision(session, subject_id)
+        entry = _ITEMS_CACHE.get(subject_id)
+        held = entry[2] if entry is not None and entry[0] == before and entry[1] == today else None
+    else:
+        held = locked.items
     inquiry_id = new_id("inq")
     queries.insert_inquiry(
         session,
@@ -470,15 +497,7 @@ def add_inquiry(
         resource_type="inquiry",
         resource_id=inquiry_id,
     )
-    today = now.date()
-    entry = _ITEMS_CACHE.get(subject_id)
-    if (
-        lender_name is not None
-        and entry is not None
-        and entry[0] == before
-        and entry[1] == today
-        and inquiry_on_file(at=at, today=today)
-    ):
+    if held is not None and lender_name is not None and inquiry_on_file(at=at, today=today):
         read = InquiryRead(
             id=inquiry_id,
             lender_id=lender_id,
@@ -488,10 +507,11 @@ def add_inquiry(
             at=at,
             obsolete_on=inquiry_obsolete_on(at),
         )
-        extended = _with_inquiry(entry[2], read)
-        after = principals.file_revision(session, subject_id)
-        if extended is not None and after is not None:
-            _ITEMS_CACHE.put(subject_id, (after, today, extended))
+        extended = _with_inquiry(held, read)
+        if extended is not None:
+            after = principals.file_revision(session, subject_id)
+            if after is not None:
+                _ITEMS_CACHE.put(subject_id, (after, today, extended))
     return inquiry_id
 
 

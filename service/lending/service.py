@@ -1,8 +1,9 @@
 """A lender's reads of a file under a consent, and its decisions on them.
 
-Every read is checked by the consent domain (``authorise_pull``) before anything is read,
-and an allowed read records its inquiry (hard for a credit application, soft otherwise) and
-its audit event in the same transaction as the answer; a refused read writes nothing. A
+Every read is checked by the consent domain (``authorise_pull``) on the file's own consents,
+read with the file locked, before anything of the file is shown; an allowed read records its
+inquiry (hard for a credit application, soft otherwise), its audit event and its events in
+the same transaction as the answer; a refused read writes nothing. A
 decision that is adverse sends the subject an adverse action notice (FCRA 615) in the same
 transaction as the decision.
 """
@@ -29,12 +30,12 @@ from service.audit import purposes
 from service.audit import service as audit
 from service.consent import service as consent
 from service.consent.service import Authorised
-from service.core.errors import Conflict, ConsentNotFound, NotFound
+from service.core.errors import Conflict, NotFound
 from service.core.security import Principal, new_id
 from service.events import service as events
 from service.file import service as file_service
 from service.file.rules import inquiry_kind
-from service.file.service import CachedReport
+from service.file.service import FileAsRead
 from service.lending import queries
 from service.lending.models import Decision
 from service.lending.models import LenderScore as LenderScoreRow
@@ -48,7 +49,7 @@ def _record_inquiry(
     *,
     lender: Principal,
     allowed: Authorised,
-    shown: CachedReport,
+    shown: FileAsRead,
     action: str,
     now: datetime,
 ) -> tuple[str, InquiryKind]:
@@ -64,7 +65,7 @@ def _record_inquiry(
         now=now,
         action=action,
         lender_name=lender.name,
-        locked_revision=shown.revision,
+        locked=shown,
     )
     events.inquiry_recorded(
         session,
@@ -108,19 +109,23 @@ def _authorised_file(
     body: PullRequest,
     scope: ConsentScope,
     now: datetime,
-) -> tuple[Authorised, CachedReport]:
-    """The consent's check, then the file as read (its freeze is checked on it), locked
-    until the pull's inquiry is recorded and committed."""
+) -> tuple[Authorised, FileAsRead]:
+    """The file the consent is about, read locked until the pull's inquiry is recorded and
+    committed, and the consent's check on that read's own consents, then its freeze. A
+    revocation, an expiry or a freeze is so seen by the first pull after it."""
+    subject_id = consent.subject_of_consent(session, lender=lender, consent_id=body.consent_id)
+    try:
+        shown = file_service.read_file(session, subject_id=subject_id, now=now, lock=True)
+    except NotFound:  # the subject, and so its consents, are gone (a sandbox reset)
+        consent.forget_consent(lender=lender, consent_id=body.consent_id)
+        raise consent.consent_not_found(body.consent_id) from None
     allowed = consent.authorise_pull(
-        session,
         lender=lender,
         consent_id=body.consent_id,
+        consents=shown.items.consents,
         scope=scope,
         purpose=body.purpose,
         now=now,
-    )
-    shown = file_service.build_cached_report(
-        session, subject_id=allowed.subject_id, now=now, lock=True
     )
     consent.refuse_if_frozen(allowed, shown.items.freeze)
     return allowed, shown
@@ -140,7 +145,7 @@ def pull_report(
     inquiry_id, kind = _record_inquiry(
         session, lender=lender, allowed=allowed, shown=shown, action="report.pulled", now=now
     )
-    identity = shown.report.subject
+    identity = shown.identity
     report = LenderReport(
         **_facts(allowed, inquiry_id, kind, alert),
         generated_at=now,
@@ -153,7 +158,7 @@ def pull_report(
         ),
         accounts=[],
         inquiries=[],
-        public_records=shown.report.public_records,
+        public_records=shown.items.public_records,
         statements=shown.items.statements,
     )
     return PulledReport(
@@ -202,9 +207,7 @@ def decide(
     decision per score: a second is a conflict, and the first stands."""
     named = consent.consent_named(session, lender=lender, consent_id=body.consent_id)
     if named is None:
-        raise ConsentNotFound(
-            detail=f"No consent with the id {body.consent_id!r} names this lender."
-        )
+        raise consent.consent_not_found(body.consent_id)
     obtained = queries.score_obtained(
         session, lender_id=lender.id, consent_id=named.id, receipt_id=body.receipt_id
     )

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
+from service.consent.models import Consent
 from service.file.models import Inquiry
 from tests.conftest import ADMIN_HEADERS, Actor
 from tests.factories import account_body, furnish
@@ -604,3 +605,74 @@ def test_a_pull_extends_the_items_it_read_rather_than_rebuild_them(
         event.remove(engine, "before_cursor_execute", _seen)
     assert any("insert into inquiries" in s for s in statements)
     assert not any("from accounts" in s or "from inquiries" in s for s in statements)
+
+
+# --- the consent check is made on the file's own consents, read with the file locked --------
+
+
+PURPOSE = "credit_application"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem_type"),
+    [
+        ({"revoked_at": NOW}, "consent-revoked"),
+        ({"expires_on": NOW.date()}, "consent-expired"),
+        ({"purpose": "account_review"}, "purpose-not-covered"),
+        ({"scope": ["score"]}, "scope-not-covered"),
+    ],
+)
+def test_a_consent_changed_behind_the_apis_back_rules_the_next_pull(
+    client: TestClient,
+    session: Session,
+    world: World,
+    change: dict[str, Any],
+    problem_type: str,
+) -> None:
+    consent_id = consent(client, world)
+    # Two pulls: the consent's subject is known, and the file's items (with its consents)
+    # are held for the revision the second pull left.
+    pull(client, world, "reports", consent_id, purpose=PURPOSE)
+    pull(client, world, "reports", consent_id, purpose=PURPOSE)
+    with session.begin_nested():
+        session.execute(update(Consent).where(Consent.id == consent_id).values(**change))
+    problem = refused(
+        client,
+        session,
+        world,
+        "reports",
+        consent_id,
+        403,
+        problem_type,
+        purpose="credit_application",
+    )
+    assert problem["consent_id"] == consent_id
+
+
+def test_a_consent_gone_behind_the_apis_back_is_not_found(
+    client: TestClient, session: Session, world: World
+) -> None:
+    consent_id = consent(client, world)
+    pull(client, world, "reports", consent_id)
+    pull(client, world, "reports", consent_id)
+    with session.begin_nested():
+        session.execute(delete(Consent).where(Consent.id == consent_id))
+    refused(client, session, world, "reports", consent_id, 404, "consent-not-found")
+    refused(client, session, world, "reports", consent_id, 404, "consent-not-found")
+
+
+def test_another_lenders_pull_under_a_known_consent_is_not_found(
+    client: TestClient, session: Session, world: World
+) -> None:
+    consent_id = consent(client, world)
+    pull(client, world, "reports", consent_id)  # the consent's subject is known from here
+    refused(
+        client,
+        session,
+        world,
+        "reports",
+        consent_id,
+        404,
+        "consent-not-found",
+        lender=world.other_lender,
+    )
