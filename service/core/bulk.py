@@ -4,6 +4,7 @@ Only a domain's queries module calls this, for its own tables.
 """
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, insert
@@ -64,3 +65,43 @@ def insert_tuples(
     else:  # e.g. psycopg's "%(name)s": mappings
         params = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
     connection.exec_driver_sql(str(compiled), params)
+
+
+def _processed(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Any]) -> list[Any]:
+    """The columns of ``rows`` (tuples in ``columns``' order) through their column types'
+    bind processing (a JSON value encoded, a timestamp made what the driver takes), as
+    lists, one per column."""
+    values: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+    for k, name in enumerate(columns):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            values[k] = [None if v is None else process(v) for v in values[k]]
+    return values
+
+
+def load_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Load ``rows`` (dicts, every one with the same keys: all the columns a row needs, since
+    no Python-side default is applied) into ``table`` the fastest way the driver has, in the
+    caller's transaction: on PostgreSQL ``COPY ... FROM STDIN`` through psycopg's
+    ``cursor.copy``; elsewhere (SQLite) one executemany straight to the driver
+    (``insert_tuples``). The database's own defaults and triggers apply either way. For the
+    large loads of a job (a population)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    pick = itemgetter(*columns)
+    tuples = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        insert_tuples(session, table, columns, tuples)
+        return
+    values = _processed(connection.dialect, table, columns, tuples)
+    names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+    target = connection.dialect.identifier_preparer.format_table(table)
+    raw: Any = connection.connection.dbapi_connection  # a psycopg Connection
+    if raw is None:  # pragma: no cover - a session's connection is checked out
+        raise RuntimeError("no driver connection")
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+        write = copy.write_row
+        for row in zip(*values, strict=True):
+            write(row)

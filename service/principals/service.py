@@ -25,7 +25,7 @@ from service.core.security import (
     same_key,
 )
 from service.principals import queries
-from service.principals.models import ApiKey, Subject
+from service.principals.models import ApiKey, Subject, new_file_revision
 from service.principals.models import Principal as PrincipalRow
 
 _ID_PREFIX = {Role.subject: "sub", Role.furnisher: "fur", Role.lender: "len", Role.auditor: "aud"}
@@ -229,7 +229,7 @@ def create_organisations_bulk(
         Principal(id=new_id(_ID_PREFIX[role]), role=role, name=name) for role, name in organisations
     ]
     rows = [{"id": p.id, "role": p.role.value, "name": p.name, "created_at": now} for p in created]
-    queries.insert_principals_and_subjects(session, rows, [])
+    queries.load_principals_and_subjects(session, rows, [])
     return created
 
 
@@ -265,7 +265,8 @@ def create_subjects_bulk(
                 "national_id": None,
                 "addresses": [],
                 "created_at": now,
+                "file_revision": new_file_revision(),
             }
         )
-    queries.insert_principals_and_subjects(session, principals, rows)
+    queries.load_principals_and_subjects(session, principals, rows)
     return created
