@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine, make_sessionmaker
-from service.core.deps import check_units_of_work, reject_unknown_query
+from service.core.deps import check_units_of_work, limit_worker_threads, reject_unknown_query
 from service.core.middleware import BodySizeLimit, ExposureGuard, SecurityHeaders
 from service.core.problems import install_problem_handlers
 from service.core.responses import install_openapi
@@ -66,6 +66,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from service.webhooks.worker import delivery_worker
 
     _freeze_startup_heap()
+    limit_worker_threads(app.state.engine)
     settings: Settings = app.state.settings
     async with (
         due_work_schedule(app.state.sessionmaker, settings.due_work_interval_seconds),

@@ -3,7 +3,8 @@
 Only a domain's queries module calls this, for its own tables.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, insert
@@ -12,12 +13,42 @@ from sqlalchemy.orm import Session
 #: Rows per INSERT statement.
 CHUNK_ROWS = 5_000
 
+#: From how many rows a batch insert on PostgreSQL goes by ``COPY`` (``copy_tuples``) rather
+#: than an executemany of INSERTs: a COPY is one statement for the server, where an
+#: executemany, pipelined by psycopg, is still one INSERT executed per row.
+COPY_FROM_ROWS = 100
+
 
 def insert_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts of column values) into ``table``, ``CHUNK_ROWS`` at a time, in
     the caller's transaction."""
     for start in range(0, len(rows), CHUNK_ROWS):
         session.execute(insert(table), list(rows[start : start + CHUNK_ROWS]))
+
+
+_UNHASHABLE = (dict, list)
+
+
+def _bound(process: Any, column: list[Any]) -> list[Any]:
+    """``process`` applied to every value of a column, once per distinct value (a bulk
+    load's timestamps are mostly one moment, its ``now``; its rows often share one list),
+    told apart by value, or by identity for a dict or list (the column holds them all alive
+    meanwhile)."""
+    if not column:
+        return []
+    if isinstance(column[0], _UNHASHABLE):
+        by_id: dict[int, Any] = {}
+        return [
+            by_id[id(v)] if id(v) in by_id else by_id.setdefault(id(v), process(v)) for v in column
+        ]
+    done: dict[Any, Any] = {}
+    out = []
+    for v in column:
+        try:
+            out.append(done[v])
+        except KeyError:
+            out.append(done.setdefault(v, process(v)))
+    return out
 
 
 def insert_tuples(
@@ -53,7 +84,7 @@ def insert_tuples(
     for k, name in enumerate(columns):
         process = processor(name)
         if process is not None:
-            values[k] = [process(v) for v in values[k]]
+            values[k] = _bound(process, values[k])
     for name, value in shared.items():
         process = processor(name)
         values.append([process(value) if process is not None else value] * len(rows))
@@ -64,3 +95,55 @@ def insert_tuples(
     else:  # e.g. psycopg's "%(name)s": mappings
         params = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
     connection.exec_driver_sql(str(compiled), params)
+
+
+def _processed(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Any]) -> list[Any]:
+    """The columns of ``rows`` (tuples in ``columns``' order) through their column types'
+    bind processing (a JSON value encoded, a timestamp made what the driver takes), as
+    lists, one per column."""
+    values: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+    for k, name in enumerate(columns):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            values[k] = _bound(process, values[k])
+    return values
+
+
+def load_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Load ``rows`` (dicts, every one with the same keys: all the columns a row needs, since
+    no Python-side default is applied) into ``table`` the fastest way the driver has, in the
+    caller's transaction: on PostgreSQL ``COPY ... FROM STDIN`` through psycopg's
+    ``cursor.copy``; elsewhere (SQLite) one executemany straight to the driver
+    (``insert_tuples``). The database's own defaults and triggers apply either way. For the
+    large loads of a job (a population)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    pick = itemgetter(*columns)
+    tuples = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        insert_tuples(session, table, columns, tuples)
+        return
+    values = _processed(connection.dialect, table, columns, tuples)
+    copy_tuples(session, table, columns, list(zip(*values, strict=True)))
+
+
+def copy_tuples(
+    session: Session, table: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """PostgreSQL only: ``COPY table (columns) FROM STDIN`` of ``rows`` (tuples of values the
+    driver takes as they are: a JSON column's value as JSON text or psycopg's ``Json``),
+    through psycopg's ``cursor.copy`` on the session's connection, in its transaction. Row
+    triggers and defaults apply as for an INSERT."""
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    target = connection.dialect.identifier_preparer.format_table(table)
+    raw: Any = connection.connection.dbapi_connection  # a psycopg Connection
+    if raw is None:  # pragma: no cover - a session's connection is checked out
+        raise RuntimeError("no driver connection")
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)

@@ -54,6 +54,29 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+#: Connections a server process keeps to PostgreSQL, and the worker threads its database
+#: work runs in (``service.core.deps.limit_worker_threads`` sets the thread limit to this):
+#: one connection per thread, so a request never waits for a connection and the pool never
+#: opens one per request. More threads would not serve faster: Python runs one of them at a
+#: time (the GIL), and each extra one lengthens every other's wait for it while holding a
+#: transaction open. (anyio's default of 40 threads over SQLAlchemy's pool of 20 made the
+#: pool open and close an overflow connection, a new PostgreSQL backend, for about one
+#: request in twenty under 32 connections: issue 15.)
+PG_POOL_SIZE = 16
+#: Connections beyond ``PG_POOL_SIZE`` for work outside the thread limit (a job, a test).
+PG_POOL_OVERFLOW = 4
+
+#: PostgreSQL's ``synchronous_commit`` for Clearfile's connections: ``off``, the durability
+#: SQLite has here (WAL with ``synchronous=NORMAL``): a crash of the machine may lose the
+#: last commits (PostgreSQL: at most three times ``wal_writer_delay``, 600 ms by default),
+#: never half of one, and the database stays consistent (PostgreSQL 15 documentation,
+#: 30.4 "Asynchronous Commit"). A commit then does not wait for its WAL to reach the disk,
+#: so the locks a write takes (an audit chain's head) are held for that much less. A
+#: database URL that sets ``options`` itself (``?options=-c%20synchronous_commit%3Don``)
+#: keeps its own.
+PG_SYNCHRONOUS_COMMIT = "off"
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine; on SQLite turn on WAL and foreign keys, and take the write lock
     at BEGIN so that concurrent writers queue on ``busy_timeout`` instead of failing."""
@@ -86,7 +109,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True, **kwargs)
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql") and "options=" not in url:
+        connect_args["options"] = f"-c synchronous_commit={PG_SYNCHRONOUS_COMMIT}"
+    # No pre-ping (a round trip per checkout, two per request): after PostgreSQL restarts,
+    # the first statement on a stale connection fails, SQLAlchemy then replaces every
+    # connection of the pool, and the next requests get new ones.
+    options: dict[str, Any] = {
+        "pool_size": PG_POOL_SIZE,
+        "max_overflow": PG_POOL_OVERFLOW,
+        "connect_args": connect_args,
+    }
+    return create_engine(url, **{**options, **kwargs})
 
 
 def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:

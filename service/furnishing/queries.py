@@ -8,7 +8,7 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from service.core.bulk import CHUNK_ROWS, insert_rows
+from service.core.bulk import CHUNK_ROWS, insert_rows, load_rows
 from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
 from service.principals.models import Principal, Subject
 
@@ -115,6 +115,15 @@ def insert_accounts_bulk(
     """Bulk-insert account rows, then their version rows."""
     insert_rows(session, Account.__table__, accounts)
     insert_rows(session, AccountVersion.__table__, versions)
+
+
+def load_accounts_bulk(
+    session: Session, accounts: Sequence[dict[str, Any]], versions: Sequence[dict[str, Any]]
+) -> None:
+    """Load new account rows, then their version rows, the driver's fastest way (COPY on
+    PostgreSQL): every column given."""
+    load_rows(session, Account.__table__, accounts)
+    load_rows(session, AccountVersion.__table__, versions)
 
 
 def account_rows_by_refs(

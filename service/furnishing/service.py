@@ -512,7 +512,7 @@ def furnish_bulk(session: Session, *, accounts: Sequence[NewAccount], now: datet
                 "at": now,
             }
         )
-    queries.insert_accounts_bulk(session, rows, versions)
+    queries.load_accounts_bulk(session, rows, versions)
     return len(rows)
 
 

@@ -1,6 +1,15 @@
 """Load a generated population into the database: every write goes through the owning
 domain's bulk path (principals, furnishing, file), in the caller's transaction, and one
-``population.loaded`` event on the system audit chain records the whole load.
+``population.loaded`` event on the system audit chain records each transaction of the load
+(the whole load, or each chunk of a large one), naming the people it wrote.
+
+Why one event per transaction, not one per subject (as ``file.opened`` is for a file opened
+through the API): a loaded person has no API key and no national id, so nobody reads or
+disputes their file as them, and their access log would hold only the load itself; an event
+per subject would double the rows written and lengthen the load by a chain append per
+person, to say what one event says: who loaded which people (``people=``: their numbers, as in
+their names), from which seed, when. The event is written in the same transaction as
+its rows, so a committed row always has its event, and a failed chunk leaves neither.
 
 The people get no API key (nobody can sign in as them); their names are obviously fictional
 ("Pop Person 000123") and they have no national id.
@@ -8,16 +17,17 @@ The people get no API key (nobody can sign in as them); their names are obviousl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.common import Purpose, Role
 from schemas.file import InquiryKind
 from service.audit import service as audit
-from service.core.security import ADMIN
+from service.core.security import ADMIN, Principal
 from service.file import service as file_service
 from service.file.rules import add_months
 from service.furnishing import service as furnishing
@@ -70,10 +80,22 @@ def _at(day: date, now: datetime) -> datetime:
     return min(datetime.combine(day, time(12, 0), tzinfo=UTC), now)
 
 
-def load_population(session: Session, people: Population, now: datetime) -> Loaded:
-    """Insert the population's furnishers, lenders, subjects, accounts (one version each),
-    inquiries and bankruptcies through their domains' bulk paths, and record one
-    ``population.loaded`` event on the system audit chain; the caller commits."""
+#: People per transaction of a chunked load (``load_population_in_chunks``): large enough
+#: that each COPY or executemany carries some hundreds of thousands of rows, small enough
+#: that the rows built for one chunk stay well under a gigabyte.
+CHUNK_PEOPLE = 50_000
+
+#: Called after each chunk with (people loaded, people in all).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class _Organisations:
+    furnishers: dict[str, Principal]
+    lenders: list[str]
+
+
+def _create_organisations(session: Session, now: datetime) -> _Organisations:
     kinds = list(POPULATION_FURNISHERS)
     organisations = principals.create_organisations_bulk(
         session,
@@ -81,15 +103,29 @@ def load_population(session: Session, people: Population, now: datetime) -> Load
         + [(Role.lender, name) for name in POPULATION_LENDERS],
         now=now,
     )
-    furnishers = dict(zip(kinds, organisations[: len(kinds)], strict=True))
-    lenders = [p.id for p in organisations[len(kinds) :]]
+    return _Organisations(
+        furnishers=dict(zip(kinds, organisations[: len(kinds)], strict=True)),
+        lenders=[p.id for p in organisations[len(kinds) :]],
+    )
 
+
+def _load_people(
+    session: Session,
+    people: Population,
+    now: datetime,
+    orgs: _Organisations,
+    start: int,
+    stop: int,
+) -> Loaded:
+    """Insert people ``start``..``stop - 1`` of the population with their files, and one
+    ``population.loaded`` event naming them, in the caller's transaction."""
+    furnishers, lenders = orgs.furnishers, orgs.lenders
     width = max(6, len(str(len(people) - 1)))
     ids = principals.create_subjects_bulk(
         session,
         subjects=[
-            principals.NewSubject("Pop", f"Person {i:0{width}d}", dob)
-            for i, dob in enumerate(people.date_of_birth)
+            principals.NewSubject("Pop", f"Person {i:0{width}d}", people.date_of_birth[i])
+            for i in range(start, stop)
         ],
         now=now,
     )
@@ -99,7 +135,8 @@ def load_population(session: Session, people: Population, now: datetime) -> Load
     records: list[file_service.NewPublicRecord] = []
     hard, soft = InquiryKind("hard"), InquiryKind("soft")
     application, prequalification = Purpose("credit_application"), Purpose("prequalification")
-    for i, (sid, file) in enumerate(zip(ids, people.files, strict=True)):
+    for i, sid in enumerate(ids, start=start):
+        file = people.files[i]
         for k, acc in enumerate(file.accounts):
             accounts.append(
                 furnishing.NewAccount(
@@ -141,7 +178,10 @@ def load_population(session: Session, people: Population, now: datetime) -> Load
         action="population.loaded",
         now=now,
         resource_type="population",
-        resource_id=f"seed={people.seed};n={len(people)};as_of={people.today.isoformat()}",
+        resource_id=(
+            f"seed={people.seed};n={len(people)};as_of={people.today.isoformat()};"
+            f"people={start}-{stop - 1}"
+        ),
     )
     session.flush()
     return Loaded(
@@ -151,3 +191,45 @@ def load_population(session: Session, people: Population, now: datetime) -> Load
         public_records=len(records),
         furnishers={p.name: p.id for p in furnishers.values()},
     )
+
+
+def load_population(session: Session, people: Population, now: datetime) -> Loaded:
+    """Insert the population's furnishers, lenders, subjects, accounts (one version each),
+    inquiries and bankruptcies through their domains' bulk paths (COPY on PostgreSQL, one
+    executemany per table on SQLite), and record one ``population.loaded`` event on the
+    system audit chain; the caller commits."""
+    orgs = _create_organisations(session, now)
+    return _load_people(session, people, now, orgs, 0, len(people))
+
+
+def load_population_in_chunks(
+    factory: sessionmaker[Session],
+    people: Population,
+    now: datetime,
+    *,
+    chunk: int = CHUNK_PEOPLE,
+    progress: Progress | None = None,
+) -> Loaded:
+    """``load_population`` for millions: ``chunk`` people per transaction, each committed
+    with its own ``population.loaded`` event naming its people (so every committed row has
+    its event, written in its transaction); ``progress`` after each."""
+    if chunk < 1:
+        raise ValueError("chunk must be at least 1")
+    total = Loaded(0, 0, 0, 0, {})
+    orgs: _Organisations | None = None
+    for start in range(0, len(people), chunk):
+        stop = min(start + chunk, len(people))
+        with factory() as session, session.begin():
+            if orgs is None:
+                orgs = _create_organisations(session, now)
+            part = _load_people(session, people, now, orgs, start, stop)
+        total = Loaded(
+            subjects=total.subjects + part.subjects,
+            accounts=total.accounts + part.accounts,
+            inquiries=total.inquiries + part.inquiries,
+            public_records=total.public_records + part.public_records,
+            furnishers=part.furnishers,
+        )
+        if progress is not None:
+            progress(stop, len(people))
+    return total

@@ -230,11 +230,13 @@ def _generate(
 def _generate_and_load(
     *, n: int, seed: int, day: date | None, out: Path | None, truth_out: Path | None
 ) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     from service.core import clock
     from service.core.config import get_settings
     from service.core.db import make_engine, make_sessionmaker
     from service.core.migrate import upgrade
-    from service.jobs.load_population import load_population
+    from service.jobs.load_population import load_population_in_chunks
 
     url = get_settings().database_url
     upgrade(url)
@@ -243,16 +245,30 @@ def _generate_and_load(
         factory = make_sessionmaker(engine)
         with factory() as session, session.begin():
             now = clock.now(session)
-            if day is not None and day > now.date():
-                typer.echo(f"error: --today {day} is after the sandbox clock's day", err=True)
-                raise typer.Exit(2)
-            people = _generate(n=n, seed=seed, day=day or now.date(), out=out, truth_out=truth_out)
-            started = time.perf_counter()
-            loaded = load_population(session, people, now)
+        if day is not None and day > now.date():
+            typer.echo(f"error: --today {day} is after the sandbox clock's day", err=True)
+            raise typer.Exit(2)
+        people = _generate(n=n, seed=seed, day=day or now.date(), out=out, truth_out=truth_out)
+        started = time.perf_counter()
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("loading people", total=len(people))
+            loaded = load_population_in_chunks(
+                factory,
+                people,
+                now,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+        seconds = time.perf_counter() - started
         typer.echo(
             f"loaded {loaded.subjects} subjects, {loaded.accounts} accounts, "
             f"{loaded.inquiries} inquiries, {loaded.public_records} bankruptcies in "
-            f"{time.perf_counter() - started:.1f}s"
+            f"{seconds:.1f}s ({loaded.subjects / seconds:,.0f} subjects/s)"
         )
     finally:
         engine.dispose()

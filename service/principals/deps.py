@@ -9,11 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from schemas.common import Role
 from service.core.config import Settings
-from service.core.deps import SessionDep, is_serial, session_factory
+from service.core.deps import SessionDep, in_db_thread, is_serial, session_factory
 from service.core.errors import RoleNotPermitted
 from service.core.security import Principal
 from service.principals.service import authenticate
@@ -58,7 +57,7 @@ async def _read_request_caller(
     key = credentials.credentials if credentials else None
     if is_serial(session.get_bind()):
         return _read_caller(session, settings, key)
-    return await run_in_threadpool(_read_caller_apart, session_factory(request), settings, key)
+    return await in_db_thread(_read_caller_apart, session_factory(request), settings, key)
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Caller]]:

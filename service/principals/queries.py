@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.core import clock
-from service.core.bulk import CHUNK_ROWS, insert_rows
+from service.core.bulk import CHUNK_ROWS, insert_rows, load_rows
 from service.principals.models import ApiKey, Principal, Subject
 
 _PRINCIPAL_BY_KEY = (
@@ -83,6 +83,15 @@ def insert_principals_and_subjects(
     """Bulk-insert principal rows, then subject rows (each subject has its principal row)."""
     insert_rows(session, Principal.__table__, principals)
     insert_rows(session, Subject.__table__, subjects)
+
+
+def load_principals_and_subjects(
+    session: Session, principals: Sequence[dict[str, Any]], subjects: Sequence[dict[str, Any]]
+) -> None:
+    """Load principal rows, then subject rows, the driver's fastest way (COPY on
+    PostgreSQL): every column given."""
+    load_rows(session, Principal.__table__, principals)
+    load_rows(session, Subject.__table__, subjects)
 
 
 def existing_subject_ids(session: Session, subject_ids: Sequence[str]) -> set[str]:

@@ -243,7 +243,7 @@ def create_organisations_bulk(
         Principal(id=new_id(_ID_PREFIX[role]), role=role, name=name) for role, name in organisations
     ]
     rows = [{"id": p.id, "role": p.role.value, "name": p.name, "created_at": now} for p in created]
-    queries.insert_principals_and_subjects(session, rows, [])
+    queries.load_principals_and_subjects(session, rows, [])
     return created
 
 
@@ -279,7 +279,8 @@ def create_subjects_bulk(
                 "national_id": None,
                 "addresses": [],
                 "created_at": now,
+                "file_revision": new_file_revision(),
             }
         )
-    queries.insert_principals_and_subjects(session, principals, rows)
+    queries.load_principals_and_subjects(session, principals, rows)
     return created

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from service.core.bulk import COPY_FROM_ROWS, copy_tuples
 from service.core.pagination import older_than
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
@@ -267,6 +268,11 @@ def insert_encoded_receipts(
     for name, value in same.items():
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         constants[name] = process(value) if process is not None else value
+    if _postgresql(session) and len(rows) >= COPY_FROM_ROWS:  # COPY: the JSON text as it is
+        shared_values = tuple(constants.values())
+        names = [*BATCH_COLUMNS, *constants]
+        copy_tuples(session, table, names, ((*row, *shared_values) for row in rows))
+        return
     params: list[Any]
     if compiled.positiontup is not None:  # e.g. SQLite's "?": tuples in the statement's order
         names = [*BATCH_COLUMNS, *constants]
