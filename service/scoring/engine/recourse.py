@@ -15,7 +15,9 @@ Pure simulation over ``FileInput``; an account is named by its index in ``file.a
 
 ``best_actions`` re-scores the file under a few candidate actions (paying revolving accounts
 below the utilisation thresholds that matter, paying a collection or charge-off, waiting) and
-returns those that raise the score most, each with its exact gain.
+returns those that raise the score most, each with its exact gain. The candidates are scored
+as one batch by the vectorised engine; ``best_actions_one_by_one``, which explains each in
+turn, is the reference it is tested against.
 """
 
 import math
@@ -38,7 +40,7 @@ from service.scoring.engine.characteristics import (
     is_derogatory,
     is_open,
 )
-from service.scoring.engine.explain import Explanation, explain_file
+from service.scoring.engine.explain import Explanation, explain_file, score_files
 from service.scoring.engine.inputs import AccountInput, FileInput
 from service.scoring.engine.scorecard import Scorecard
 from service.scoring.rules import HISTORY_MONTHS
@@ -309,25 +311,26 @@ def _payment_candidates(
     return candidates
 
 
-def best_actions(
-    file: FileInput,
-    today: date,
-    model: Scorecard,
-    k: int = 3,
-    *,
-    account_labels: Sequence[str] | None = None,
+def _labels(file: FileInput, account_labels: Sequence[str] | None) -> Sequence[str]:
+    labels = account_labels or [f"account {i}" for i in range(len(file.accounts))]
+    if len(labels) != len(file.accounts):
+        raise ValueError("one label per account is needed")
+    return labels
+
+
+def _waits() -> range:
+    return range(1, WAIT_HORIZON_MONTHS + 1)
+
+
+def _chosen(
+    now: int | None,
+    payments: Sequence[tuple[str, tuple[PayDown, ...], int]],
+    payment_scores: Sequence[int | None],
+    wait_scores: Sequence[int | None],
+    k: int,
 ) -> tuple[Action, ...]:
-    """The ``k`` honest actions that would raise the score most, each with its exact gain.
-
-    ``account_labels`` name the accounts in the descriptions (by index; the default is
-    "account 0", "account 1", ...); the changes always name accounts by index.
-
-    Payments that another payment beats (at least the same gain for no more money) are left
-    out; of the waits, only the shortest that reaches the best score within
-    ``WAIT_HORIZON_MONTHS``. When the file has no score now, only actions that would give it
-    one are returned, shortest wait first.
-    """
-    now = explain_file(file, today, model).score
+    """The best ``k`` actions, given the score now and the score after each payment
+    candidate and after each wait (``_waits``)."""
     actions: list[Action] = []
 
     def gain_of(score: int | None) -> int | None:
@@ -336,30 +339,23 @@ def best_actions(
     def improves(score: int | None) -> bool:
         return score is not None and (now is None or score > now)
 
-    payments = []
-    labels = account_labels or [f"account {i}" for i in range(len(file.accounts))]
-    if len(labels) != len(file.accounts):
-        raise ValueError("one label per account is needed")
-    for description, changes, cost in _payment_candidates(file, model, labels):
-        changed, later = apply(file, today, changes)
-        score = explain_file(changed, later, model).score
+    scored = []
+    for (description, changes, cost), score in zip(payments, payment_scores, strict=True):
         if score is not None and improves(score):
-            payments.append(Action("pay_down", description, changes, score, gain_of(score), cost))
-    for action in payments:
+            scored.append(Action("pay_down", description, changes, score, gain_of(score), cost))
+    for action in scored:
         dominated = any(
             other is not action
             and other.score >= action.score
             and other.pay_cents <= action.pay_cents
             and (other.score, -other.pay_cents) != (action.score, -action.pay_cents)
-            for other in payments
+            for other in scored
         )
         if not dominated:
             actions.append(action)
 
     best_wait: Action | None = None
-    for months in range(1, WAIT_HORIZON_MONTHS + 1):
-        changed, later = apply(file, today, [MonthsPass(months)])
-        score = explain_file(changed, later, model).score
+    for months, score in zip(_waits(), wait_scores, strict=True):
         if score is None or not improves(score):
             continue
         if best_wait is None or score > best_wait.score:
@@ -379,3 +375,59 @@ def best_actions(
 
     actions.sort(key=lambda a: (-a.score, a.kind != "pay_down", a.pay_cents, a.months))
     return tuple(actions[:k])
+
+
+def best_actions(
+    file: FileInput,
+    today: date,
+    model: Scorecard,
+    k: int = 3,
+    *,
+    account_labels: Sequence[str] | None = None,
+) -> tuple[Action, ...]:
+    """The ``k`` honest actions that would raise the score most, each with its exact gain.
+
+    ``account_labels`` name the accounts in the descriptions (by index; the default is
+    "account 0", "account 1", ...); the changes always name accounts by index.
+
+    Payments that another payment beats (at least the same gain for no more money) are left
+    out; of the waits, only the shortest that reaches the best score within
+    ``WAIT_HORIZON_MONTHS``. When the file has no score now, only actions that would give it
+    one are returned, shortest wait first.
+
+    The file now and the file after every candidate are scored as one batch, each on its
+    own day, by the vectorised engine (``explain.score_files``); ``best_actions_one_by_one``
+    scores them one at a time and gives the same actions.
+    """
+    payments = _payment_candidates(file, model, _labels(file, account_labels))
+    changed = [(file, today)]
+    changed += [apply(file, today, changes) for _, changes, _ in payments]
+    changed += [apply(file, today, [MonthsPass(months)]) for months in _waits()]
+    scores = score_files([f for f, _ in changed], [day for _, day in changed], model)
+    p = len(payments)
+    return _chosen(scores[0], payments, scores[1 : 1 + p], scores[1 + p :], k)
+
+
+def best_actions_one_by_one(
+    file: FileInput,
+    today: date,
+    model: Scorecard,
+    k: int = 3,
+    *,
+    account_labels: Sequence[str] | None = None,
+) -> tuple[Action, ...]:
+    """``best_actions`` with every candidate explained one at a time by the per-file
+    evaluator (``explain_file``): the slow reference the batch is checked against."""
+    payments = _payment_candidates(file, model, _labels(file, account_labels))
+
+    def score_after(changes: Sequence[Change]) -> int | None:
+        changed, later = apply(file, today, changes)
+        return explain_file(changed, later, model).score
+
+    return _chosen(
+        explain_file(file, today, model).score,
+        payments,
+        [score_after(changes) for _, changes, _ in payments],
+        [score_after([MonthsPass(months)]) for months in _waits()],
+        k,
+    )
