@@ -234,7 +234,8 @@ def statement(c: Characteristic, value: Value) -> str:
     the module docstring): true of that value, and adverse only in a documented adverse bin."""
     w = _wording(c)
     own = c.bin_for(value)
-    tops = [b for b in c.bins if b.points == c.max_points]  # the best band (or bands)
+    most = c.max_points
+    tops = [b for b in c.bins if b.points == most]  # the best band (or bands)
     best_text = " or ".join(band_text(c, b) for b in tops)
     # Enough digits that the value is never written as if it were on an edge of the best
     # band, or inside it, when it is not.
