@@ -6,7 +6,8 @@ report and the score alternately for ``--rounds`` rounds of ``--seconds`` each, 
 requests per second, p50 and p99 for both and the score's rate as a fraction of the
 report's in the same round. Every score stores its receipt and audits the disclosure, as in
 production; afterwards the benchmark counts the receipts in the subject's score history and
-checks that there is one per score served.
+checks that there is one per score served. It first prints the CPU time of one recourse search
+for that file, in one batch and one candidate at a time (the reference), with no cache.
 
     python -m bench.bench_score_load [--seconds 10] [--rounds 2] [--connections 1 32]
 
@@ -89,6 +90,40 @@ def receipts_in_history(port: int) -> int:
             return count
 
 
+def search_times(repeat: int = 30) -> tuple[float, float]:
+    """CPU milliseconds of one recourse search for the 20-account persona (no cache): the
+    batch through the vectorised engine, and the one-by-one reference."""
+    import tempfile
+    import time
+
+    from service.cli import _load_into_empty
+    from service.core import clock
+    from service.core.config import Settings
+    from service.core.db import make_engine, make_sessionmaker
+    from service.core.migrate import upgrade
+    from service.scoring.engine.recourse import best_actions, best_actions_one_by_one
+    from service.scoring.service import current_model, file_input
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite:///{tmp}/search.db", load_fixtures=True)
+        upgrade(settings.database_url)
+        _load_into_empty(settings)
+        engine = make_engine(settings.database_url)
+        with make_sessionmaker(engine)() as session:
+            now = clock.now(session)
+            scoring = file_input(session, subject_id="sub_sandbox_tessa_twentyfold", now=now)
+        engine.dispose()
+    model, labels = current_model(), scoring.account_labels
+    out = []
+    for search in (best_actions, best_actions_one_by_one):
+        search(scoring.file, now.date(), model, account_labels=labels)
+        started = time.process_time()
+        for _ in range(repeat):
+            search(scoring.file, now.date(), model, account_labels=labels)
+        out.append((time.process_time() - started) / repeat * 1000)
+    return out[0], out[1]
+
+
 def _row(name: str, r: WrkResult) -> str:
     return (
         f"{name:<8} {r.rps:>8.0f} req/s   p50 {r.p50_ms:>7.2f} ms   p99 {r.p99_ms:>7.2f} ms"
@@ -107,6 +142,11 @@ def main() -> int:
         print("wrk is not installed (apt-get install wrk)")
         return 2
 
+    batch, one_by_one = search_times()
+    print(
+        f"recourse search, 20 accounts, no cache: batch {batch:.2f} ms CPU vs one by one "
+        f"{one_by_one:.2f} ms: {one_by_one / batch:.1f}x"
+    )
     fractions: dict[int, list[float]] = {c: [] for c in args.connections}
     scores_served = 0
     with sandbox_server() as (port, _server):
