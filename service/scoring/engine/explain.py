@@ -26,7 +26,12 @@ import numpy.typing as npt
 
 from service.scoring.engine import characteristics as chars
 from service.scoring.engine.characteristics import Value
-from service.scoring.engine.columns import Columns, characteristic_columns, columns_of_files
+from service.scoring.engine.columns import (
+    Columns,
+    FileColumns,
+    characteristic_columns,
+    columns_of_files,
+)
 from service.scoring.engine.inputs import FileInput
 from service.scoring.engine.scorecard import Bin, Characteristic, Scorecard, ScorecardError
 from service.scoring.engine.scorer import engine_for
@@ -327,13 +332,17 @@ def score_files(
 ) -> list[int | None]:
     """``score_file`` of every file on its own day, evaluated as one batch through the
     vectorised engine (``columns.characteristic_columns``, ``Engine.score``)."""
+    return score_columns(columns_of_files(files), days, model)
+
+
+def score_columns(files: FileColumns, days: Sequence[date], model: Scorecard) -> list[int | None]:
+    """``score_files`` of files already as columns."""
     check_scores_files(model)
-    if not files:
+    if not files.n:
         return []
-    columns = characteristic_columns(columns_of_files(files), days)
-    scores: list[int | None] = (
-        engine_for(model).score(encode_characteristics(model, columns)).tolist()
-    )
+    columns = characteristic_columns(files, days)
+    encoded = encode_characteristics(model, columns)
+    scores: list[int | None] = engine_for(model).score(encoded).tolist()
     thin = columns.no_account_old_enough | columns.no_recent_report
     for i in np.flatnonzero(thin).tolist():
         scores[i] = None

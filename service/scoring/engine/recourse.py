@@ -27,6 +27,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Final, Literal
 
+import numpy as np
+
 from service.core.errors import FieldError, InvalidInput
 from service.file.rules import (
     account_obsolete_on,
@@ -40,7 +42,8 @@ from service.scoring.engine.characteristics import (
     is_derogatory,
     is_open,
 )
-from service.scoring.engine.explain import Explanation, explain_file, score_files
+from service.scoring.engine.columns import FileColumns, pack_account
+from service.scoring.engine.explain import Explanation, explain_file, score_columns
 from service.scoring.engine.inputs import AccountInput, FileInput
 from service.scoring.engine.scorecard import Scorecard
 from service.scoring.rules import HISTORY_MONTHS
@@ -400,12 +403,97 @@ def best_actions(
     scores them one at a time and gives the same actions.
     """
     payments = _payment_candidates(file, model, _labels(file, account_labels))
-    changed = [(file, today)]
-    changed += [apply(file, today, changes) for _, changes, _ in payments]
-    changed += [apply(file, today, [MonthsPass(months)]) for months in _waits()]
-    scores = score_files([f for f, _ in changed], [day for _, day in changed], model)
+    columns, days = _candidate_columns(file, today, [changes for _, changes, _ in payments])
+    scores = score_columns(columns, days, model)
     p = len(payments)
     return _chosen(scores[0], payments, scores[1 : 1 + p], scores[1 + p :], k)
+
+
+def _candidate_columns(
+    file: FileInput, today: date, payments: Sequence[Sequence[PayDown]]
+) -> tuple[FileColumns, list[date]]:
+    """The columns of the file now, after each payment (``apply``: balances lowered, then
+    what is obsolete today left out) and after each wait (``_waits``: open accounts aged,
+    then what is obsolete on that day left out), one file each, and the day of each.
+
+    Built from the file's own columns rather than from a ``FileInput`` per candidate: the
+    candidates differ from the file only in balances, or in the open accounts' histories
+    and report dates and in the day, and in what has become obsolete by that day."""
+    accounts = file.accounts
+    packed = [pack_account(a) for a in accounts]
+    account_obsolete = [
+        account_obsolete_on(
+            status=a.status,
+            account_type=a.account_type,
+            date_of_first_delinquency=a.date_of_first_delinquency,
+        )
+        for a in accounts
+    ]
+    record_obsolete = [
+        bankruptcy_obsolete_on(chapter=r.chapter, status=r.status, filed_on=r.filed_on)
+        for r in file.public_records
+    ]
+    balances = [a.balance_cents for a in accounts]
+    kinds = [a.account_type for a in accounts]
+    limits = [a.credit_limit_cents for a in accounts]
+    closed = [a.closed_on is not None for a in accounts]
+    owner: list[int] = []
+    c_packed: list[str] = []
+    c_kinds: list[str] = []
+    c_limits: list[int | None] = []
+    c_balances: list[int] = []
+    c_closed: list[bool] = []
+    records: list[int] = []
+    days: list[date] = []
+
+    def add(day: date, texts: Sequence[str], amounts: Sequence[int], every: bool = False) -> None:
+        k = len(days)
+        days.append(day)
+        for i in range(len(accounts)):
+            if every or not is_obsolete(account_obsolete[i], day):
+                owner.append(k)
+                c_packed.append(texts[i])
+                c_kinds.append(kinds[i])
+                c_limits.append(limits[i])
+                c_balances.append(amounts[i])
+                c_closed.append(closed[i])
+        records.extend(k for on in record_obsolete if every or not is_obsolete(on, day))
+
+    add(today, packed, balances, every=True)  # the file now, as it is
+    for changes in payments:
+        paid = list(balances)
+        for change in changes:
+            paid[change.account] = change.balance_cents
+        add(today, packed, paid)
+    for months in _waits():
+        aged = [
+            a.status
+            + (_reported_code(a) * months + a.payment_history)[:HISTORY_MONTHS]
+            + a.opened_on.isoformat()
+            + add_months(a.as_of, months).isoformat()
+            if is_open(a)
+            else text
+            for a, text in zip(accounts, packed, strict=True)
+        ]
+        add(add_months(today, months), aged, balances)
+    n = len(days)
+    inquiries = file.inquiries
+    return (
+        FileColumns(
+            n=n,
+            account_owner=np.array(owner, dtype=np.intp),
+            packed=c_packed,
+            account_type=c_kinds,
+            credit_limit_cents=c_limits,
+            balance_cents=c_balances,
+            closed=c_closed,
+            inquiry_owner=np.repeat(np.arange(n, dtype=np.intp), len(inquiries)),
+            inquiry_at=[q.at.isoformat() for q in inquiries] * n,
+            inquiry_kind=[q.kind for q in inquiries] * n,
+            record_owner=np.array(records, dtype=np.intp),
+        ),
+        days,
+    )
 
 
 def best_actions_one_by_one(
