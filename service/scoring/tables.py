@@ -103,15 +103,28 @@ def _numeric_text(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    trimmed = pc.utf8_trim_whitespace(column)
-    missing = pc.is_in(pc.utf8_lower(trimmed), value_set=missing_tokens)
-    try:
-        numbers = pc.cast(pc.if_else(missing, pa.scalar(None, pa.string()), trimmed), pa.float64())
+    nothing = pa.scalar(None, pa.string())
+
+    def plain() -> Any:
+        return pc.if_else(pc.equal(column, ""), nothing, column)
+
+    def in_the_dialect() -> Any:
+        trimmed = pc.utf8_trim_whitespace(column)
+        missing = pc.is_in(pc.utf8_lower(trimmed), value_set=missing_tokens)
+        return pc.if_else(missing, nothing, trimmed)
+
+    # Most exports write numbers plainly and a missing one as an empty cell: tried first.
+    # Every form Arrow reads as a number Python's float reads as the same number, and the
+    # NaN it reads ("nan" in any case) is what the dialect makes of those cells: missing.
+    for cells in (plain, in_the_dialect):
+        try:
+            numbers = pc.cast(cells(), pa.float64())
+        except pa.ArrowInvalid:
+            continue
         values: npt.NDArray[np.float64] = numbers.to_numpy(zero_copy_only=False)
         if not np.isinf(values).any():
             return values
-    except pa.ArrowInvalid:
-        pass
+        break
     # Arrow reads fewer forms than Python's float ("1_000"), or found an infinity: the
     # dialect's own reading decides, and names the first cell that is not a number.
     try:

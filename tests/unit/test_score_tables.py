@@ -35,7 +35,9 @@ MIX_CELLS = [
 ]
 
 
-def _random_rows(model: Scorecard, n: int, seed: int) -> list[dict[str, str]]:
+def _random_rows(
+    model: Scorecard, n: int, seed: int, missing: list[str] | None = None
+) -> list[dict[str, str]]:
     rng = random.Random(seed)
     rows = []
     for i in range(n):
@@ -44,7 +46,7 @@ def _random_rows(model: Scorecard, n: int, seed: int) -> list[dict[str, str]]:
             if c.kind == "categorical":
                 row[c.name] = rng.choice(MIX_CELLS)
             elif rng.random() < 0.2:
-                row[c.name] = rng.choice(MISSING_CELLS)
+                row[c.name] = rng.choice(missing or MISSING_CELLS)
             else:
                 row[c.name] = rng.choice(NUMBER_CELLS + [f"{rng.uniform(0, 120):.3f}"])
         rows.append(row)
@@ -84,12 +86,26 @@ def _score(*args: str) -> Any:
     return runner.invoke(cli.app, ["score", *args])
 
 
-@pytest.mark.parametrize("model_arg", [None, str(TEST_MODEL_PATH)])
+@pytest.mark.parametrize(
+    ("model_arg", "missing"),
+    [
+        (None, None),
+        (str(TEST_MODEL_PATH), None),
+        # Numbers written plainly, missing ones empty: Arrow's own reading, no fallback.
+        (None, [""]),
+    ],
+)
 def test_a_csv_scores_as_the_row_at_a_time_path_and_keeps_every_column(
-    tmp_path: Path, model_arg: str | None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    model_arg: str | None,
+    missing: list[str] | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     model = get_model() if model_arg is None else load_test_model()
-    rows = _random_rows(model, 3000, seed=7)
+    rows = _random_rows(model, 3000, seed=7, missing=missing)
+    if missing:  # plain numbers only
+        plain = {"1_000": "1000", " 4 ": "4"}
+        rows = [{k: plain.get(v, v) for k, v in r.items()} for r in rows]
     source = _write(tmp_path / "in.csv", rows)
     out = tmp_path / "out.csv"
     monkeypatch.setattr(tables, "CSV_BLOCK_BYTES", 16 << 10)  # many batches
