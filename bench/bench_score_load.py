@@ -34,7 +34,7 @@ from bench.server import HOST, sandbox_server  # noqa: E402
 #: The fixture persona with exactly 20 accounts (fixtures/personas.yaml).
 TWENTY_ACCOUNT_KEY = "cf_subject_sandbox_tessa_twentyfold"
 TARGET_FRACTION = 0.5
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 @dataclass
@@ -47,7 +47,7 @@ class WrkResult:
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(number) * _UNITS[unit]
 
 
