@@ -140,20 +140,22 @@ class ScoringFile:
     account_labels: tuple[str, ...]
 
 
-#: Each subject's file as scoring inputs, with the file domain's items it was made from.
-_INPUTS_CACHE: LruCache[str, tuple[object, ScoringFile]] = LruCache(SCORED_CACHE_MAX_SUBJECTS)
+#: Each subject's file as scoring inputs, with the file revision and the day it is of (the
+#: file domain's report is the same while both are).
+_INPUTS_CACHE: LruCache[str, tuple[str, date, ScoringFile]] = LruCache(SCORED_CACHE_MAX_SUBJECTS)
 
 
 def file_input(session: Session, *, subject_id: str, now: datetime) -> ScoringFile:
     """The subject's current file as scoring inputs: exactly the items the file domain's
     report shows (nothing deleted by its furnisher, nothing obsolete), financial fields only.
-    Made again only when the file domain made its items again (a new revision or day)."""
+    Made again only for a new file revision or day."""
     cached = file_service.build_cached_report(session, subject_id=subject_id, now=now)
+    today = now.date()
     known = _INPUTS_CACHE.get(subject_id)
-    if known is not None and known[0] is cached.items:
-        return known[1]
+    if known is not None and known[0] == cached.revision and known[1] == today:
+        return known[2]
     scoring = _scoring_file(cached.report)
-    _INPUTS_CACHE.put(subject_id, (cached.items, scoring))
+    _INPUTS_CACHE.put(subject_id, (cached.revision, today, scoring))
     return scoring
 
 
