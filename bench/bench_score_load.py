@@ -4,9 +4,11 @@ Starts the sandbox server (`clearfile serve --no-access-log`, SQLite, personas l
 drives both endpoints with `wrk` (one thread, keep-alive) at 1 and at 32 connections, the
 report and the score alternately for ``--rounds`` rounds of ``--seconds`` each, and prints
 requests per second, p50 and p99 for both and the score's rate as a fraction of the
-report's in the same round. Every score stores its receipt and audits the disclosure, as in
-production; afterwards the benchmark counts the receipts in the subject's score history and
-checks that there is one per score served. It first prints the CPU time of one recourse search
+report's in the same round; and the server process's CPU time per request of each (from
+/proc), a figure the load of a shared machine disturbs less than the rates. Every score
+stores its receipt and audits the disclosure, as in production; afterwards the benchmark
+counts the receipts in the subject's score history and checks that there is one per score
+served. It first prints the CPU time of one recourse search
 for that file, in one batch and one candidate at a time (the reference), with no cache.
 
     python -m bench.bench_score_load [--seconds 10] [--rounds 2] [--connections 1 32]
@@ -17,6 +19,7 @@ Needs `wrk` (Debian package). Target: the score at >= 0.5 of the report's rate a
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -65,6 +68,13 @@ def wrk(port: int, path: str, connections: int, seconds: float) -> WrkResult:
         sum(int(g) for g in errors.groups()) if errors else 0
     )
     return WrkResult(requests, rps, p50, p99, failed)
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the server process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _get(port: int, path: str) -> dict[str, object]:
@@ -149,7 +159,16 @@ def main() -> int:
     )
     fractions: dict[int, list[float]] = {c: [] for c in args.connections}
     scores_served = 0
-    with sandbox_server() as (port, _server):
+    cpu_fractions: dict[int, list[float]] = {c: [] for c in args.connections}
+    with sandbox_server() as (port, server):
+
+        def measured(path: str, c: int) -> tuple[WrkResult, float]:
+            """The run and the server's CPU milliseconds per request during it."""
+            before = server_cpu(server.pid)
+            result = wrk(port, path, c, args.seconds)
+            spent = server_cpu(server.pid) - before
+            return result, 1000 * spent / max(result.requests, 1)
+
         first = _get(port, "/v1/me/score")
         actions = first.get("actions")
         print(
@@ -161,14 +180,18 @@ def main() -> int:
         scores_served += wrk(port, "/v1/me/score", 4, args.warmup).requests
         for r in range(1, args.rounds + 1):
             for c in args.connections:
-                report = wrk(port, "/v1/me/report", c, args.seconds)
-                score = wrk(port, "/v1/me/score", c, args.seconds)
+                report, report_cpu = measured("/v1/me/report", c)
+                score, score_cpu = measured("/v1/me/score", c)
                 scores_served += score.requests - score.failed
                 fractions[c].append(score.rps / report.rps)
+                cpu_fractions[c].append(report_cpu / score_cpu)
                 print(f"round {r}, {c} connection{'s' if c > 1 else ''}:")
-                print("  " + _row("report", report))
-                print("  " + _row("score", score))
-                print(f"  score / report: {fractions[c][-1]:.2f}")
+                print("  " + _row("report", report) + f"   server CPU {report_cpu:.2f} ms/request")
+                print("  " + _row("score", score) + f"   server CPU {score_cpu:.2f} ms/request")
+                print(
+                    f"  score / report: {fractions[c][-1]:.2f} "
+                    f"(by server CPU per request: {cpu_fractions[c][-1]:.2f})"
+                )
         stored = receipts_in_history(port) - before
     ok = True
     for c, values in fractions.items():
@@ -176,7 +199,8 @@ def main() -> int:
         ok &= met
         print(
             f"{c} connection{'s' if c > 1 else ''}: score at {min(values):.2f}-{max(values):.2f} "
-            f"of the report's rate (target >= {TARGET_FRACTION}): {'met' if met else 'NOT MET'}"
+            f"of the report's rate (target >= {TARGET_FRACTION}): {'met' if met else 'NOT MET'}; "
+            f"by server CPU per request {min(cpu_fractions[c]):.2f}-{max(cpu_fractions[c]):.2f}"
         )
     # wrk may count a request it had sent when its time ran out as not done: the server can
     # have served (and stored) a few more scores than wrk reports.
