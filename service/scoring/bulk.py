@@ -33,7 +33,7 @@ from service.scoring.engine.columns import (
     columns_of_files,
     date_block,
 )
-from service.scoring.engine.explain import check_scores_files
+from service.scoring.engine.explain import check_scores_files, encode_characteristics
 from service.scoring.engine.inputs import FileInput
 from service.scoring.engine.scorecard import Scorecard
 from service.scoring.engine.scorer import engine_for
@@ -162,18 +162,6 @@ class Scored:
     no_score_reasons: list[str]
 
 
-def _encoded(model: Scorecard, columns: Columns) -> Floats:
-    engine = engine_for(model)
-    x = np.empty((len(columns.credit_mix), len(engine.columns)), dtype=np.float64, order="F")
-    for j, col in enumerate(engine.columns):
-        if col.numeric:
-            x[:, j] = columns.numeric[col.name]
-        else:  # credit_mix, the one categorical characteristic
-            codes = [col.vocabulary.get(v, col.missing_slot) for v in CREDIT_MIX_VALUES]
-            x[:, j] = np.array(codes, dtype=np.float64)[columns.credit_mix]
-    return x
-
-
 def _ranked_reasons(model: Scorecard, points: npt.NDArray[np.int32]) -> list[str]:
     """``explain.rank_reasons`` for every row, as JSON text ``[[code, points below max],
     ...]``: points below maximum, largest first, ties in model order; at most 4, and
@@ -205,7 +193,7 @@ def score_chunk(chunk: Chunk, today: date, model: Scorecard) -> Scored:
     """Characteristics, scores, factors and reasons of every subject of the chunk."""
     check_scores_files(model)
     columns = characteristic_columns(chunk.files, today)
-    points = engine_for(model).points(_encoded(model, columns))
+    points = engine_for(model).points(encode_characteristics(model, columns))
     scores = np.clip(
         points.sum(axis=1, dtype=np.int64), model.score_range.min, model.score_range.max
     )

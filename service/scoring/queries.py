@@ -40,8 +40,10 @@ from service.scoring.models import ScoreReceipt
 
 
 def add_receipt(session: Session, receipt: ScoreReceipt) -> None:
-    session.add(receipt)
-    session.flush()
+    """Insert the receipt in one statement (a score's hot path needs no ORM unit of work
+    for it; ``receipt`` stays a plain object, not in the session)."""
+    columns = ScoreReceipt.__table__.columns.keys()
+    session.execute(insert(ScoreReceipt), [{name: getattr(receipt, name) for name in columns}])
 
 
 def receipt_of_subject(session: Session, subject_id: str, receipt_id: str) -> ScoreReceipt | None:

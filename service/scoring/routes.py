@@ -16,7 +16,7 @@ from schemas.scoring import (
 )
 from service.core.deps import SessionDep, domain_router
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from service.core.responses import problems
+from service.core.responses import ModelResponse, problems
 from service.principals.deps import SubjectDep
 from service.scoring import service
 
@@ -63,8 +63,8 @@ def get_model(version: ModelVersion) -> ModelRead:
     operation_id="getMyScore",
     response_model=ScoreRead,
 )
-def get_score(session: SessionDep, caller: SubjectDep) -> ScoreRead:
-    return service.score_me(session, subject=caller.principal, now=caller.now)
+def get_score(session: SessionDep, caller: SubjectDep) -> ModelResponse:
+    return ModelResponse(service.score_me(session, subject=caller.principal, now=caller.now))
 
 
 @router.post(

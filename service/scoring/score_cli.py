@@ -3,35 +3,27 @@
 ``clearfile score --all`` runs ``service.jobs.score_all.score_all`` on ``CLEARFILE_DATABASE_URL``
 with a progress bar: one receipt per subject, as of the sandbox clock.
 
-``clearfile score --model MODEL --csv IN --out OUT`` reads a CSV with a column per
+``clearfile score --model MODEL --csv IN --out OUT [--reasons]`` reads a CSV with a column per
 characteristic of the model (by name; other columns are kept as they are), scores every row
-with the vectorised engine, and writes the CSV again with a ``score`` column. The CSV is read
-in the dialect of service/scoring/csv_dialect.py, as ``model fit`` reads it. ``MODEL`` is a
-published version or a model JSON file.
+with the vectorised engine, and writes the CSV again with a ``score`` column (and the reason
+codes), streamed through Apache Arrow (service/scoring/tables.py). The CSV is read in the
+dialect of service/scoring/csv_dialect.py, as ``model fit`` reads it. ``--parquet IN`` does
+the same for a Parquet file. ``MODEL`` is a published version or a model JSON file.
 
 Heavy imports happen when a command runs, so that ``clearfile --help`` answers at once.
 """
 
 from __future__ import annotations
 
-import csv
 import time
-from collections.abc import Iterator, Sequence
-from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from service.scoring import csv_dialect
-
 if TYPE_CHECKING:
     from service.scoring.engine.scorecard import Scorecard
-    from service.scoring.engine.scorer import Engine
 
-#: Rows scored at a time when scoring a CSV.
-CSV_BLOCK_ROWS = 100_000
-SCORE_COLUMN = "score"
 #: The exit code of a usage error.
 USAGE = 2
 
@@ -72,22 +64,60 @@ def score_command(
     csv_in: Annotated[
         Path | None, typer.Option("--csv", help="A CSV with a column per characteristic")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Where to write the CSV with a score column")
+    parquet_in: Annotated[
+        Path | None,
+        typer.Option("--parquet", help="A Parquet file with a column per characteristic"),
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the table with a score column (same format)"),
+    ] = None,
+    reasons: Annotated[
+        bool,
+        typer.Option("--reasons", help="Add the reason codes (reason_1 ...) of every row"),
+    ] = False,
     chunk: Annotated[int, typer.Option("--chunk", min=1, help="Subjects per chunk")] = 5000,
 ) -> None:
-    """Score every subject (--all), or a CSV of characteristics (--csv IN --out OUT)."""
-    if all_subjects == (csv_in is not None):
-        raise _fail("give either --all, or --csv IN with --out OUT")
+    """Score every subject (--all), or a table of characteristics (--csv or --parquet IN
+    --out OUT)."""
+    tables = [(p, fmt) for p, fmt in ((csv_in, "csv"), (parquet_in, "parquet")) if p is not None]
+    if all_subjects == bool(tables) or len(tables) > 1:
+        raise _fail("give either --all, or --csv IN (or --parquet IN) with --out OUT")
     scorecard = resolve_model(model)
-    if csv_in is not None:
+    if tables:
+        source, fmt = tables[0]
         if out is None:
-            raise _fail("--csv needs --out")
-        rows, seconds = score_csv(scorecard, csv_in, out)
+            raise _fail(f"--{fmt} needs --out")
+        rows, seconds = score_file_table(scorecard, source, out, fmt=fmt, reasons=reasons)
         typer.echo(f"scored {rows:,} rows with {scorecard.version} in {seconds:.2f} s; wrote {out}")
         return
     _score_everyone(scorecard, chunk)
+
+
+def score_file_table(
+    scorecard: Scorecard, source: Path, target: Path, *, fmt: str, reasons: bool = False
+) -> tuple[int, float]:
+    """Score a CSV or Parquet file (``tables.score_table``); a file that cannot be scored
+    is a usage error naming the row and column, and leaves no output."""
+    import pyarrow as pa
+
+    from service.scoring.tables import TableError, score_table
+
+    try:
+        scored = score_table(
+            scorecard, source, target, fmt="csv" if fmt == "csv" else "parquet", reasons=reasons
+        )
+    except TableError as exc:
+        raise _fail(f"{exc.title}: {exc}") from exc
+    except (OSError, pa.ArrowException) as exc:
+        raise _fail(f"{TableError.title}: {exc}") from exc
+    return scored.rows, scored.seconds
+
+
+def score_csv(scorecard: Scorecard, source: Path, target: Path) -> tuple[int, float]:
+    """Score every row of the CSV ``source`` into ``target`` (a ``score`` column added, or
+    replaced); returns the number of rows and the seconds taken."""
+    return score_file_table(scorecard, source, target, fmt="csv")
 
 
 def _score_everyone(scorecard: Scorecard, chunk: int) -> None:
@@ -138,76 +168,3 @@ def _score_everyone(scorecard: Scorecard, chunk: int) -> None:
         f"{result.scored_on}: {result.scored:,} scores, {result.no_score:,} too thin to score; "
         f"{result.subjects:,} receipts stored in {seconds:.2f} s ({rate:,.0f} subjects/s)"
     )
-
-
-def _blocks(reader: Iterator[list[str]], size: int) -> Iterator[list[list[str]]]:
-    while block := list(islice(reader, size)):
-        yield block
-
-
-def _numbers(name: str, cells: Sequence[str], first_row: int) -> Any:
-    try:
-        return csv_dialect.numbers(cells)
-    except csv_dialect.NotANumber as exc:
-        where = f"row {first_row + exc.index}, column {name!r}"
-        raise _fail(f"{where}: {exc.cell!r} is not a number") from exc
-
-
-def read_columns(
-    scorecard: Scorecard, header: Sequence[str], block: list[list[str]], first_row: int
-) -> dict[str, Any]:
-    """The model's characteristics in a block of CSV rows, by name: a float array (NaN when
-    missing) for a numeric one, a list of values (None when missing) for a categorical one."""
-    columns: dict[str, Any] = {}
-    for c in scorecard.characteristics:
-        j = header.index(c.name)
-        cells = [row[j] if j < len(row) else "" for row in block]
-        if c.kind == "numeric":
-            columns[c.name] = _numbers(c.name, cells, first_row)
-        else:
-            columns[c.name] = csv_dialect.categories(cells)
-    return columns
-
-
-def _score_block(
-    engine: Engine, header: Sequence[str], block: list[list[str]], first_row: int
-) -> list[int]:
-    columns = read_columns(engine.model, header, block, first_row)
-    scores: list[int] = engine.score(engine.encode_columns(columns)).tolist()
-    return scores
-
-
-def score_csv(scorecard: Scorecard, source: Path, target: Path) -> tuple[int, float]:
-    """Score every row of ``source`` into ``target`` (a ``score`` column added, or replaced);
-    returns the number of rows and the seconds taken."""
-    from service.scoring.engine.scorer import engine_for
-
-    engine = engine_for(scorecard)
-    started = time.perf_counter()
-    rows = 0
-    try:
-        with (
-            csv_dialect.open_text(source) as src,
-            target.open("w", newline="", encoding="utf-8") as dst,
-        ):
-            reader = csv_dialect.rows(src)
-            first = next(reader, None)
-            if first is None:
-                raise _fail(f"{source} is empty")
-            header = csv_dialect.header(first)
-            missing = [name for name in scorecard.names if name not in header]
-            if missing:
-                raise _fail(f"{source} has no column for: {', '.join(missing)}")
-            keep = [i for i, name in enumerate(header) if name != SCORE_COLUMN]
-            writer = csv.writer(dst, delimiter=csv_dialect.DELIMITER)
-            writer.writerow([header[i] for i in keep] + [SCORE_COLUMN])
-            for block in _blocks(reader, CSV_BLOCK_ROWS):
-                scores = _score_block(engine, header, block, first_row=rows + 2)
-                writer.writerows(
-                    [row[i] for i in keep if i < len(row)] + [score]
-                    for row, score in zip(block, scores, strict=True)
-                )
-                rows += len(block)
-    except OSError as exc:
-        raise _fail(str(exc)) from exc
-    return rows, time.perf_counter() - started

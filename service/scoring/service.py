@@ -6,7 +6,7 @@ version, so it can be recomputed) and audited, all in the request's transaction.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from schemas.common import Page
+from schemas.file import Report
 from schemas.scoring import (
     ActionRead,
     Change,
@@ -36,6 +37,7 @@ from schemas.scoring import (
 )
 from service.audit import purposes
 from service.audit import service as audit
+from service.core.cache import LruCache
 from service.core.errors import FieldError, InvalidInput, NotFound
 from service.core.pagination import (
     decode_keyset,
@@ -66,6 +68,9 @@ if TYPE_CHECKING:
 
 #: How many actions a score response lists.
 ACTIONS_SHOWN = 3
+#: The most subjects whose scoring inputs and last score are kept (least recently scored out
+#: first; one entry a subject in each cache).
+SCORED_CACHE_MAX_SUBJECTS = 10_000
 
 #: Where the published models are, and which one scores files unless a version is named
 #: (module settings, so that a test can point them elsewhere).
@@ -135,10 +140,26 @@ class ScoringFile:
     account_labels: tuple[str, ...]
 
 
+#: Each subject's file as scoring inputs, with the file revision and the day it is of (the
+#: file domain's report is the same while both are).
+_INPUTS_CACHE: LruCache[str, tuple[str, date, ScoringFile]] = LruCache(SCORED_CACHE_MAX_SUBJECTS)
+
+
 def file_input(session: Session, *, subject_id: str, now: datetime) -> ScoringFile:
     """The subject's current file as scoring inputs: exactly the items the file domain's
-    report shows (nothing deleted by its furnisher, nothing obsolete), financial fields only."""
-    report = file_service.build_report(session, subject_id=subject_id, now=now)
+    report shows (nothing deleted by its furnisher, nothing obsolete), financial fields only.
+    Made again only for a new file revision or day."""
+    cached = file_service.build_cached_report(session, subject_id=subject_id, now=now)
+    today = now.date()
+    known = _INPUTS_CACHE.get(subject_id)
+    if known is not None and known[0] == cached.revision and known[1] == today:
+        return known[2]
+    scoring = _scoring_file(cached.report)
+    _INPUTS_CACHE.put(subject_id, (cached.revision, today, scoring))
+    return scoring
+
+
+def _scoring_file(report: Report) -> ScoringFile:
     accounts = report.accounts
     return ScoringFile(
         file=FileInput(
@@ -218,14 +239,64 @@ def _api_change(change: recourse.Change, account_ids: Sequence[str]) -> Change:
     return MonthsPassChange(kind="months_pass", months=change.months)
 
 
-def _actions(scoring: ScoringFile, now: datetime, model: Scorecard) -> list[ActionRead]:
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """A file's explanation on a day under a model and, once searched, its best actions
+    (their descriptions name the accounts by ``labels``)."""
+
+    file: FileInput
+    today: date
+    model: Scorecard
+    explanation: Explanation
+    labels: tuple[str, ...] = ()
+    actions: tuple[recourse.Action, ...] | None = None
+
+    def answers(self, file: FileInput, today: date, model: Scorecard) -> bool:
+        return self.today == today and self.model is model and self.file == file
+
+
+#: Each subject's last score: the explanation and the search are pure functions of the file,
+#: the day and the model (and the labels), all compared before an entry is used, so an entry
+#: is right in any process or it is not used; one entry a subject, so a changed file replaces
+#: its superseded entry.
+_SCORED_CACHE: LruCache[str, _Scored] = LruCache(SCORED_CACHE_MAX_SUBJECTS)
+
+
+def _known(subject_id: str, scoring: ScoringFile, today: date, model: Scorecard) -> _Scored:
+    known = _SCORED_CACHE.get(subject_id)
+    if known is not None and known.answers(scoring.file, today, model):
+        return known
+    known = _Scored(scoring.file, today, model, explain_file(scoring.file, today, model))
+    _SCORED_CACHE.put(subject_id, known)
+    return known
+
+
+def explained(subject_id: str, scoring: ScoringFile, today: date, model: Scorecard) -> Explanation:
+    """``explain_file`` of the subject's file (the last one again when neither the file, the
+    day nor the model has changed since)."""
+    return _known(subject_id, scoring, today, model).explanation
+
+
+def best_actions_of(
+    subject_id: str, scoring: ScoringFile, today: date, model: Scorecard
+) -> tuple[recourse.Action, ...]:
+    """``recourse.best_actions`` of the subject's file (the last search again when neither
+    the file, the day, the model nor the accounts' labels have changed since)."""
+    known = _known(subject_id, scoring, today, model)
+    labels = scoring.account_labels
+    if known.actions is not None and known.labels == labels:
+        return known.actions
     actions = recourse.best_actions(
-        scoring.file,
-        now.date(),
-        model,
-        k=ACTIONS_SHOWN,
-        account_labels=scoring.account_labels,
+        scoring.file, today, model, k=ACTIONS_SHOWN, account_labels=labels
     )
+    _SCORED_CACHE.put(subject_id, replace(known, labels=labels, actions=actions))
+    return actions
+
+
+def _actions(
+    subject_id: str, scoring: ScoringFile, now: datetime, model: Scorecard
+) -> list[ActionRead]:
+    actions = best_actions_of(subject_id, scoring, now.date(), model)
     return [
         ActionRead(
             kind=a.kind,
@@ -294,7 +365,7 @@ def _issue(
     the disclosure to ``actor``, in the caller's transaction."""
     model = current_model()
     scoring = file_input(session, subject_id=subject_id, now=now)
-    explanation = explain_file(scoring.file, now.date(), model)
+    explanation = explained(subject_id, scoring, now.date(), model)
     receipt = _store_receipt(
         session,
         subject_id=subject_id,
@@ -344,7 +415,10 @@ def score_me(session: Session, *, subject: Principal, now: datetime) -> ScoreRea
         purpose=purposes.SELF_ACCESS,
         now=now,
     )
-    return ScoreRead(**_disclosed(issued, now), actions=_actions(issued.scoring, now, issued.model))
+    return ScoreRead(
+        **_disclosed(issued, now),
+        actions=_actions(subject.id, issued.scoring, now, issued.model),
+    )
 
 
 def score_for_lender(

@@ -557,3 +557,34 @@ def test_invalid_changes_are_named(
 
 def test_the_simulation_limit_is_the_recourse_limit() -> None:
     assert MAX_SIMULATED_MONTHS == recourse.MAX_SIMULATED_MONTHS
+
+
+def test_doing_what_an_action_says_gives_the_score_it_promised_and_new_actions(
+    sandbox: TestClient,
+) -> None:
+    """The score and its actions are kept per subject between requests; a change to the
+    file gives a new score and a new search (and every score still writes its receipt)."""
+    first = score_of(sandbox, "maxine_limitreach")
+    again = score_of(sandbox, "maxine_limitreach")
+    assert again["receipt_id"] != first["receipt_id"]
+    assert (again["score"], actions_of(again)) == (first["score"], actions_of(first))
+    chosen = next(a for a in actions_of(first) if a["kind"] == "pay_down")
+    accounts = {a["id"]: a for a in accounts_of(sandbox, "maxine_limitreach").values()}
+    fields = ("account_type", "opened_on", "credit_limit_cents", "status", "payment_history")
+    for change in chosen["changes"]:
+        account = accounts[change["account_id"]]
+        body = {k: account[k] for k in fields} | {
+            "subject_id": "sub_sandbox_maxine_limitreach",
+            "balance_cents": change["balance_cents"],
+            "past_due_cents": 0,
+            "as_of": account["as_of"],
+        }
+        ref = account["account_ref"]
+        resp = sandbox.put(f"/v1/furnisher/accounts/{ref}", json=body, headers=CARD_CO)
+        assert resp.status_code == 200, resp.text
+    after = score_of(sandbox, "maxine_limitreach")
+    assert after["score"] == chosen["score"]
+    assert actions_of(after) != actions_of(first)
+    history = get_json(sandbox, "/v1/me/score/history", key("maxine_limitreach"))["items"]
+    stored = {r.get("receipt_id", r.get("id")) for r in history}
+    assert {first["receipt_id"], again["receipt_id"], after["receipt_id"]} <= stored

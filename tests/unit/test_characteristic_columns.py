@@ -59,6 +59,22 @@ def test_every_characteristic_is_the_same_per_file_and_over_columns(
         assert bool(columns.no_recent_report[k]) == (NO_RECENT_REPORT in thin)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batch=st.lists(st.tuples(varied_files(), st.integers(-800, 800)), min_size=1, max_size=6))
+def test_files_evaluated_each_on_its_own_day_over_columns(
+    batch: list[tuple[FileInput, int]],
+) -> None:
+    days = [TODAY + timedelta(days=shift) for _, shift in batch]
+    columns = characteristic_columns(columns_of_files([f for f, _ in batch]), days)
+    values = columns.values()
+    for k, ((file, _), day) in enumerate(zip(batch, days, strict=True)):
+        expected, thin = evaluate(file, day)
+        for name in NAMES:
+            assert _same(expected[name], values[k][name]), (name, day)
+        assert bool(columns.no_account_old_enough[k]) == (NO_ACCOUNT_OLD_ENOUGH in thin)
+        assert bool(columns.no_recent_report[k]) == (NO_RECENT_REPORT in thin)
+
+
 def test_the_two_evaluations_agree_on_hand_made_boundaries() -> None:
     """Days on each side of the month and window boundaries, which random days rarely hit."""
     today = date(2026, 3, 31)

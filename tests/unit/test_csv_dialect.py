@@ -3,18 +3,32 @@
 import csv
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from service.modelling.dataset import read_csv
 from service.scoring import csv_dialect
-from service.scoring.engine.scorecard import get_model
+from service.scoring.engine.scorecard import Scorecard, get_model
 from service.scoring.engine.scorer import engine_for
-from service.scoring.score_cli import read_columns, score_csv
+from service.scoring.score_cli import score_csv
 
 #: Written by hand: every way a cell may say "missing", in several cases and with blanks.
 MISSING_CELLS = ["", "  ", "NA", "na", "NaN", "nan", "NULL", "null", "N/A", "n/a", " n/a "]
+
+
+def read_columns(model: Scorecard, header: list[str], block: list[list[str]]) -> dict[str, Any]:
+    """The model's characteristics in CSV rows, read one cell at a time in the dialect."""
+    columns: dict[str, Any] = {}
+    for c in model.characteristics:
+        j = header.index(c.name)
+        cells = [row[j] if j < len(row) else "" for row in block]
+        if c.kind == "numeric":
+            columns[c.name] = csv_dialect.numbers(cells)
+        else:
+            columns[c.name] = csv_dialect.categories(cells)
+    return columns
 
 
 def _characteristics_csv(path: Path) -> tuple[Path, list[str]]:
@@ -42,7 +56,7 @@ def test_fit_and_score_read_each_missing_cell_the_same_way(tmp_path: Path) -> No
     with csv_dialect.open_text(path) as handle:
         reader = csv_dialect.rows(handle)
         header = csv_dialect.header(next(reader))
-        scored = read_columns(model, header, list(reader), first_row=2)
+        scored = read_columns(model, header, list(reader))
 
     n = len(MISSING_CELLS)
     lates = fitted["lates_30plus_24m"]

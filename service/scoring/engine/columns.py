@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -151,6 +151,43 @@ def _number(block: npt.NDArray[np.uint8]) -> Ints:
     return out
 
 
+class _Day(Protocol):
+    """A day, or a column of days: a ``date``, or ``_Today`` (one day per record)."""
+
+    @property
+    def year(self) -> Any: ...
+    @property
+    def month(self) -> Any: ...
+    @property
+    def day(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _Today:
+    """The day each record is evaluated on, when the files of a chunk are evaluated on days
+    of their own: year, month and day columns aligned with the records (or the files)."""
+
+    year: Ints
+    month: Ints
+    day: Ints
+
+    @classmethod
+    def of(cls, days: Sequence[date]) -> "_Today":
+        return cls(
+            np.array([d.year for d in days], dtype=np.int64),
+            np.array([d.month for d in days], dtype=np.int64),
+            np.array([d.day for d in days], dtype=np.int64),
+        )
+
+    def of_records(self, owner: Owners, shape: tuple[int, ...] = (-1,)) -> "_Today":
+        """The day of each record, from its file's (``owner``)."""
+        return _Today(
+            self.year[owner].reshape(shape),
+            self.month[owner].reshape(shape),
+            self.day[owner].reshape(shape),
+        )
+
+
 @dataclass(frozen=True)
 class _Days:
     """``YYYY-MM-DD`` dates as year, month and day columns."""
@@ -172,18 +209,18 @@ class _Days:
         none = np.zeros(0, dtype=np.int64)
         return cls(none, none, none)
 
-    def on_or_before(self, today: date) -> Bools:
+    def on_or_before(self, today: _Day) -> Bools:
         key = self.year * 10000 + self.month * 100 + self.day
         on_or_before: Bools = key <= today.year * 10000 + today.month * 100 + today.day
         return on_or_before
 
-    def months_to(self, today: date) -> Ints:
+    def months_to(self, today: _Day) -> Ints:
         """``rules.months_between(day, today)`` for every day."""
         months: Ints = (today.year - self.year) * 12 + today.month - self.month
         clamped: Ints = np.maximum(months - (today.day < self.day), 0)
         return clamped
 
-    def calendar_months_to(self, today: date) -> Ints:
+    def calendar_months_to(self, today: _Day) -> Ints:
         """``rules.calendar_months_between(day, today)`` for every day."""
         months: Ints = (today.year - self.year) * 12 + today.month - self.month
         clamped: Ints = np.maximum(months, 0)
@@ -249,7 +286,7 @@ def _one_byte(text: str) -> int:
 class _ColumnOps:
     """``Ops`` over the columns of many records."""
 
-    def __init__(self, today: date) -> None:
+    def __init__(self, today: _Day) -> None:
         self.today = today
 
     def where(self, condition: Any, yes: Any, no: Any) -> Any:
@@ -387,6 +424,7 @@ def _reduce_groups(groups: "_Groups", how: Reduction, values: Any, empty: int) -
 def _level_totals(
     level: Level, record: _Record, groups: "_Groups", shape: tuple[int, ...], o: _ColumnOps
 ) -> dict[Aggregate, Any]:
+    """Every aggregate of one level (``o``: the level's operations, its records' days)."""
     out = {}
     for g in AGGREGATES[level]:
         values = np.broadcast_to(g.term(record, o), shape)
@@ -397,10 +435,29 @@ def _level_totals(
     return out
 
 
-def characteristic_columns(chunk: FileColumns, today: date) -> Columns:
+class _LevelOps:
+    """The operations of each level: one day for every record, or each file's own day."""
+
+    def __init__(self, chunk: FileColumns, today: date | Sequence[date]) -> None:
+        if isinstance(today, date):
+            same = _ColumnOps(today)
+            self.file = self.account = self.month = self.inquiry = self.record = same
+            return
+        if len(today) != chunk.n:
+            raise ValueError("one day per file is needed")
+        days = _Today.of(today)
+        self.file = _ColumnOps(days)
+        self.account = _ColumnOps(days.of_records(chunk.account_owner))
+        self.month = _ColumnOps(days.of_records(chunk.account_owner, (-1, 1)))
+        self.inquiry = _ColumnOps(days.of_records(chunk.inquiry_owner))
+        self.record = _ColumnOps(days.of_records(chunk.record_owner))
+
+
+def characteristic_columns(chunk: FileColumns, today: date | Sequence[date]) -> Columns:
     """``characteristics.evaluate`` for every file of the chunk at once: the same
-    definitions, evaluated over columns."""
-    o = _ColumnOps(today)
+    definitions, evaluated over columns. ``today`` is the day of every file, or one day per
+    file (each file is evaluated on its own)."""
+    ops = _LevelOps(chunk, today)
     n = chunk.n
     raw = _packed_block(chunk.packed)
     accounts = len(raw)
@@ -419,7 +476,7 @@ def characteristic_columns(chunk: FileColumns, today: date) -> Columns:
             as_of=_Days.of(raw[:, PACKED_AS_OF]),
         ),
         ACCOUNT_FIELDS,
-        o,
+        ops.account,
     )
     m = _derive(
         _Record(
@@ -428,27 +485,29 @@ def characteristic_columns(chunk: FileColumns, today: date) -> Columns:
             lag=np.asarray(a.lag)[:, None],
         ),
         MONTH_FIELDS,
-        o,
+        ops.month,
     )
     account_groups = _Groups(chunk.account_owner, n)
-    totals = _level_totals("account", a, account_groups, (accounts,), o)
-    totals |= _level_totals("month", m, account_groups, (accounts, HISTORY_MONTHS), o)
+    totals = _level_totals("account", a, account_groups, (accounts,), ops.account)
+    totals |= _level_totals("month", m, account_groups, (accounts, HISTORY_MONTHS), ops.month)
     inquiries = len(chunk.inquiry_at)
     q = _Record(
         kind=_Codes.of_strings(chunk.inquiry_kind),
         at=_Days.of_texts(chunk.inquiry_at) if inquiries else _Days.empty(),
     )
-    totals |= _level_totals("inquiry", q, _Groups(chunk.inquiry_owner, n), (inquiries,), o)
+    totals |= _level_totals(
+        "inquiry", q, _Groups(chunk.inquiry_owner, n), (inquiries,), ops.inquiry
+    )
     records = len(chunk.record_owner)
     totals |= _level_totals(
-        "public_record", _Record(), _Groups(chunk.record_owner, n), (records,), o
+        "public_record", _Record(), _Groups(chunk.record_owner, n), (records,), ops.record
     )
 
     numeric: dict[str, Floats] = {}
     credit_mix = np.zeros(n, dtype=np.int64)
     for c in CHARACTERISTICS:
         value = np.broadcast_to(
-            c.value({name: totals[g] for name, g in c.aggregates.items()}, o), (n,)
+            c.value({name: totals[g] for name, g in c.aggregates.items()}, ops.file), (n,)
         )
         if c.categories:
             credit_mix = value.astype(np.int64)

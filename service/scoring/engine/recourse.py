@@ -15,7 +15,9 @@ Pure simulation over ``FileInput``; an account is named by its index in ``file.a
 
 ``best_actions`` re-scores the file under a few candidate actions (paying revolving accounts
 below the utilisation thresholds that matter, paying a collection or charge-off, waiting) and
-returns those that raise the score most, each with its exact gain.
+returns those that raise the score most, each with its exact gain. The candidates are scored
+as one batch by the vectorised engine; ``best_actions_one_by_one``, which explains each in
+turn, is the reference it is tested against.
 """
 
 import math
@@ -24,6 +26,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
 from typing import Final, Literal
+
+import numpy as np
 
 from service.core.errors import FieldError, InvalidInput
 from service.file.rules import (
@@ -38,7 +42,8 @@ from service.scoring.engine.characteristics import (
     is_derogatory,
     is_open,
 )
-from service.scoring.engine.explain import Explanation, explain_file
+from service.scoring.engine.columns import FileColumns, pack_account
+from service.scoring.engine.explain import Explanation, explain_file, score_columns
 from service.scoring.engine.inputs import AccountInput, FileInput
 from service.scoring.engine.scorecard import Scorecard
 from service.scoring.rules import HISTORY_MONTHS
@@ -309,25 +314,26 @@ def _payment_candidates(
     return candidates
 
 
-def best_actions(
-    file: FileInput,
-    today: date,
-    model: Scorecard,
-    k: int = 3,
-    *,
-    account_labels: Sequence[str] | None = None,
+def _labels(file: FileInput, account_labels: Sequence[str] | None) -> Sequence[str]:
+    labels = account_labels or [f"account {i}" for i in range(len(file.accounts))]
+    if len(labels) != len(file.accounts):
+        raise ValueError("one label per account is needed")
+    return labels
+
+
+def _waits() -> range:
+    return range(1, WAIT_HORIZON_MONTHS + 1)
+
+
+def _chosen(
+    now: int | None,
+    payments: Sequence[tuple[str, tuple[PayDown, ...], int]],
+    payment_scores: Sequence[int | None],
+    wait_scores: Sequence[int | None],
+    k: int,
 ) -> tuple[Action, ...]:
-    """The ``k`` honest actions that would raise the score most, each with its exact gain.
-
-    ``account_labels`` name the accounts in the descriptions (by index; the default is
-    "account 0", "account 1", ...); the changes always name accounts by index.
-
-    Payments that another payment beats (at least the same gain for no more money) are left
-    out; of the waits, only the shortest that reaches the best score within
-    ``WAIT_HORIZON_MONTHS``. When the file has no score now, only actions that would give it
-    one are returned, shortest wait first.
-    """
-    now = explain_file(file, today, model).score
+    """The best ``k`` actions, given the score now and the score after each payment
+    candidate and after each wait (``_waits``)."""
     actions: list[Action] = []
 
     def gain_of(score: int | None) -> int | None:
@@ -336,30 +342,23 @@ def best_actions(
     def improves(score: int | None) -> bool:
         return score is not None and (now is None or score > now)
 
-    payments = []
-    labels = account_labels or [f"account {i}" for i in range(len(file.accounts))]
-    if len(labels) != len(file.accounts):
-        raise ValueError("one label per account is needed")
-    for description, changes, cost in _payment_candidates(file, model, labels):
-        changed, later = apply(file, today, changes)
-        score = explain_file(changed, later, model).score
+    scored = []
+    for (description, changes, cost), score in zip(payments, payment_scores, strict=True):
         if score is not None and improves(score):
-            payments.append(Action("pay_down", description, changes, score, gain_of(score), cost))
-    for action in payments:
+            scored.append(Action("pay_down", description, changes, score, gain_of(score), cost))
+    for action in scored:
         dominated = any(
             other is not action
             and other.score >= action.score
             and other.pay_cents <= action.pay_cents
             and (other.score, -other.pay_cents) != (action.score, -action.pay_cents)
-            for other in payments
+            for other in scored
         )
         if not dominated:
             actions.append(action)
 
     best_wait: Action | None = None
-    for months in range(1, WAIT_HORIZON_MONTHS + 1):
-        changed, later = apply(file, today, [MonthsPass(months)])
-        score = explain_file(changed, later, model).score
+    for months, score in zip(_waits(), wait_scores, strict=True):
         if score is None or not improves(score):
             continue
         if best_wait is None or score > best_wait.score:
@@ -379,3 +378,144 @@ def best_actions(
 
     actions.sort(key=lambda a: (-a.score, a.kind != "pay_down", a.pay_cents, a.months))
     return tuple(actions[:k])
+
+
+def best_actions(
+    file: FileInput,
+    today: date,
+    model: Scorecard,
+    k: int = 3,
+    *,
+    account_labels: Sequence[str] | None = None,
+) -> tuple[Action, ...]:
+    """The ``k`` honest actions that would raise the score most, each with its exact gain.
+
+    ``account_labels`` name the accounts in the descriptions (by index; the default is
+    "account 0", "account 1", ...); the changes always name accounts by index.
+
+    Payments that another payment beats (at least the same gain for no more money) are left
+    out; of the waits, only the shortest that reaches the best score within
+    ``WAIT_HORIZON_MONTHS``. When the file has no score now, only actions that would give it
+    one are returned, shortest wait first.
+
+    The file now and the file after every candidate are scored as one batch, each on its
+    own day, by the vectorised engine (``explain.score_files``); ``best_actions_one_by_one``
+    scores them one at a time and gives the same actions.
+    """
+    payments = _payment_candidates(file, model, _labels(file, account_labels))
+    columns, days = _candidate_columns(file, today, [changes for _, changes, _ in payments])
+    scores = score_columns(columns, days, model)
+    p = len(payments)
+    return _chosen(scores[0], payments, scores[1 : 1 + p], scores[1 + p :], k)
+
+
+def _candidate_columns(
+    file: FileInput, today: date, payments: Sequence[Sequence[PayDown]]
+) -> tuple[FileColumns, list[date]]:
+    """The columns of the file now, after each payment (``apply``: balances lowered, then
+    what is obsolete today left out) and after each wait (``_waits``: open accounts aged,
+    then what is obsolete on that day left out), one file each, and the day of each.
+
+    Built from the file's own columns rather than from a ``FileInput`` per candidate: the
+    candidates differ from the file only in balances, or in the open accounts' histories
+    and report dates and in the day, and in what has become obsolete by that day."""
+    accounts = file.accounts
+    packed = [pack_account(a) for a in accounts]
+    account_obsolete = [
+        account_obsolete_on(
+            status=a.status,
+            account_type=a.account_type,
+            date_of_first_delinquency=a.date_of_first_delinquency,
+        )
+        for a in accounts
+    ]
+    record_obsolete = [
+        bankruptcy_obsolete_on(chapter=r.chapter, status=r.status, filed_on=r.filed_on)
+        for r in file.public_records
+    ]
+    balances = [a.balance_cents for a in accounts]
+    kinds = [a.account_type for a in accounts]
+    limits = [a.credit_limit_cents for a in accounts]
+    closed = [a.closed_on is not None for a in accounts]
+    owner: list[int] = []
+    c_packed: list[str] = []
+    c_kinds: list[str] = []
+    c_limits: list[int | None] = []
+    c_balances: list[int] = []
+    c_closed: list[bool] = []
+    records: list[int] = []
+    days: list[date] = []
+
+    def add(day: date, texts: Sequence[str], amounts: Sequence[int], every: bool = False) -> None:
+        k = len(days)
+        days.append(day)
+        for i in range(len(accounts)):
+            if every or not is_obsolete(account_obsolete[i], day):
+                owner.append(k)
+                c_packed.append(texts[i])
+                c_kinds.append(kinds[i])
+                c_limits.append(limits[i])
+                c_balances.append(amounts[i])
+                c_closed.append(closed[i])
+        records.extend(k for on in record_obsolete if every or not is_obsolete(on, day))
+
+    add(today, packed, balances, every=True)  # the file now, as it is
+    for changes in payments:
+        paid = list(balances)
+        for change in changes:
+            paid[change.account] = change.balance_cents
+        add(today, packed, paid)
+    for months in _waits():
+        aged = [
+            a.status
+            + (_reported_code(a) * months + a.payment_history)[:HISTORY_MONTHS]
+            + a.opened_on.isoformat()
+            + add_months(a.as_of, months).isoformat()
+            if is_open(a)
+            else text
+            for a, text in zip(accounts, packed, strict=True)
+        ]
+        add(add_months(today, months), aged, balances)
+    n = len(days)
+    inquiries = file.inquiries
+    return (
+        FileColumns(
+            n=n,
+            account_owner=np.array(owner, dtype=np.intp),
+            packed=c_packed,
+            account_type=c_kinds,
+            credit_limit_cents=c_limits,
+            balance_cents=c_balances,
+            closed=c_closed,
+            inquiry_owner=np.repeat(np.arange(n, dtype=np.intp), len(inquiries)),
+            inquiry_at=[q.at.isoformat() for q in inquiries] * n,
+            inquiry_kind=[q.kind for q in inquiries] * n,
+            record_owner=np.array(records, dtype=np.intp),
+        ),
+        days,
+    )
+
+
+def best_actions_one_by_one(
+    file: FileInput,
+    today: date,
+    model: Scorecard,
+    k: int = 3,
+    *,
+    account_labels: Sequence[str] | None = None,
+) -> tuple[Action, ...]:
+    """``best_actions`` with every candidate explained one at a time by the per-file
+    evaluator (``explain_file``): the slow reference the batch is checked against."""
+    payments = _payment_candidates(file, model, _labels(file, account_labels))
+
+    def score_after(changes: Sequence[Change]) -> int | None:
+        changed, later = apply(file, today, changes)
+        return explain_file(changed, later, model).score
+
+    return _chosen(
+        explain_file(file, today, model).score,
+        payments,
+        [score_after(changes) for _, changes, _ in payments],
+        [score_after([MonthsPass(months)]) for months in _waits()],
+        k,
+    )
