@@ -20,11 +20,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.server import HOST, sandbox_server
+from bench.server import HOST, TWENTY_ACCOUNT_KEY, sandbox_server
 from service.furnishing.rules import FURNISHED_FIELDS
 
 #: The fixture persona whose account gains versions, its furnisher and the account.
-SUBJECT_KEY = "cf_subject_sandbox_tessa_twentyfold"
+SUBJECT_KEY = TWENTY_ACCOUNT_KEY
 FURNISHER_KEY = "cf_furnisher_sandbox_card_co"
 ACCOUNT_REF = "TESSA-CARD-01"
 #: The fields a furnisher sends (``AccountPut``), copied from the account as read.

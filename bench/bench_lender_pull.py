@@ -29,10 +29,10 @@ import urllib.request
 from collections.abc import Callable
 
 from bench.loadgen import LoadResult, run_load
-from bench.server import HOST, sandbox_server
+from bench.server import HOST, TWENTY_ACCOUNT_KEY, sandbox_server
 
 #: Fixture personas (fixtures/personas.yaml): the 20-account subject and a lender.
-SUBJECT_KEY = "cf_subject_sandbox_tessa_twentyfold"
+SUBJECT_KEY = TWENTY_ACCOUNT_KEY
 LENDER_KEY = "cf_lender_sandbox_bank"
 LENDER_ID = "len_sandbox_bank"
 TARGET = 0.7

@@ -17,9 +17,8 @@ import http.client
 import re
 import urllib.parse
 
-from bench.bench_report_load import TWENTY_ACCOUNT_KEY, _row
-from bench.loadgen import LoadResult, run_load
-from bench.server import HOST, sandbox_server
+from bench.loadgen import LoadResult, load_row, run_load
+from bench.server import HOST, TWENTY_ACCOUNT_KEY, sandbox_server
 
 
 def _portal_cookie(port: int) -> str:
@@ -92,8 +91,8 @@ def main() -> int:
         "alternating rounds, SQLite, 1 server process"
     )
     report, portal = _merged(reports), _merged(pages)
-    print(_row("GET /v1/me/report (20 acc.)", report))
-    print(_row("GET /portal/file (20 acc.)", portal))
+    print(load_row("GET /v1/me/report (20 acc.)", report))
+    print(load_row("GET /portal/file (20 acc.)", portal))
     each = [p.rps / r.rps if r.rps else 0.0 for r, p in zip(reports, pages, strict=True)]
     print("rounds' ratios: " + ", ".join(f"{x:.2f}" for x in each))
     ratio = portal.rps / report.rps if report.rps else 0.0

@@ -32,10 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.server import HOST, sandbox_server  # noqa: E402
+from bench.server import HOST, TWENTY_ACCOUNT_KEY, sandbox_server  # noqa: E402
 
 #: The fixture persona with exactly 20 accounts (fixtures/personas.yaml).
-TWENTY_ACCOUNT_KEY = "cf_subject_sandbox_tessa_twentyfold"
 TARGET_FRACTION = 0.5
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 

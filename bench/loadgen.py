@@ -110,6 +110,14 @@ async def _run(
     return result
 
 
+def load_row(name: str, r: LoadResult) -> str:
+    """One printed line of a load result."""
+    return (
+        f"{name:<28} {r.rps:>10.0f} req/s   p50 {r.p50:>7.2f} ms   p99 {r.p99:>7.2f} ms"
+        f"   ({r.requests} ok, {r.errors} errors)"
+    )
+
+
 def run_load(
     *,
     host: str,

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 HOST = "127.0.0.1"
+#: The fixture persona with exactly 20 accounts (fixtures/personas.yaml).
+TWENTY_ACCOUNT_KEY = "cf_subject_sandbox_tessa_twentyfold"
 
 #: Where a PostgreSQL benchmark creates its database (``CLEARFILE_BENCH_PG_URL``): a server
 #: on this machine, as the user that may create databases.

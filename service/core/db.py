@@ -83,8 +83,10 @@ PG_SYNCHRONOUS_COMMIT = "off"
 #: writes the same few hot pages (its subject's row, a chain head, the tops of the indexes), and
 #: a checkpoint copies each page once however often it was rewritten: at 1,000 pages the server
 #: copied those pages, stalling its one write connection, about every 60 lender pulls. At 10,000
-#: (about 40 MB of log with 4 KiB pages) a lender pull ran at 0.79-0.84 of the report's rate
-#: where it ran at 0.66-0.70 (bench/bench_lender_pull.py, issue 9).
+#: (about 40 MB of log with 4 KiB pages), in 10-second rounds of bench/bench_lender_pull.py a
+#: pull ran at 0.79-0.84 of the report's rate where it ran at 0.70; in 20-second rounds, which
+#: cross several checkpoints either way, the first round still read 0.68 (issue 9). Moving
+#: checkpoints off the request path altogether is the next step.
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
