@@ -77,19 +77,6 @@ PG_POOL_OVERFLOW = 4
 PG_SYNCHRONOUS_COMMIT = "off"
 
 
-#: How many pages SQLite's write-ahead log may hold before a commit copies them back into the
-#: database (``PRAGMA wal_autocheckpoint``; SQLite's default is 1,000 pages, "Write-Ahead
-#: Logging", section 6 "Automatic Checkpoint", https://sqlite.org/wal.html). Every request
-#: writes the same few hot pages (its subject's row, a chain head, the tops of the indexes), and
-#: a checkpoint copies each page once however often it was rewritten: at 1,000 pages the server
-#: copied those pages, stalling its one write connection, about every 60 lender pulls. At 10,000
-#: (about 40 MB of log with 4 KiB pages), in 10-second rounds of bench/bench_lender_pull.py a
-#: pull ran at 0.79-0.84 of the report's rate where it ran at 0.70; in 20-second rounds, which
-#: cross several checkpoints either way, the first round still read 0.68 (issue 9). Moving
-#: checkpoints off the request path altogether is the next step.
-SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
-
-
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine; on SQLite turn on WAL and foreign keys, and take the write lock
     at BEGIN so that concurrent writers queue on ``busy_timeout`` instead of failing."""
@@ -115,7 +102,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
