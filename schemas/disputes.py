@@ -109,7 +109,9 @@ class DisputeRead(ResponseModel):
     outcome: DisputeOutcome | None
     filed_at: AwareDatetime
     due_at: AwareDatetime = Field(description="When it resolves for the subject if unanswered")
-    days_left: int | None = Field(description="Whole days to due_at on the sandbox clock")
+    days_left: int | None = Field(
+        description="Days to due_at on the sandbox clock, a part of a day counting as a day"
+    )
     furnisher_id: str | None = Field(description="Who must answer; null when the bureau does")
     furnisher_notice_due_on: dt.date = Field(
         description="The furnisher is told at once; by law within 5 business days"

@@ -13,7 +13,7 @@ information is frivolous, and the subject is told why.
 
 import statistics
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -64,8 +64,10 @@ _SUPPRESSING = {
 
 
 def _days_left(due_at: datetime, now: datetime) -> int:
-    """Whole days to the deadline on the sandbox clock (0 once it is reached)."""
-    return max(0, (due_at - now).days)
+    """Days to the deadline on the sandbox clock, a part of a day counting as a day (as a
+    person counts them: filed a minute ago, 30 days left; an hour before it, 1), 0 once it is
+    reached."""
+    return max(0, -((now - due_at) // timedelta(days=1)))
 
 
 def _read(dispute: Dispute, now: datetime) -> DisputeRead:

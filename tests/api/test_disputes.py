@@ -130,6 +130,29 @@ def lender_report(client: TestClient, w: World) -> dict[str, Any]:
 # --- filing ----------------------------------------------------------------------------------
 
 
+def test_days_left_count_a_part_of_a_day_as_a_day(client: TestClient, world: World) -> None:
+    """Filed a moment ago: 30 days left, not 29; an hour before the deadline: 1; at it: 0."""
+    dispute = file(client, world, field="balance_cents")
+    assert dispute["due_at"].startswith("2026-12-16T12:00")
+
+    def left() -> int:
+        resp = client.get(f"/v1/me/disputes/{dispute['id']}", headers=world.subject.headers)
+        assert resp.status_code == 200, resp.text
+        return int(resp.json()["days_left"])
+
+    due = datetime.fromisoformat(dispute["due_at"])
+
+    def at(moment: datetime) -> None:
+        advance(client, now=moment.isoformat())
+
+    at(due - timedelta(days=30) + timedelta(minutes=1))
+    assert left() == 30
+    at(due - timedelta(days=1))
+    assert left() == 1
+    at(due - timedelta(hours=1))
+    assert left() == 1
+
+
 def test_a_disputed_account_is_marked_everywhere_at_once(client: TestClient, world: World) -> None:
     dispute = file(client, world, field="balance_cents")
     assert dispute["status"] == "open"
