@@ -2,28 +2,25 @@
 exactly one outcome (PostgreSQL; SQLite runs one transaction at a time anyway)."""
 
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.common import Role
 from schemas.disputes import DisputeAnswer, DisputeCreate
 from service.core import clock
-from service.core.db import make_engine, make_sessionmaker
 from service.core.errors import Conflict
-from service.core.migrate import upgrade
 from service.core.security import ADMIN, Principal
 from service.disputes import service as disputes
 from service.disputes.models import Dispute
 from service.furnishing import service as furnishing
 from service.notices.models import Notice
 from service.principals import service as principals
+from tests.databases import migrated_postgres_sessions
 from tests.factories import account_body
 
 TRIALS = 8
@@ -34,21 +31,8 @@ def own_database(database_url: str) -> Iterator[sessionmaker[Session]]:
     """A database of its own, migrated, dropped afterwards: the race commits for real."""
     if not database_url.startswith("postgresql"):
         pytest.skip("the race needs concurrent transactions: PostgreSQL")
-    url = make_url(database_url)
-    name = f"race_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    own = url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(own)
-        engine = make_engine(own)
-        yield make_sessionmaker(engine)
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with migrated_postgres_sessions(database_url, "race") as sessions:
+        yield sessions
 
 
 #: Each trial's dispute is filed this many days after the one before, so that at each

@@ -4,22 +4,19 @@ same chains still leave every head on its chain's last event (SQLite runs one tr
 at a time anyway)."""
 
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.common import Role
 from service.audit import service as audit
 from service.audit.models import AuditChainHead, AuditEvent
 from service.core import row_triggers
-from service.core.db import make_engine, make_sessionmaker
-from service.core.migrate import upgrade
 from service.core.security import Principal
+from tests.databases import migrated_postgres_sessions
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (scheduled rule)")
@@ -31,21 +28,8 @@ def own_database(database_url: str) -> Iterator[sessionmaker[Session]]:
     """A database of its own, migrated, dropped afterwards: the transactions commit."""
     if not database_url.startswith("postgresql"):
         pytest.skip("concurrent transactions: PostgreSQL")
-    url = make_url(database_url)
-    name = f"deferral_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    own = url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(own)
-        engine = make_engine(own)
-        yield make_sessionmaker(engine)
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with migrated_postgres_sessions(database_url, "deferral") as sessions:
+        yield sessions
 
 
 def _head(factory: sessionmaker[Session], chain: str) -> tuple[int, str] | None:

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.databases import fresh_postgres_database
 
 HOST = "127.0.0.1"
 ADMIN = {"Authorization": "Bearer cf_admin_sandbox_default"}
@@ -70,17 +71,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     if not url or not url.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'shared.db'}"
         return
-    import psycopg
-
-    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    name = f"clearfile_procs_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{url.rpartition('/')[0]}/{name}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database(url, "clearfile_procs") as own:
+        yield own
 
 
 @pytest.fixture

@@ -15,15 +15,13 @@ import sys
 import threading
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.common import Role
@@ -38,6 +36,7 @@ from service.webhooks import rules
 from service.webhooks import service as webhooks
 from service.webhooks.models import WebhookAttempt, WebhookDelivery
 from tests.api.test_webhooks import Receiver
+from tests.databases import fresh_postgres_database
 
 OWNER = Principal(id="fur_processes", role=Role.furnisher, name="Fictional Process Lender")
 #: Generous: two cores are shared by the whole test run and other work.
@@ -53,19 +52,9 @@ def own_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         upgrade(url)
         yield url
         return
-    base = make_url(database_url)
-    name = f"hooks_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = base.set(database=name).render_as_string(hide_password=False)
+    with fresh_postgres_database(database_url, "hooks") as url:
         upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
