@@ -187,6 +187,9 @@ def main() -> int:
         help="subjects per batch of the deadline run",
     )
     parser.add_argument("--profile", action="store_true", help="print the top of a profile")
+    parser.add_argument(
+        "--profile-sort", default="cumulative", help="the profile's order (pstats: tottime...)"
+    )
     parser.add_argument("--save", type=Path, help="keep the database before the clock move")
     parser.add_argument("--start-from", type=Path, help="a database kept with --save")
     args = parser.parse_args()
@@ -291,7 +294,7 @@ def main() -> int:
         f"everything written: {'yes' if ok else 'NO'}"
     )
     if profiler is not None:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(40)
     return 0 if ok else 1
 
 

@@ -723,23 +723,21 @@ def _resolve_due_batch(
         ],
         now=now,
     )
-    audit.record_bulk(
-        session,
-        events=[
-            audit.NewEvent(
-                actor=RULE_ACTOR,
-                action=f"dispute.{o.value}",
-                subject_id=d.subject_id,
-                purpose=purposes.IDENTITY_THEFT_BLOCK
-                if o is DisputeOutcome.blocked
-                else purposes.DISPUTE,
-                resource_type="dispute",
-                resource_id=d.id,
-            )
-            for d, o, _ in closed
-        ],
-        now=now,
-    )
+    # The batch's audit events, appended together at its end: on each subject's chain in
+    # the order the one-by-one path appends them (the resolution, the new score, the notice).
+    audited = [
+        audit.NewEvent(
+            actor=RULE_ACTOR,
+            action=f"dispute.{o.value}",
+            subject_id=d.subject_id,
+            purpose=purposes.IDENTITY_THEFT_BLOCK
+            if o is DisputeOutcome.blocked
+            else purposes.DISPUTE,
+            resource_type="dispute",
+            resource_id=d.id,
+        )
+        for d, o, _ in closed
+    ]
     # Each file an item left is scored again, once.
     scores = scoring.scores_after_changes(
         session,
@@ -747,6 +745,7 @@ def _resolve_due_batch(
         actor=RULE_ACTOR,
         purpose=purposes.DISPUTE,
         now=now,
+        audited=audited,
     )
     notices.send_bulk(
         session,
@@ -768,7 +767,9 @@ def _resolve_due_batch(
         ],
         purpose=purposes.DISPUTE,
         now=now,
+        audited=audited,
     )
+    audit.record_bulk(session, events=audited, now=now)
     return len(closed)
 
 

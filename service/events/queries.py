@@ -53,6 +53,16 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     insert_tuples(session, Event.__table__, _OWN, [own(row) for row in rows], same=shared)
 
 
+def insert_event_tuples(session: Session, rows: Sequence[tuple[Any, ...]], *, at: datetime) -> None:
+    """Insert events given as tuples of the columns that differ from row to row (``_OWN``'s
+    order), all of the moment ``at``, in one executemany (``insert_tuples``): a bulk path's
+    events, without a dict per row. A ``data`` object several rows share is encoded once."""
+    if not rows:
+        return
+    session.flush()  # the session's pending writes go first, in order
+    insert_tuples(session, Event.__table__, _OWN, rows, same={"at": at, "fanned_out": False})
+
+
 def feed(
     session: Session,
     recipient_id: str,

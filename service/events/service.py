@@ -35,10 +35,9 @@ def _row(
     resource_type: str,
     resource_id: str,
     subject_id: str | None,
-    ids: SequentialIds | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": new_id("evt") if ids is None else ids.next(),
+        "id": new_id("evt"),
         "recipient_id": told.recipient_id,
         "subject_id": subject_id,
         "type": type.value,
@@ -224,25 +223,27 @@ def _item_told(facts: DisputeFacts) -> list[Told]:
     return to
 
 
-def _rows(
+def _tuples(
     type: EventType,
     to: Iterable[Told],
     *,
-    now: datetime,
     resource_type: str,
     resource_id: str,
     subject_id: str | None,
-    ids: SequentialIds | None = None,
-) -> list[dict[str, Any]]:
+    ids: SequentialIds,
+) -> list[tuple[Any, ...]]:
+    """The event's rows, one per recipient, as the tuples ``queries.insert_event_tuples``
+    takes (a bulk path's): each recipient's ``data`` object as it is, so rows that share
+    one share its encoding."""
     return [
-        _row(
-            type=type,
-            told=t,
-            now=now,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            subject_id=subject_id,
-            ids=ids,
+        (
+            ids.next(),
+            t.recipient_id,
+            subject_id,
+            type.value,
+            resource_type,
+            resource_id,
+            t.data if isinstance(t.data, dict) else dict(t.data),
         )
         for t in to
     ]
@@ -290,32 +291,30 @@ def disputes_resolved(
     each (facts, outcome, overdue, suppressed), ``dispute.resolved``, ``dispute.overdue``
     when its deadline passed unanswered, and ``item.suppressed`` when its item left the file:
     the events ``dispute_event`` and ``item_event`` write one by one."""
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     ids = SequentialIds("evt")
     for facts, outcome, overdue, suppressed in resolved:
         told = _dispute_told(facts, "resolved", outcome)
         types = [EventType.dispute_resolved] + ([EventType.dispute_overdue] if overdue else [])
-        for event_type in types:
-            rows += _rows(
+        for event_type in types:  # both tell the same: one encoding of each recipient's data
+            rows += _tuples(
                 event_type,
                 told,
-                now=now,
                 resource_type="dispute",
                 resource_id=facts.dispute_id,
                 subject_id=facts.subject_id,
                 ids=ids,
             )
         if suppressed:
-            rows += _rows(
+            rows += _tuples(
                 EventType.item_suppressed,
                 _item_told(facts),
-                now=now,
                 resource_type=facts.item_type,
                 resource_id=facts.item_id,
                 subject_id=facts.subject_id,
                 ids=ids,
             )
-    queries.insert_events(session, rows)
+    queries.insert_event_tuples(session, rows, at=now)
 
 
 def consent_event(
@@ -374,19 +373,14 @@ def notices_created(
     session: Session, created: Sequence[tuple[str, str, str]], *, now: datetime
 ) -> None:
     """``notice_created`` for many (notice id, subject id, kind) at once, in one insert."""
-    rows: list[dict[str, Any]] = []
     ids = SequentialIds("evt")
-    for notice_id, subject_id, kind in created:
-        rows += _rows(
-            EventType.notice_created,
-            [Told(subject_id, {"notice_id": notice_id, "kind": kind})],
-            now=now,
-            resource_type="notice",
-            resource_id=notice_id,
-            subject_id=subject_id,
-            ids=ids,
-        )
-    queries.insert_events(session, rows)
+    created_type = EventType.notice_created.value
+    rows = [
+        (ids.next(), subject_id, subject_id, created_type, "notice", notice_id)
+        + ({"notice_id": notice_id, "kind": kind},)
+        for notice_id, subject_id, kind in created
+    ]
+    queries.insert_event_tuples(session, rows, at=now)
 
 
 def clock_advanced(session: Session, *, before: datetime, after: datetime) -> None:

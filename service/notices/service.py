@@ -93,10 +93,12 @@ def send_bulk(
     notices: Sequence[NewNotice],
     purpose: str,
     now: datetime,
+    audited: list[audit.NewEvent],
 ) -> list[str]:
     """``send`` for many notices at once (a deadline run): each validated and stored as
-    ``send`` stores it, the rows inserted in one statement, and each audited as sent, in
-    order; the notices' ids, in order."""
+    ``send`` stores it, the rows inserted in one statement; the notices' ids, in order. Each
+    notice's audit event (``notice.sent``) is added to ``audited`` in order, for the caller
+    to append with the rest of its batch's (``audit.record_bulk``, once)."""
     ids = SequentialIds("ntc")
     rows: list[tuple[str, str, str, dict[str, Any]]] = []
     for notice in notices:
@@ -113,21 +115,17 @@ def send_bulk(
         content = read.model_dump(mode="json", exclude=_COLUMNS)
         rows.append((notice_id, notice.subject_id, notice.kind.value, content))
     queries.insert_bulk(session, rows, at=now)
-    audit.record_bulk(
-        session,
-        events=[
-            audit.NewEvent(
-                actor=actor,
-                action="notice.sent",
-                subject_id=subject_id,
-                purpose=purpose,
-                resource_type="notice",
-                resource_id=notice_id,
-            )
-            for notice_id, subject_id, _, _ in rows
-        ],
-        now=now,
-    )
+    audited += [
+        audit.NewEvent(
+            actor=actor,
+            action="notice.sent",
+            subject_id=subject_id,
+            purpose=purpose,
+            resource_type="notice",
+            resource_id=notice_id,
+        )
+        for notice_id, subject_id, _, _ in rows
+    ]
     events.notices_created(
         session, [(notice_id, subject_id, kind) for notice_id, subject_id, kind, _ in rows], now=now
     )

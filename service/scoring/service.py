@@ -755,11 +755,13 @@ def scores_after_changes(
     actor: Principal,
     purpose: str,
     now: datetime,
+    audited: list[audit.NewEvent],
 ) -> dict[str, NewScore]:
     """``score_after_change`` for many subjects at once (a deadline run): their current files
     read together (``current_files``), scored with the vectorised engine, one receipt each
-    inserted in one statement, and each audited (``score.recomputed``, as the one-by-one path
-    audits it); the new score of each subject."""
+    inserted in one statement; the new score of each subject. Each receipt's audit event
+    (``score.recomputed``, as the one-by-one path audits it) is added to ``audited``, for
+    the caller to append with the rest of its batch's (``audit.record_bulk``, once)."""
     model = current_model()
     rows = _store_scored_chunk(
         session,
@@ -770,21 +772,17 @@ def scores_after_changes(
         purpose=purpose,
         requested_by=actor.id,
     )
-    audit.record_bulk(
-        session,
-        events=[
-            audit.NewEvent(
-                actor=actor,
-                action="score.recomputed",
-                subject_id=subject_id,
-                purpose=purpose,
-                resource_type="score_receipt",
-                resource_id=receipt_id,
-            )
-            for receipt_id, subject_id, *_ in rows
-        ],
-        now=now,
-    )
+    audited += [
+        audit.NewEvent(
+            actor=actor,
+            action="score.recomputed",
+            subject_id=subject_id,
+            purpose=purpose,
+            resource_type="score_receipt",
+            resource_id=receipt_id,
+        )
+        for receipt_id, subject_id, *_ in rows
+    ]
     score_range = _range(model)
     return {
         subject_id: NewScore(score, model.version, receipt_id, score_range, now.date())

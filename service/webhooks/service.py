@@ -484,6 +484,10 @@ def _disable(session: Session, endpoint: WebhookEndpoint, reason: str, now: date
 def run_due(session: Session, *, now: datetime) -> None:
     """On a clock move: fan out what waits, so the retries and deliveries that fall due at
     the new time are ready for the delivery worker (which then sends them: a running
-    server's, ``clearfile deliver``, or ``worker.deliver_once``)."""
+    server's, ``clearfile deliver``, or ``worker.deliver_once``). While no endpoint is
+    enabled nothing can fall due: the events waiting are left to the worker, which marks
+    them fanned out to no one (``fan_out``) outside the clock's transaction."""
+    if not queries.any_enabled_endpoint(session):
+        return
     while fan_out(session, now=now):
         pass
