@@ -18,6 +18,12 @@ report for half its time before the pulls and half after them, and compares the 
 both halves together.
 
     python -m bench.bench_lender_pull [--seconds 20] [--rounds 3] [--connections 32]
+                                      [--load wrk|python]
+
+The load generator is ``wrk`` (Debian package ``wrk``) where it is installed, as for the
+report load benchmark: a C client that costs the shared machine little CPU, so the server,
+not the client reading megabytes of reports in Python, is what is measured; ``--load
+python`` uses the project's asyncio client (``bench/loadgen.py``) for both instead.
 
 Target: the pull at >= 0.7 of the subject report's rate.
 """
@@ -27,8 +33,10 @@ import json
 import os
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from bench.loadgen import LoadResult, run_load
+from bench import wrk
+from bench.loadgen import run_load
 from bench.server import HOST, TWENTY_ACCOUNT_KEY, sandbox_server
 
 #: Fixture personas (fixtures/personas.yaml): the 20-account subject and a lender.
@@ -38,7 +46,35 @@ LENDER_ID = "len_sandbox_bank"
 TARGET = 0.7
 
 
-def _row(name: str, r: LoadResult) -> str:
+@dataclass(frozen=True)
+class Load:
+    """A load run's figures, from either load generator."""
+
+    requests: int
+    errors: int
+    seconds: float
+    p50: float
+    p99: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def __add__(self, other: "Load") -> "Load":
+        """Two runs of one request as one: rates add up; p50 weighted by requests; p99 the
+        larger (an upper bound: the percentiles of the halves are all that is known)."""
+        requests = self.requests + other.requests
+        p50 = (self.p50 * self.requests + other.p50 * other.requests) / max(requests, 1)
+        return Load(
+            requests,
+            self.errors + other.errors,
+            self.seconds + other.seconds,
+            p50,
+            max(self.p99, other.p99),
+        )
+
+
+def _row(name: str, r: Load) -> str:
     return (
         f"{name:<32} {r.rps:>8.0f} req/s   p50 {r.p50:>7.2f} ms   p99 {r.p99:>7.2f} ms"
         f"   ({r.requests} ok, {r.errors} errors)"
@@ -56,8 +92,8 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 def _timed(
-    pid: int, load: Callable[[float, int], LoadResult], seconds: float, connections: int
-) -> tuple[LoadResult, float | None]:
+    pid: int, load: Callable[[float, int], Load], seconds: float, connections: int
+) -> tuple[Load, float | None]:
     """The load's result, and the server's CPU seconds spent while it ran."""
     before = _cpu_seconds(pid)
     result = load(seconds, connections)
@@ -84,6 +120,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument(
+        "--load",
+        choices=("wrk", "python"),
+        default="wrk" if wrk.available() else "python",
+        help="the load generator, the same for both requests",
+    )
     args = parser.parse_args()
 
     failed = False
@@ -107,36 +149,45 @@ def main() -> int:
             },
         )
         pull_body = json.dumps({"consent_id": consent["id"]}).encode()
-        subject = {"Authorization": f"Bearer {SUBJECT_KEY}"}
-        lender = {"Authorization": f"Bearer {LENDER_KEY}"}
 
-        def report(seconds: float, connections: int) -> LoadResult:
-            return run_load(
+        def drive(
+            key: str, path: str, method: str, body: bytes | None, seconds: float, connections: int
+        ) -> Load:
+            if args.load == "wrk":
+                w = wrk.run_wrk(
+                    host=HOST,
+                    port=port,
+                    path=path,
+                    keys=[key],
+                    connections=connections,
+                    seconds=seconds,
+                    method=method,
+                    body=body,
+                )
+                return Load(w.requests, w.errors, w.seconds, w.p50_ms, w.p99_ms)
+            r = run_load(
                 host=HOST,
                 port=port,
-                path="/v1/me/report",
-                headers=subject,
+                path=path,
+                headers={"Authorization": f"Bearer {key}"},
                 connections=connections,
                 seconds=seconds,
+                method=method,
+                body=body or b"",
             )
+            return Load(r.requests, r.errors, r.seconds, r.p50, r.p99)
 
-        def pull(seconds: float, connections: int) -> LoadResult:
-            return run_load(
-                host=HOST,
-                port=port,
-                path="/v1/lender/reports",
-                headers=lender,
-                connections=connections,
-                seconds=seconds,
-                method="POST",
-                body=pull_body,
-            )
+        def report(seconds: float, connections: int) -> Load:
+            return drive(SUBJECT_KEY, "/v1/me/report", "GET", None, seconds, connections)
+
+        def pull(seconds: float, connections: int) -> Load:
+            return drive(LENDER_KEY, "/v1/lender/reports", "POST", pull_body, seconds, connections)
 
         report(args.warmup, 4)
         pull(args.warmup, 4)
         print(
             f"{args.connections} connections, {args.seconds:.0f} s per run, SQLite, 1 server "
-            "process; Tessa's file: 20 accounts"
+            f"process; Tessa's file: 20 accounts; load generator: {args.load}"
         )
         for n in range(1, args.rounds + 1):
             file = _call(port, "GET", "/v1/me/report", SUBJECT_KEY)
@@ -144,12 +195,7 @@ def main() -> int:
             before, cpu_before = _timed(server.pid, report, args.seconds / 2, args.connections)
             pulled, cpu_pulled = _timed(server.pid, pull, args.seconds, args.connections)
             after, cpu_after = _timed(server.pid, report, args.seconds / 2, args.connections)
-            read = LoadResult(
-                requests=before.requests + after.requests,
-                errors=before.errors + after.errors,
-                seconds=before.seconds + after.seconds,
-                latencies_ms=before.latencies_ms + after.latencies_ms,
-            )
+            read = before + after
             ratio = pulled.rps / read.rps if read.rps else 0.0
             ratios.append(ratio)
             failed = failed or bool(read.errors or pulled.errors)

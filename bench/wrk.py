@@ -12,6 +12,8 @@ from pathlib import Path
 _SCRIPT = """
 local keys = {%(keys)s}
 local path = "%(path)s"
+local method = "%(method)s"
+local body = %(body)s
 local n = 0
 request = function()
   n = n + 1
@@ -19,7 +21,10 @@ request = function()
   if #keys > 0 then
     headers["Authorization"] = "Bearer " .. keys[(n %% #keys) + 1]
   end
-  return wrk.format("GET", path, headers)
+  if body then
+    headers["Content-Type"] = "application/json"
+  end
+  return wrk.format(method, path, headers, body)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -58,12 +63,22 @@ def run_wrk(
     connections: int = 32,
     seconds: float = 10.0,
     threads: int = 1,
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> WrkResult:
     """``wrk`` against ``http://host:port{path}``, each request with the next key of ``keys``
-    (none: no Authorization header)."""
+    (none: no Authorization header); with ``body``, a JSON body (printable ASCII: it is
+    written into the Lua script as a string)."""
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise ValueError("the load generator only targets a server on this machine")
-    script = _SCRIPT % {"keys": ", ".join(json.dumps(k) for k in keys), "path": path}
+    if body is not None and not (body.isascii() and body.decode().isprintable()):
+        raise ValueError("the body must be printable ASCII")
+    script = _SCRIPT % {
+        "keys": ", ".join(json.dumps(k) for k in keys),
+        "path": path,
+        "method": method,
+        "body": "nil" if body is None else json.dumps(body.decode()),
+    }
     with tempfile.TemporaryDirectory(prefix="clearfile-wrk-") as tmp:
         lua = Path(tmp) / "rotate.lua"
         lua.write_text(script, encoding="utf-8")
