@@ -46,6 +46,7 @@ TABLES = (
     "principals",
     "subjects",
     "accounts",
+    "account_refs",
     "account_versions",
     "inquiries",
     "public_records",

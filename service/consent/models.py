@@ -16,7 +16,9 @@ class Consent(Base):
     __table_args__ = (Index("ix_consents_subject_id_granted_at", "subject_id", "granted_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    subject_id: Mapped[str] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
     lender_id: Mapped[str] = mapped_column(
         ForeignKey("principals.id", ondelete="CASCADE"), index=True
     )
@@ -46,7 +48,7 @@ class Freeze(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject_id: Mapped[str] = mapped_column(
-        ForeignKey("subjects.id", ondelete="CASCADE"), index=True
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -59,7 +61,7 @@ class FraudAlert(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject_id: Mapped[str] = mapped_column(
-        ForeignKey("subjects.id", ondelete="CASCADE"), index=True
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     kind: Mapped[str] = mapped_column(String(16))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -31,7 +31,9 @@ class Dispute(Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    subject_id: Mapped[str] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
     item_type: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[str] = mapped_column(String(40))
     field: Mapped[str | None] = mapped_column(String(40))

@@ -2,7 +2,16 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.core.db import Base, UTCDateTime
@@ -15,7 +24,7 @@ class Inquiry(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject_id: Mapped[str] = mapped_column(
-        ForeignKey("subjects.id", ondelete="CASCADE"), index=True
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     lender_id: Mapped[str] = mapped_column(ForeignKey("principals.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(32))
@@ -30,7 +39,7 @@ class PublicRecord(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject_id: Mapped[str] = mapped_column(
-        ForeignKey("subjects.id", ondelete="CASCADE"), index=True
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     kind: Mapped[str] = mapped_column(String(16), default="bankruptcy")
     chapter: Mapped[int] = mapped_column(Integer)
@@ -50,15 +59,22 @@ class ItemFlag(Base):
     ``item_type`` is account, inquiry, public_record or identity."""
 
     __tablename__ = "item_flags"
-    __table_args__ = (Index("ix_item_flags_subject_id", "subject_id"),)
+    __table_args__ = (
+        Index("ix_item_flags_subject_id", "subject_id"),
+        ForeignKeyConstraint(
+            ["dispute_id", "subject_id"], ["disputes.id", "disputes.subject_id"], ondelete="CASCADE"
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    subject_id: Mapped[str] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
     item_type: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[str] = mapped_column(String(40))
     field: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(16))
-    dispute_id: Mapped[str] = mapped_column(ForeignKey("disputes.id", ondelete="CASCADE"))
+    dispute_id: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(String(24))
     since: Mapped[datetime] = mapped_column(UTCDateTime())
     until: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -70,13 +86,19 @@ class Statement(Base):
     dispute did not resolve for them; shown on every later report (the account with XC)."""
 
     __tablename__ = "statements"
-    __table_args__ = (Index("ix_statements_subject_id", "subject_id"),)
+    __table_args__ = (
+        Index("ix_statements_subject_id", "subject_id"),
+        UniqueConstraint("dispute_id", "subject_id"),
+        ForeignKeyConstraint(
+            ["dispute_id", "subject_id"], ["disputes.id", "disputes.subject_id"], ondelete="CASCADE"
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
-    dispute_id: Mapped[str] = mapped_column(
-        ForeignKey("disputes.id", ondelete="CASCADE"), unique=True
+    subject_id: Mapped[str] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
     )
+    dispute_id: Mapped[str] = mapped_column(String(40))
     item_type: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)

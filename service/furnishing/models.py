@@ -3,21 +3,34 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.core.db import Base, UTCDateTime
 
 
 class Account(Base):
-    """The current state of one tradeline. Every change also writes an AccountVersion."""
+    """The current state of one tradeline. Every change also writes an AccountVersion.
+
+    A furnisher's ``account_ref`` is unique among its accounts: ``AccountRef``'s primary key
+    holds that rule (the account's own keys all carry ``subject_id``, docs/scaling.md); the
+    index here only finds an account by its reference."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("furnisher_id", "account_ref"),)
+    __table_args__ = (Index("ix_accounts_furnisher_id_account_ref", "furnisher_id", "account_ref"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject_id: Mapped[str] = mapped_column(
-        ForeignKey("subjects.id", ondelete="CASCADE"), index=True
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     furnisher_id: Mapped[str] = mapped_column(ForeignKey("principals.id", ondelete="CASCADE"))
     account_ref: Mapped[str] = mapped_column(String(64))
@@ -50,12 +63,15 @@ class AccountVersion(Base):
     """One furnished state of an account: what changed, when, and by whom."""
 
     __tablename__ = "account_versions"
-    __table_args__ = (UniqueConstraint("account_id", "version"),)
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_id", "subject_id"], ["accounts.id", "accounts.subject_id"], ondelete="CASCADE"
+        ),
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    subject_id: Mapped[str] = mapped_column(String(40), index=True)
-    version: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    subject_id: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     changed: Mapped[list[str]] = mapped_column(JSON)
     actor_id: Mapped[str] = mapped_column(String(40))
@@ -66,8 +82,28 @@ class AccountVersion(Base):
     account: Mapped[Account] = relationship(back_populates="versions", lazy="raise")
 
 
+class AccountRef(Base):
+    """Which account a furnisher's ``account_ref`` names: a lookup table, written in the
+    same transaction as the account it guards. Its primary key is the rule that a furnisher
+    has one account per reference (what ``UNIQUE (furnisher_id, account_ref)`` on
+    ``accounts`` held until migration 0012); distributed by ``furnisher_id`` on Citus
+    (docs/scaling.md)."""
+
+    __tablename__ = "account_refs"
+
+    furnisher_id: Mapped[str] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(40))
+    account_id: Mapped[str] = mapped_column(String(40))
+
+
 class IdempotencyRecord(Base):
-    """The first answer to a furnisher's write, replayed for a retry with the same key."""
+    """The first answer to a furnisher's write, replayed for a retry with the same key.
+
+    A lookup table keyed by its caller (``principal_id``, ``key``): an idempotency key is
+    unique per caller, and the table is distributed by ``principal_id`` (docs/scaling.md)."""
 
     __tablename__ = "idempotency_records"
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from service.core.bulk import CHUNK_ROWS, insert_rows, load_rows
-from service.furnishing.models import Account, AccountVersion, IdempotencyRecord
+from service.furnishing.models import Account, AccountRef, AccountVersion, IdempotencyRecord
 from service.principals.models import Principal, Subject
 
 _ACCOUNT_ROWS = (
@@ -44,7 +44,19 @@ def adverse_accounts_dated_before(session: Session, cutoff: date) -> Sequence[Ac
 
 
 def delete_account(session: Session, account: Account) -> None:
-    session.execute(delete(AccountVersion).where(AccountVersion.account_id == account.id))
+    """Delete the account, its versions and its reference's lookup row."""
+    session.execute(
+        delete(AccountVersion).where(
+            AccountVersion.account_id == account.id,
+            AccountVersion.subject_id == account.subject_id,
+        )
+    )
+    session.execute(
+        delete(AccountRef).where(
+            AccountRef.furnisher_id == account.furnisher_id,
+            AccountRef.account_ref == account.account_ref,
+        )
+    )
     session.delete(account)
 
 
@@ -64,13 +76,13 @@ def account_by_ref(
 
 
 def account_by_id(session: Session, account_id: str) -> Account | None:
-    return session.get(Account, account_id)
+    return session.scalars(select(Account).where(Account.id == account_id)).first()
 
 
 def accounts_of_furnisher(
     session: Session, furnisher_id: str, *, after_ref: str | None, limit: int
 ) -> Sequence[Account]:
-    """One page of the furnisher's accounts ordered by account_ref (keyset on the unique
+    """One page of the furnisher's accounts ordered by account_ref (keyset on the
     (furnisher_id, account_ref) index), with their versions."""
     stmt = select(Account).where(Account.furnisher_id == furnisher_id)
     if after_ref is not None:
@@ -84,12 +96,21 @@ def idempotency_record(session: Session, principal_id: str, key: str) -> Idempot
 
 
 def insert_account(session: Session, account: Account) -> bool:
-    """Insert a new account (and its first version) at once, in a savepoint; False when the
-    furnisher's account_ref was taken meanwhile by a concurrent request (PostgreSQL: this
-    insert waits for that transaction, then fails on the unique constraint)."""
+    """Insert a new account (and its first version) with its ``account_refs`` lookup row at
+    once, in a savepoint; False when the furnisher's account_ref was taken meanwhile by a
+    concurrent request (PostgreSQL: this insert waits for that transaction, then fails on
+    the lookup's primary key)."""
     try:
         with session.begin_nested():
             session.add(account)
+            session.add(
+                AccountRef(
+                    furnisher_id=account.furnisher_id,
+                    account_ref=account.account_ref,
+                    subject_id=account.subject_id,
+                    account_id=account.id,
+                )
+            )
             session.flush()
     except IntegrityError:
         return False
@@ -112,17 +133,33 @@ def claim_idempotency_key(session: Session, record: IdempotencyRecord) -> bool:
 def insert_accounts_bulk(
     session: Session, accounts: Sequence[dict[str, Any]], versions: Sequence[dict[str, Any]]
 ) -> None:
-    """Bulk-insert account rows, then their version rows."""
+    """Bulk-insert account rows with their ``account_refs`` lookup rows, then their version
+    rows."""
     insert_rows(session, Account.__table__, accounts)
+    insert_rows(session, AccountRef.__table__, _ref_rows(accounts))
     insert_rows(session, AccountVersion.__table__, versions)
+
+
+def _ref_rows(accounts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``account_refs`` lookup rows of new account rows."""
+    return [
+        {
+            "furnisher_id": a["furnisher_id"],
+            "account_ref": a["account_ref"],
+            "subject_id": a["subject_id"],
+            "account_id": a["id"],
+        }
+        for a in accounts
+    ]
 
 
 def load_accounts_bulk(
     session: Session, accounts: Sequence[dict[str, Any]], versions: Sequence[dict[str, Any]]
 ) -> None:
     """Load new account rows, then their version rows, the driver's fastest way (COPY on
-    PostgreSQL): every column given."""
+    PostgreSQL): every column given; and their ``account_refs`` lookup rows."""
     load_rows(session, Account.__table__, accounts)
+    load_rows(session, AccountRef.__table__, _ref_rows(accounts))
     load_rows(session, AccountVersion.__table__, versions)
 
 
@@ -144,7 +181,7 @@ def account_rows_by_refs(
 _ACCOUNTS = cast(Table, Account.__table__)
 _UPDATE_ACCOUNT = (
     update(_ACCOUNTS)
-    .where(_ACCOUNTS.c.id == bindparam("b_id"))
+    .where(_ACCOUNTS.c.id == bindparam("b_id"), _ACCOUNTS.c.subject_id == bindparam("b_subject_id"))
     .values(
         {
             name: bindparam(name)
@@ -171,8 +208,8 @@ _UPDATE_ACCOUNT = (
 def update_accounts_bulk(
     session: Session, accounts: Sequence[dict[str, Any]], versions: Sequence[dict[str, Any]]
 ) -> None:
-    """Update accounts (each dict: ``b_id``, every furnished field, version, updated_at),
-    then insert their new versions."""
+    """Update accounts (each dict: ``b_id``, ``b_subject_id``, every furnished field,
+    version, updated_at), then insert their new versions."""
     for start in range(0, len(accounts), CHUNK_ROWS):
         session.connection().execute(_UPDATE_ACCOUNT, list(accounts[start : start + CHUNK_ROWS]))
     insert_rows(session, AccountVersion.__table__, versions)

@@ -657,7 +657,15 @@ def furnish_many(
             outcomes.append(Outcome("unchanged", [], row.id))
             continue
         version = row.version + 1
-        updates.append({**values, "b_id": row.id, "version": version, "updated_at": now})
+        updates.append(
+            {
+                **values,
+                "b_id": row.id,
+                "b_subject_id": row.subject_id,
+                "version": version,
+                "updated_at": now,
+            }
+        )
         update_versions.append(
             {
                 "account_id": row.id,

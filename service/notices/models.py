@@ -15,7 +15,9 @@ class Notice(Base):
     __table_args__ = (Index("ix_notices_subject_id_at", "subject_id", "at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    subject_id: Mapped[str] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: What the notice says, as it was sent (the fields of ``schemas.notices.NoticeRead``).

@@ -47,7 +47,9 @@ class Subject(Base):
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date] = mapped_column(Date)
-    national_id: Mapped[str | None] = mapped_column(String(20), unique=True)
+    #: One subject's at most: ``NationalId``'s primary key holds that rule (the index here
+    #: only finds a subject by it).
+    national_id: Mapped[str | None] = mapped_column(String(20), index=True)
     addresses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: A random token the database replaces on every change to the file's items (migration
@@ -55,3 +57,15 @@ class Subject(Base):
     file_revision: Mapped[str] = mapped_column(
         String(16), default=new_file_revision, server_default=""
     )
+
+
+class NationalId(Base):
+    """Which subject holds a national id: a lookup table, written in the same transaction as
+    the subject. Its primary key is the rule that two subjects never share a national id
+    (what ``UNIQUE (national_id)`` on ``subjects`` held until migration 0012); distributed
+    by ``national_id`` on Citus (docs/scaling.md)."""
+
+    __tablename__ = "national_ids"
+
+    national_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(40))

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from service.core import clock
 from service.core.bulk import CHUNK_ROWS, insert_rows, load_rows
-from service.principals.models import ApiKey, Principal, Subject
+from service.principals.models import ApiKey, NationalId, Principal, Subject
 
 _PRINCIPAL_BY_KEY = (
     select(Principal.id, Principal.role, Principal.name, clock.OFFSET.label("clock_offset"))
@@ -23,8 +23,20 @@ def principal_by_key_hash(session: Session, key_hash: str) -> Any | None:
     return session.connection().execute(_PRINCIPAL_BY_KEY, {"key_hash": key_hash}).first()
 
 
-def subject_by_national_id(session: Session, national_id: str) -> Subject | None:
-    return session.scalars(select(Subject).where(Subject.national_id == national_id)).first()
+def national_id_holder(session: Session, national_id: str) -> str | None:
+    """The id of the subject holding ``national_id`` (the ``national_ids`` lookup)."""
+    return session.scalar(
+        select(NationalId.subject_id).where(NationalId.national_id == national_id)
+    )
+
+
+def _national_id_rows(subjects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``national_ids`` lookup rows of new subject rows (those with a national id)."""
+    return [
+        {"national_id": s["national_id"], "subject_id": s["id"]}
+        for s in subjects
+        if s.get("national_id") is not None
+    ]
 
 
 _SUBJECT_ROW = select(Subject.__table__).where(Subject.id == bindparam("subject_id"))
@@ -80,18 +92,21 @@ def new_file_revisions(session: Session, revisions: Sequence[tuple[str, str]]) -
 def insert_principals_and_subjects(
     session: Session, principals: Sequence[dict[str, Any]], subjects: Sequence[dict[str, Any]]
 ) -> None:
-    """Bulk-insert principal rows, then subject rows (each subject has its principal row)."""
+    """Bulk-insert principal rows, then subject rows (each subject has its principal row),
+    and the national-id lookup rows of those with one."""
     insert_rows(session, Principal.__table__, principals)
     insert_rows(session, Subject.__table__, subjects)
+    insert_rows(session, NationalId.__table__, _national_id_rows(subjects))
 
 
 def load_principals_and_subjects(
     session: Session, principals: Sequence[dict[str, Any]], subjects: Sequence[dict[str, Any]]
 ) -> None:
     """Load principal rows, then subject rows, the driver's fastest way (COPY on
-    PostgreSQL): every column given."""
+    PostgreSQL): every column given; and the national-id lookup rows of those with one."""
     load_rows(session, Principal.__table__, principals)
     load_rows(session, Subject.__table__, subjects)
+    load_rows(session, NationalId.__table__, _national_id_rows(subjects))
 
 
 def existing_subject_ids(session: Session, subject_ids: Sequence[str]) -> set[str]:

@@ -26,7 +26,7 @@ from service.core.security import (
     same_key,
 )
 from service.principals import queries
-from service.principals.models import ApiKey, Subject, new_file_revision
+from service.principals.models import ApiKey, NationalId, Subject, new_file_revision
 from service.principals.models import Principal as PrincipalRow
 
 _ID_PREFIX = {Role.subject: "sub", Role.furnisher: "fur", Role.lender: "len", Role.auditor: "aud"}
@@ -126,7 +126,7 @@ def create_subject(
     api_key: str | None = None,
 ) -> tuple[Issued, Subject]:
     """Open a file for a (fictional) person and give them their key."""
-    if national_id is not None and queries.subject_by_national_id(session, national_id):
+    if national_id is not None and queries.national_id_holder(session, national_id):
         raise Conflict(
             detail="A subject with this national_id already has a file.",
             errors=[FieldError("national_id", "already in use")],
@@ -145,6 +145,8 @@ def create_subject(
         created_at=now,
     )
     session.add(subject)
+    if national_id is not None:
+        session.add(NationalId(national_id=national_id, subject_id=subject.id))
     session.flush()
     audit.record(
         session,

@@ -28,7 +28,9 @@ class ScoreReceipt(Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    subject_id: Mapped[str] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
     model_version: Mapped[str] = mapped_column(String(64))
     #: None when the file did not meet the minimum scoring criteria.
     score: Mapped[int | None] = mapped_column(Integer)

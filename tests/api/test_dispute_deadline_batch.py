@@ -348,7 +348,7 @@ def test_a_dispute_answered_after_the_run_read_it_keeps_the_answer(
         )
     monkeypatch.setattr(dispute_queries, "due_disputes", lambda _s, _now: mine)
     assert disputes.run_due(session, now=RUN) == 0
-    row = session.get(Dispute, mine[0].id)
+    row = session.get(Dispute, (mine[0].id, mine[0].subject_id))
     assert row is not None
     session.refresh(row)
     assert (row.status, row.outcome) == ("resolved", "verified")

@@ -141,7 +141,7 @@ def test_an_answer_racing_the_deadline_gives_exactly_one_outcome(
         assert sorted(got.values()) == ["lost", "won"], got
         outcomes["answer"].append(got["answer"])
         with factory() as session:
-            dispute = session.get(Dispute, dispute_id)
+            dispute = session.scalars(select(Dispute).where(Dispute.id == dispute_id)).first()
             assert dispute is not None
             expected = "verified" if got["answer"] == "won" else "unverified"
             assert (dispute.status, dispute.outcome) == ("resolved", expected)
