@@ -28,7 +28,13 @@ class AuditEventRead(AccessLogEntry):
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(AUDIT_EVENT))
 
-    chain: str = Field(description="The hash chain: the subject id, or 'system'")
+    chain: str = Field(
+        description=(
+            "The hash chain: the subject id, or 'system'; a further stripe of a chain that "
+            "concurrent appends split adds ':' and its number (e.g. 'sub_...:2'). Each "
+            "stripe is a chain of its own, from seq 1"
+        )
+    )
     seq: int
     subject_id: str | None
     prev_hash: str

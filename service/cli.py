@@ -90,7 +90,14 @@ def _load_into_empty(s: Settings) -> int | None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes (on Linux each listens on a socket of its own, and the "
+            "kernel spreads connections over them)",
+        ),
+    ] = 1,
     access_log: Annotated[
         bool,
         typer.Option(
@@ -140,9 +147,9 @@ def serve(
         console.print(f"Admin key: [bold]{s.admin_key}[/] (the sandbox default)")
     console.print(_persona_table())
 
-    import uvicorn
+    from service.core import serving
 
-    uvicorn.run(
+    serving.run(
         "service.app:create_app",
         factory=True,
         host=host,

@@ -1,11 +1,13 @@
 """The audit log: append-only events, hash-chained per subject, so that writes about
-different people never wait on one chain head."""
+different people never wait on one chain head; on PostgreSQL a subject's chain is split into
+stripes while concurrent appends would wait on its head (``service.audit.service.record``)."""
 
 from datetime import datetime
 
 from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.audit.rules import CHAIN_NAME_LENGTH
 from service.core.db import Base, UTCDateTime
 
 #: The chain of events that concern no subject (principal creation, clock moves, resets).
@@ -20,7 +22,7 @@ class AuditEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    chain: Mapped[str] = mapped_column(String(40))
+    chain: Mapped[str] = mapped_column(String(CHAIN_NAME_LENGTH))
     seq: Mapped[int] = mapped_column(Integer)
     subject_id: Mapped[str | None] = mapped_column(String(40))
     actor_id: Mapped[str] = mapped_column(String(40))
@@ -36,10 +38,12 @@ class AuditEvent(Base):
 
 
 class AuditChainHead(Base):
-    """The last event of each chain; locked while an event is appended to it."""
+    """The last event of each chain (each stripe of one: ``rules.chain_stripes``); locked
+    while an event is appended to it. A stripe's head is made, at seq 0, just before its
+    first event."""
 
     __tablename__ = "audit_chain_heads"
 
-    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    chain: Mapped[str] = mapped_column(String(CHAIN_NAME_LENGTH), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))

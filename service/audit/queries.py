@@ -1,13 +1,15 @@
 """The audit domain's SQL."""
 
+import secrets
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
+from service.audit.rules import GENESIS_HASH
 from service.core.bulk import CHUNK_ROWS, insert_tuples
 
 _HEAD_FOR_UPDATE = (
@@ -22,6 +24,68 @@ def chain_head_for_update(session: Session, chain: str) -> tuple[int, str] | Non
     """(seq, hash) of the chain's last event, locking the head row until commit."""
     row = session.connection().execute(_HEAD_FOR_UPDATE, {"chain": chain}).first()
     return None if row is None else (row.seq, row.hash)
+
+
+#: The first of the named heads that no other transaction holds, locked (PostgreSQL's
+#: ``FOR UPDATE SKIP LOCKED``: a head another transaction has locked is passed over, not
+#: waited for).
+_FREE_HEAD = (
+    select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
+    .where(AuditChainHead.chain.in_(bindparam("chains", expanding=True)))
+    .order_by(AuditChainHead.chain)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_HEADS_NAMED = select(AuditChainHead.chain).where(
+    AuditChainHead.chain.in_(bindparam("chains", expanding=True))
+)
+#: The class of PostgreSQL advisory locks that guard the opening of a stripe: the first
+#: key of ``pg_try_advisory_xact_lock(key1, key2)``, the second being a hash of the name.
+STRIPE_LOCK_CLASS = 0x0A0D17
+#: Open a stripe: make its head, at seq 0, unless another transaction is making it now (it
+#: holds the stripe's advisory lock: this does not wait for it) or it exists already; the
+#: head made is this transaction's until it commits. A row back: made.
+_OPEN_STRIPE = text(
+    "INSERT INTO audit_chain_heads (chain, seq, hash) "
+    "SELECT CAST(:chain AS text), 0, :hash "
+    "WHERE pg_try_advisory_xact_lock(:lock_class, hashtext(CAST(:chain AS text))) "
+    "ON CONFLICT (chain) DO NOTHING RETURNING chain"
+)
+#: Make a chain's first head, at seq 0, unless it exists (waiting for a transaction making
+#: it now to end).
+_NEW_HEAD = text(
+    "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (:chain, 0, :hash) "
+    "ON CONFLICT (chain) DO NOTHING"
+)
+
+
+def claim_free_head(session: Session, stripes: Sequence[str]) -> tuple[str, int, str]:
+    """PostgreSQL: (stripe, seq, hash) of one of a chain's ``stripes``, its head locked until
+    commit, waiting for no other transaction if it can: the first stripe no other
+    transaction holds; else the first that no one is opening, opened now; else, when every
+    stripe is open and held, one of them at random, waited for. (A chain with no head at
+    all yet, being made by another transaction: its first stripe, once made.)"""
+    connection = session.connection()
+    row = connection.execute(_FREE_HEAD, {"chains": list(stripes)}).first()
+    if row is not None:
+        return row.chain, row.seq, row.hash
+    existing = list(connection.execute(_HEADS_NAMED, {"chains": list(stripes)}).scalars())
+    opened = set(existing)
+    for stripe in stripes:
+        if stripe in opened:
+            continue
+        params = {"chain": stripe, "hash": GENESIS_HASH, "lock_class": STRIPE_LOCK_CLASS}
+        if connection.execute(_OPEN_STRIPE, params).first() is not None:
+            return stripe, 0, GENESIS_HASH
+    if existing:
+        chain = existing[secrets.randbelow(len(existing))]
+    else:
+        chain = stripes[0]
+        connection.execute(_NEW_HEAD, {"chain": chain, "hash": GENESIS_HASH})
+    head = chain_head_for_update(session, chain)
+    if head is None:  # pragma: no cover - seen to exist, or made, just above
+        raise RuntimeError(f"the audit chain head {chain} vanished")
+    return chain, head[0], head[1]
 
 
 #: The columns of an event ``append_events`` inserts, in the order of its tuples.

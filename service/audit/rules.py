@@ -14,6 +14,19 @@ _CANONICAL = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
 #: prev_hash of the first event of every chain.
 GENESIS_HASH = "0" * 64
 
+#: The width of a chain's name (``audit_events.chain``, ``audit_chain_heads.chain``).
+CHAIN_NAME_LENGTH = 40
+
+#: The most stripes a chain is split into (``chain_stripes``). A stripe is opened only when
+#: every open one is locked by another transaction's append at that moment, so a chain has as
+#: many as its peak of concurrent appends, which the servers' connections bound: 20 per
+#: process (``PG_POOL_SIZE`` + ``PG_POOL_OVERFLOW``), so 32 let two processes' worth of
+#: requests on one subject all append at once. Past it an append waits for a stripe.
+MAX_CHAIN_STRIPES = 32
+
+#: Between a chain's name and the number of one of its further stripes: ``sub_...:3``.
+STRIPE_SEPARATOR = ":"
+
 
 class ChainedEvent(Protocol):
     @property
@@ -44,6 +57,15 @@ class ChainedEvent(Protocol):
     def prev_hash(self) -> str: ...
     @property
     def hash(self) -> str: ...
+
+
+def chain_stripes(chain: str) -> list[str]:
+    """The names of a chain's stripes, the chain's own name first: each stripe is a hash
+    chain of its own (its events numbered from 1, each linked to the one before), and the
+    stripes together hold the chain's events. A name too long for the column to carry a
+    stripe number has the one stripe."""
+    names = [chain] + [f"{chain}{STRIPE_SEPARATOR}{n}" for n in range(1, MAX_CHAIN_STRIPES)]
+    return names if len(names[-1]) <= CHAIN_NAME_LENGTH else [chain]
 
 
 def event_hash(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from service.audit import queries
+from service.audit import queries, rules
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.audit.rules import GENESIS_HASH, ChainCheck, check_chain, event_hash
 from service.core import row_triggers
@@ -18,6 +18,49 @@ from service.core.pagination import (
     split_page,
 )
 from service.core.security import Principal
+
+#: The session's ``info`` key of the chains this transaction appends to: (transaction,
+#: {chain: the stripe of it it holds}).
+_HELD = "audit_stripes_held"
+
+
+def _held_stripes(session: Session) -> dict[str, str]:
+    """The stripe this transaction holds of each chain it has appended to."""
+    transaction = session.get_transaction()
+    entry = session.info.get(_HELD)
+    if entry is None or entry[0] is not transaction:
+        entry = session.info[_HELD] = (transaction, {})
+    held: dict[str, str] = entry[1]
+    return held
+
+
+def _append_point(session: Session, chain: str) -> tuple[str, int, str]:
+    """(stripe, seq, hash): where this transaction appends its next event of ``chain``, the
+    stripe's head locked until commit.
+
+    SQLite runs one write transaction at a time, so a chain is one stripe there. On
+    PostgreSQL the lock on a head is held to the commit, and concurrent appends to one chain
+    (32 clients reading one subject's report) would queue on it, each waiting out the end of
+    the transaction ahead of it (issue 15: 94 req/s, p99 1.5 s, against about 300 over ten
+    subjects); so an append takes the first stripe of the chain that no other
+    transaction holds, opening a further stripe only when all are held
+    (``queries.claim_free_head``). A transaction keeps to the stripe it first took: its
+    events of one chain stay in order on one stripe, and it never holds two stripes of one
+    chain (or waits for one while holding another)."""
+    stripes = rules.chain_stripes(chain)
+    if len(stripes) == 1 or session.get_bind().dialect.name != "postgresql":
+        head = queries.chain_head_for_update(session, chain)
+        last_seq, last_hash = head if head is not None else (0, GENESIS_HASH)
+        return chain, last_seq, last_hash
+    held = _held_stripes(session)
+    stripe = held.get(chain)
+    if stripe is not None:
+        head = queries.chain_head_for_update(session, stripe)
+        if head is not None:  # None: a savepoint that made the head was rolled back
+            return stripe, head[0], head[1]
+    stripe, last_seq, last_hash = queries.claim_free_head(session, stripes)
+    held[chain] = stripe
+    return stripe, last_seq, last_hash
 
 
 def record(
@@ -34,13 +77,12 @@ def record(
     """Append an event to its chain (the subject's, or the system chain).
 
     Runs in the caller's transaction, so the event exists exactly when the action does.
-    The chain head row is locked, so concurrent appends to one chain queue, while appends
-    about different subjects never wait on each other.
+    The head of the stripe appended to is locked until commit: appends about different
+    subjects never wait on each other, and on PostgreSQL concurrent appends about one
+    subject take different stripes of its chain instead of queueing (``_append_point``).
     """
     session.flush()  # the caller's pending writes go first, in order
-    chain = subject_id or SYSTEM_CHAIN
-    head = queries.chain_head_for_update(session, chain)
-    last_seq, last_hash = head if head is not None else (0, GENESIS_HASH)
+    chain, last_seq, last_hash = _append_point(session, subject_id or SYSTEM_CHAIN)
     fields = {
         "chain": chain,
         "seq": last_seq + 1,
@@ -76,17 +118,25 @@ def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) 
     turn would append. The heads of every chain concerned are read, and locked, in one
     statement; the events are inserted in one executemany with the head trigger deferred
     (migration 0010), and each chain's head is then moved once, to its last event, in one
-    more executemany: a head per chain instead of one per event."""
+    more executemany: a head per chain instead of one per event.
+
+    A chain's events go on the stripe this transaction holds of it already, else on the
+    chain's own (first) stripe, waited for if another transaction holds it: a batch opens
+    no stripes (what ``record`` would do alone, as it does with no other transaction
+    appending to the chain)."""
     if not events:
         return
     session.flush()  # the caller's pending writes go first, in order
-    chains = sorted({e.subject_id or SYSTEM_CHAIN for e in events})
+    held = _held_stripes(session)
+    for base in {e.subject_id or SYSTEM_CHAIN for e in events}:
+        held.setdefault(base, base)
+    chains = sorted({held[e.subject_id or SYSTEM_CHAIN] for e in events})
     heads = queries.chain_heads_for_update(session, chains)
     rows = []
     roles = {e.actor: e.actor.role.value for e in events}
     moved: dict[str, tuple[int, str]] = {}
     for e in events:
-        chain = e.subject_id or SYSTEM_CHAIN
+        chain = held[e.subject_id or SYSTEM_CHAIN]
         last_seq, last_hash = heads.get(chain, (0, GENESIS_HASH))
         seq = last_seq + 1
         role = roles[e.actor]

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -196,3 +197,52 @@ def test_what_one_process_changes_the_other_shows_at_once(
     assert any(d["item_id"] == account_id for d in report["disputes"])
     assert report["freeze"] is not None
     assert date.fromisoformat(report["generated_at"][:10]) >= today
+
+
+AUDITOR = {"Authorization": "Bearer cf_auditor_sandbox_compliance"}
+
+
+def _reads_of(client: httpx.Client, subject_id: str) -> list[dict[str, Any]]:
+    """The subject's ``report.read`` events, as the auditor lists them (oldest first)."""
+    events: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"subject_id": subject_id, "limit": 200}
+    while True:
+        page = _ok(client.get("/v1/audit/events", headers=AUDITOR, params=params))
+        events += [e for e in page["items"] if e["action"] == "report.read"]
+        if page["next_cursor"] is None:
+            return events
+        params["cursor"] = page["next_cursor"]
+
+
+def test_concurrent_reads_of_one_file_through_both_processes_are_all_chained(
+    two_servers: tuple[httpx.Client, httpx.Client],
+) -> None:
+    """Sixteen clients read one subject's report at once, half through each process: every
+    read is answered and audited, and the log verifies (on PostgreSQL the appends take
+    stripes of the subject's chain instead of queueing on its head; on SQLite they queue)."""
+    one, other = two_servers
+    before = len(_reads_of(one, ADA_ID))
+    errors: list[BaseException] = []
+    start = threading.Barrier(16, timeout=60)
+
+    def reads(base: str) -> None:
+        try:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                start.wait()
+                for _ in range(8):
+                    _ok(client.get("/v1/me/report", headers=ADA))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    bases = [str(one.base_url), str(other.base_url)] * 8
+    threads = [threading.Thread(target=reads, args=(b,)) for b in bases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    read = _reads_of(other, ADA_ID)
+    assert len(read) == before + 16 * 8
+    assert all(e["chain"].split(":")[0] == ADA_ID for e in read)
+    verified = _ok(one.get("/v1/audit/verify", headers=AUDITOR))
+    assert verified["valid"] is True, verified

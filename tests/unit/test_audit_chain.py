@@ -3,18 +3,27 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from service.audit.rules import GENESIS_HASH, check_chain, event_hash
+import pytest
+
+from service.audit.rules import (
+    CHAIN_NAME_LENGTH,
+    GENESIS_HASH,
+    MAX_CHAIN_STRIPES,
+    chain_stripes,
+    check_chain,
+    event_hash,
+)
 from tests.factories import ChainEvent
 
 
-def _chain(name: str, n: int, first_id: int) -> list[ChainEvent]:
+def _chain(name: str, n: int, first_id: int, subject: str | None = None) -> list[ChainEvent]:
     events, prev = [], GENESIS_HASH
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(n):
         fields = dict(
             chain=name,
             seq=i + 1,
-            subject_id=name,
+            subject_id=subject or name,
             actor_id="a",
             actor_role="subject",
             actor_name="A",
@@ -96,3 +105,47 @@ def test_rehashed_forgery_still_breaks_the_link_to_the_head() -> None:
     )
     result = check_chain([events[0], forged], heads)
     assert not result.valid
+
+
+def test_a_chain_has_its_own_name_as_first_stripe_then_numbered_ones() -> None:
+    stripes = chain_stripes("sub_0123456789abcdef0123")
+    assert len(stripes) == MAX_CHAIN_STRIPES
+    assert stripes[:3] == [
+        "sub_0123456789abcdef0123",
+        "sub_0123456789abcdef0123:1",
+        "sub_0123456789abcdef0123:2",
+    ]
+    assert len(set(stripes)) == len(stripes)
+    assert chain_stripes("system")[1] == "system:1"
+
+
+def test_a_name_with_no_room_for_a_stripe_number_is_one_stripe() -> None:
+    longest = "s" * (CHAIN_NAME_LENGTH - len(f":{MAX_CHAIN_STRIPES - 1}"))
+    assert len(chain_stripes(longest)) == MAX_CHAIN_STRIPES
+    assert max(len(name) for name in chain_stripes(longest)) == CHAIN_NAME_LENGTH
+    assert chain_stripes(longest + "s") == [longest + "s"]
+
+
+def _striped() -> list[ChainEvent]:
+    """Subject s1's chain in three stripes (events in (chain, seq) order, as verify reads)."""
+    return _chain("s1", 3, 1) + _chain("s1:1", 3, 10, "s1") + _chain("s1:2", 2, 20, "s1")
+
+
+@pytest.mark.parametrize("stripe", ["s1", "s1:1", "s1:2"])
+def test_each_stripe_is_checked_as_a_chain(stripe: str) -> None:
+    events = _striped()
+    heads = _heads(events)
+    assert check_chain(events, heads).valid
+    own = [k for k, e in enumerate(events) if e.chain == stripe]
+    edited = list(events)
+    edited[own[1]] = replace(events[own[1]], actor_name="Somebody Else")
+    assert check_chain(edited, heads).first_bad_event == events[own[1]].id
+    missing = [e for k, e in enumerate(events) if k != own[0]]
+    assert check_chain(missing, heads).first_bad_event == events[own[1]].id
+    inserted = list(events)
+    inserted.insert(own[1], replace(events[own[1]], id=99, action="forged"))
+    assert not check_chain(inserted, heads).valid
+    tail = [e for k, e in enumerate(events) if k != own[-1]]
+    assert f"chain {stripe} is missing its tail" == check_chain(tail, heads).reason
+    lost = [e for e in events if e.chain != stripe]
+    assert f"chain {stripe} lost all its events" == check_chain(lost, heads).reason

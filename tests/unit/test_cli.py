@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from service import cli
-from service.core import migrate
+from service.core import migrate, serving
 from service.core.config import DEFAULT_ADMIN_KEY
 from service.core.middleware import is_loopback
 from service.sandbox.fixtures import personas
@@ -38,14 +38,34 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Record uvicorn.run calls instead of starting a server."""
+    """Record the servers started (uvicorn's one process, or processes on sockets of their
+    own) instead of starting them."""
     calls: list[dict[str, Any]] = []
 
     def fake_run(app: str, **kwargs: Any) -> None:
         calls.append({"app": app, **kwargs})
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(serving, "serve_on_own_sockets", fake_run)
     return calls
+
+
+def test_several_workers_listen_on_sockets_of_their_own_where_the_kernel_spreads_connections(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Linux ``serve --workers 2`` runs its processes on sockets of their own
+    (``service.core.serving``); elsewhere, and with one process, uvicorn serves."""
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(("uvicorn", kw["workers"])))
+    monkeypatch.setattr(
+        serving, "serve_on_own_sockets", lambda app, **kw: calls.append(("own", kw["workers"]))
+    )
+    for spreads in (True, False):
+        monkeypatch.setattr(serving, "spreads_connections", lambda spreads=spreads: spreads)
+        for workers in ("1", "2"):
+            result = runner.invoke(cli.app, ["serve", "--workers", workers], env=env)
+            assert result.exit_code == 0, result.output
+    assert calls == [("uvicorn", 1), ("own", 2), ("uvicorn", 1), ("uvicorn", 2)]
 
 
 def flat(text: str) -> str:
