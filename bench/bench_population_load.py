@@ -24,17 +24,20 @@ PostgreSQL >= 20,000 subjects/s.
 
 import argparse
 import gc
+import json
+import os
+import resource
 import sqlite3
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from datetime import time as clock_time
-from typing import Any
 
 from bench.server import fresh_database
 from service.core.db import make_engine, make_sessionmaker
 from service.core.migrate import upgrade
-from service.jobs.load_population import load_population_in_chunks
+from service.jobs.load_population import CHUNK_PEOPLE, load_population_in_chunks
 from service.jobs.score_all import score_all
 from service.modelling import population
 from service.scoring.engine.scorecard import CURRENT_VERSION, SCORECARDS_DIR, load_model
@@ -52,102 +55,125 @@ TABLES = (
 )
 
 
-def _read_back_sqlite(path: str) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
-    out = {}
-    with sqlite3.connect(path) as conn:
-        for table in TABLES:
-            cursor = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
-            columns = [d[0] for d in cursor.description]
-            out[table] = (columns, cursor.fetchall())
-    return out
+#: Rows the raw side reads back at a time (not timed) before writing them (timed), so that
+#: memory holds one batch, whatever the population's size.
+RAW_BATCH = 100_000
 
 
-def _raw_sqlite(path: str, rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> float:
-    conn = sqlite3.connect(path, isolation_level=None)
+def _raw_sqlite(path: str, reference: str) -> tuple[int, float]:
+    """Rows, and seconds the raw driver took to write them into ``reference``: ``sqlite3``
+    ``executemany`` of every row the load wrote, in one transaction."""
+    source = sqlite3.connect(path)
+    conn = sqlite3.connect(reference, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    start = time.perf_counter()
+    count, seconds = 0, 0.0
     conn.execute("BEGIN IMMEDIATE")
     for table in TABLES:
-        columns, values = rows[table]
+        cursor = source.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
+        columns = [d[0] for d in cursor.description]
         marks = ", ".join("?" for _ in columns)
-        conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
-            values,
-        )
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+        while batch := cursor.fetchmany(RAW_BATCH):
+            count += len(batch)
+            start = time.perf_counter()
+            conn.executemany(statement, batch)
+            seconds += time.perf_counter() - start
+    start = time.perf_counter()
     conn.execute("COMMIT")
-    seconds = time.perf_counter() - start
+    seconds += time.perf_counter() - start
     conn.close()
-    return seconds
+    source.close()
+    return count, seconds
 
 
 def _dsn(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _read_back_pg(url: str) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
-    import psycopg
-    from psycopg.types.json import Json
-
-    out = {}
-    with psycopg.connect(_dsn(url)) as conn:
-        for table in TABLES:
-            cursor = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
-            assert cursor.description is not None
-            columns = [d.name for d in cursor.description]
-            values = [
-                tuple(Json(v) if isinstance(v, dict | list) else v for v in row)
-                for row in cursor.fetchall()
-            ]
-            out[table] = (columns, values)
-    return out
-
-
-def _raw_pg(url: str, rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> float:
+def _raw_pg(url: str, reference: str) -> tuple[int, float]:
+    """Rows, and seconds the raw driver took to write them into ``reference``: psycopg
+    ``COPY`` of every row the load wrote (a JSON value as its text), in one transaction
+    (``synchronous_commit`` off), a ``COPY`` per batch read."""
     import psycopg
 
-    with psycopg.connect(_dsn(url), options="-c synchronous_commit=off") as conn:
-        start = time.perf_counter()
-        with conn.transaction(), conn.cursor() as cursor:
+    count, seconds = 0, 0.0
+    with (
+        psycopg.connect(_dsn(url)) as source,
+        psycopg.connect(_dsn(reference), options="-c synchronous_commit=off") as conn,
+    ):
+        with conn.transaction(), conn.cursor() as target:
             for table in TABLES:
-                columns, values = rows[table]
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in values:
-                        copy.write_row(row)
-        return time.perf_counter() - start
+                with source.cursor(name=f"read_{table}") as cursor:
+                    cursor.itersize = RAW_BATCH
+                    cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
+                    columns: list[str] | None = None
+                    while batch := cursor.fetchmany(RAW_BATCH):
+                        assert cursor.description is not None
+                        columns = columns or [d.name for d in cursor.description]
+                        rows = [
+                            tuple(json.dumps(v) if isinstance(v, dict | list) else v for v in row)
+                            for row in batch
+                        ]
+                        count += len(rows)
+                        copy = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+                        start = time.perf_counter()
+                        with target.copy(copy) as writer:  # type: ignore[arg-type]
+                            for row in rows:
+                                writer.write_row(row)
+                        seconds += time.perf_counter() - start
+            start = time.perf_counter()
+        seconds += time.perf_counter() - start  # the commit
+    return count, seconds
 
 
-def run(database: str, people: population.Population, now: datetime, score: bool) -> float:
+def _peak_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(database: str, n: int, seed: int, now: datetime, score: bool) -> float:
     with fresh_database(database) as url, fresh_database(database) as reference:
         upgrade(url)
         upgrade(reference)
         engine = make_engine(url)
         factory = make_sessionmaker(engine)
+        # Generation is not timed: the population is streamed into the load, each part
+        # generated while the clock is stopped.
+        parts = population.stream(n, seed=seed, today=now.date(), chunk=CHUNK_PEOPLE)
+        generate_seconds = 0.0
+
+        def timed_parts() -> Iterator[population.Population]:
+            nonlocal generate_seconds
+            while True:
+                start = time.perf_counter()
+                part = next(parts, None)
+                generate_seconds += time.perf_counter() - start
+                if part is None:
+                    return
+                yield part
+
         gc.collect()
         start = time.perf_counter()
-        loaded = load_population_in_chunks(factory, people, now)
-        load_seconds = time.perf_counter() - start
-        rows = (
-            _read_back_sqlite(url.removeprefix("sqlite:///"))
+        loaded = load_population_in_chunks(factory, timed_parts(), now)
+        load_seconds = time.perf_counter() - start - generate_seconds
+        peak = _peak_mb()
+        count, raw_seconds = (
+            _raw_sqlite(url.removeprefix("sqlite:///"), reference.removeprefix("sqlite:///"))
             if database == "sqlite"
-            else _read_back_pg(url)
+            else _raw_pg(url, reference)
         )
-        count = sum(len(v) for _, v in rows.values())
-        raw_seconds = (
-            _raw_sqlite(reference.removeprefix("sqlite:///"), rows)
-            if database == "sqlite"
-            else _raw_pg(reference, rows)
-        )
-        del rows
         ratio = (count / load_seconds) / (count / raw_seconds)
         print(
             f"{database}: {loaded.subjects:,} subjects, {count:,} rows "
-            f"({', '.join(f'{t}' for t in TABLES)})"
+            f"({', '.join(f'{t}' for t in TABLES)}); generating them took "
+            f"{generate_seconds:.1f} s (not counted)"
         )
         print(
             f"  clearfile load {load_seconds:6.1f} s = {count / load_seconds:>9,.0f} rows/s "
-            f"({loaded.subjects / load_seconds:,.0f} subjects/s)"
+            f"({loaded.subjects / load_seconds:,.0f} subjects/s); peak memory of the "
+            f"process {peak:,.0f} MB"
         )
         print(f"  raw driver     {raw_seconds:6.1f} s = {count / raw_seconds:>9,.0f} rows/s")
         print(f"  load / raw: {ratio:.2f}  (target >= {TARGET_LOAD_VS_RAW})", flush=True)
@@ -177,11 +203,10 @@ def main() -> int:
 
     today = population.REFERENCE_DAY
     now = datetime.combine(today, clock_time(18, 0), tzinfo=UTC)
-    start = time.perf_counter()
-    people = population.generate(args.n, seed=args.seed, today=today)
-    print(f"generated {args.n:,} people in {time.perf_counter() - start:.1f} s (not counted)")
+    print(f"load average {os.getloadavg()[0]:.2f} at the start", flush=True)
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    ratios = [run(db, people, now, args.score) for db in databases]
+    ratios = [run(db, args.n, args.seed, now, args.score) for db in databases]
+    print(f"load average {os.getloadavg()[0]:.2f} at the end", flush=True)
     return 0 if all(r >= TARGET_LOAD_VS_RAW for r in ratios) else 1
 
 

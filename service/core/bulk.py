@@ -3,11 +3,12 @@
 Only a domain's queries module calls this, for its own tables.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import JSON, bindparam, insert
 from sqlalchemy.orm import Session
 
 #: Rows per INSERT statement.
@@ -27,6 +28,11 @@ def insert_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) ->
 
 
 _UNHASHABLE = (dict, list)
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON column's value as the JSON text psycopg's ``Json`` would send (None: NULL)."""
+    return None if value is None else json.dumps(value)
 
 
 def _bound(process: Any, column: list[Any]) -> list[Any]:
@@ -97,12 +103,25 @@ def insert_tuples(
     connection.exec_driver_sql(str(compiled), params)
 
 
-def _processed(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Any]) -> list[Any]:
+def _processed(
+    dialect: Any,
+    table: Any,
+    columns: Sequence[str],
+    rows: Sequence[Any],
+    *,
+    json_text: bool = False,
+) -> list[Any]:
     """The columns of ``rows`` (tuples in ``columns``' order) through their column types'
     bind processing (a JSON value encoded, a timestamp made what the driver takes), as
-    lists, one per column."""
+    lists, one per column. With ``json_text``, a JSON column's values are made their JSON
+    text by ``json.dumps`` itself (for a ``COPY``, which takes text as it is: the very text
+    psycopg's ``Json`` wrapper, SQLAlchemy's bind processing, would send, without a
+    wrapper and a dumper per value; a list or dict shared by many rows encoded once)."""
     values: list[Any] = [list(column) for column in zip(*rows, strict=True)]
     for k, name in enumerate(columns):
+        if json_text and isinstance(table.c[name].type, JSON):
+            values[k] = _bound(_json_text, values[k])
+            continue
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             values[k] = _bound(process, values[k])
@@ -125,7 +144,7 @@ def load_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> N
     if connection.dialect.name != "postgresql":
         insert_tuples(session, table, columns, tuples)
         return
-    values = _processed(connection.dialect, table, columns, tuples)
+    values = _processed(connection.dialect, table, columns, tuples, json_text=True)
     copy_tuples(session, table, columns, list(zip(*values, strict=True)))
 
 
