@@ -35,7 +35,7 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _bound(process: Any, column: list[Any]) -> list[Any]:
+def _bound(process: Any, column: Sequence[Any]) -> list[Any]:
     """``process`` applied to every value of a column, once per distinct value (a bulk
     load's timestamps are mostly one moment, its ``now``; its rows often share one list),
     told apart by value, or by identity for a dict or list (the column holds them all alive
@@ -64,14 +64,17 @@ def insert_tuples(
     rows: Sequence[Sequence[Any]],
     *,
     same: dict[str, Any] | None = None,
+    json_text: bool = False,
 ) -> None:
     """Insert ``rows`` (tuples of the values of ``columns``, in that order), each with the
     values of ``same`` (columns every row shares), into ``table`` in one executemany straight
     to the driver, in the caller's transaction. The statement is compiled once; each value
     goes through its column type's bind processing (a JSON column's value is encoded, a
     timestamp made the text SQLite stores) column by column, a shared value once, without
-    SQLAlchemy's per-row parameter handling. For the large bulk writes of a job or a deadline
-    run."""
+    SQLAlchemy's per-row parameter handling. With ``json_text``, a JSON column's values
+    are encoded by ``json.dumps`` itself (the text SQLAlchemy's JSON type would make, on a
+    dialect that keeps JSON as text, as SQLite does). For the large bulk writes of a job or
+    a deadline run."""
     if not rows:
         return
     connection = session.connection()
@@ -86,9 +89,11 @@ def insert_tuples(
     def processor(name: str) -> Any:
         return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
 
-    values: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
+    values: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for k, name in enumerate(columns):
-        process = processor(name)
+        process = (
+            _json_text if json_text and isinstance(table.c[name].type, JSON) else processor(name)
+        )
         if process is not None:
             values[k] = _bound(process, values[k])
     for name, value in shared.items():
@@ -142,7 +147,7 @@ def load_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> N
     tuples = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        insert_tuples(session, table, columns, tuples)
+        insert_tuples(session, table, columns, tuples, json_text=True)
         return
     values = _processed(connection.dialect, table, columns, tuples, json_text=True)
     copy_tuples(session, table, columns, list(zip(*values, strict=True)))

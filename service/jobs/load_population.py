@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -133,6 +134,8 @@ def _load_people(
     records: list[file_service.NewPublicRecord] = []
     hard, soft = InquiryKind("hard"), InquiryKind("soft")
     application, prequalification = Purpose("credit_application"), Purpose("prequalification")
+    furnished = attrgetter(*FURNISHED_FIELDS)
+    noon: dict[date, datetime] = {}  # an inquiry's moment, by its day
     for i, (sid, file) in enumerate(zip(ids, people.files, strict=True), start=start):
         for k, acc in enumerate(file.accounts):
             accounts.append(
@@ -140,7 +143,7 @@ def _load_people(
                     subject_id=sid,
                     furnisher=furnishers[acc.account_type],
                     account_ref=f"POP-{i:0{width}d}-{k}",
-                    fields={name: getattr(acc, name) for name in FURNISHED_FIELDS},
+                    fields=dict(zip(FURNISHED_FIELDS, furnished(acc), strict=True)),
                 )
             )
         for j, inq in enumerate(file.inquiries):
@@ -151,7 +154,7 @@ def _load_people(
                     lender_id=lenders[(i + j) % len(lenders)],
                     purpose=application if is_hard else prequalification,
                     kind=hard if is_hard else soft,
-                    at=_at(inq.at, now),
+                    at=noon.get(inq.at) or noon.setdefault(inq.at, _at(inq.at, now)),
                 )
             )
         for j, rec in enumerate(file.public_records):
