@@ -3,11 +3,12 @@
 Only a domain's queries module calls this, for its own tables.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import JSON, bindparam, insert
 from sqlalchemy.orm import Session
 
 #: Rows per INSERT statement.
@@ -29,7 +30,12 @@ def insert_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) ->
 _UNHASHABLE = (dict, list)
 
 
-def _bound(process: Any, column: list[Any]) -> list[Any]:
+def _json_text(value: Any) -> str | None:
+    """A JSON column's value as the JSON text psycopg's ``Json`` would send (None: NULL)."""
+    return None if value is None else json.dumps(value)
+
+
+def _bound(process: Any, column: Sequence[Any]) -> list[Any]:
     """``process`` applied to every value of a column, once per distinct value (a bulk
     load's timestamps are mostly one moment, its ``now``; its rows often share one list),
     told apart by value, or by identity for a dict or list (the column holds them all alive
@@ -58,14 +64,17 @@ def insert_tuples(
     rows: Sequence[Sequence[Any]],
     *,
     same: dict[str, Any] | None = None,
+    json_text: bool = False,
 ) -> None:
     """Insert ``rows`` (tuples of the values of ``columns``, in that order), each with the
     values of ``same`` (columns every row shares), into ``table`` in one executemany straight
     to the driver, in the caller's transaction. The statement is compiled once; each value
     goes through its column type's bind processing (a JSON column's value is encoded, a
     timestamp made the text SQLite stores) column by column, a shared value once, without
-    SQLAlchemy's per-row parameter handling. For the large bulk writes of a job or a deadline
-    run."""
+    SQLAlchemy's per-row parameter handling. With ``json_text``, a JSON column's values
+    are encoded by ``json.dumps`` itself (the text SQLAlchemy's JSON type would make, on a
+    dialect that keeps JSON as text, as SQLite does). For the large bulk writes of a job or
+    a deadline run."""
     if not rows:
         return
     connection = session.connection()
@@ -80,9 +89,11 @@ def insert_tuples(
     def processor(name: str) -> Any:
         return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
 
-    values: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
+    values: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for k, name in enumerate(columns):
-        process = processor(name)
+        process = (
+            _json_text if json_text and isinstance(table.c[name].type, JSON) else processor(name)
+        )
         if process is not None:
             values[k] = _bound(process, values[k])
     for name, value in shared.items():
@@ -97,12 +108,25 @@ def insert_tuples(
     connection.exec_driver_sql(str(compiled), params)
 
 
-def _processed(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Any]) -> list[Any]:
+def _processed(
+    dialect: Any,
+    table: Any,
+    columns: Sequence[str],
+    rows: Sequence[Any],
+    *,
+    json_text: bool = False,
+) -> list[Any]:
     """The columns of ``rows`` (tuples in ``columns``' order) through their column types'
     bind processing (a JSON value encoded, a timestamp made what the driver takes), as
-    lists, one per column."""
+    lists, one per column. With ``json_text``, a JSON column's values are made their JSON
+    text by ``json.dumps`` itself (for a ``COPY``, which takes text as it is: the very text
+    psycopg's ``Json`` wrapper, SQLAlchemy's bind processing, would send, without a
+    wrapper and a dumper per value; a list or dict shared by many rows encoded once)."""
     values: list[Any] = [list(column) for column in zip(*rows, strict=True)]
     for k, name in enumerate(columns):
+        if json_text and isinstance(table.c[name].type, JSON):
+            values[k] = _bound(_json_text, values[k])
+            continue
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             values[k] = _bound(process, values[k])
@@ -123,9 +147,9 @@ def load_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> N
     tuples = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        insert_tuples(session, table, columns, tuples)
+        insert_tuples(session, table, columns, tuples, json_text=True)
         return
-    values = _processed(connection.dialect, table, columns, tuples)
+    values = _processed(connection.dialect, table, columns, tuples, json_text=True)
     copy_tuples(session, table, columns, list(zip(*values, strict=True)))
 
 

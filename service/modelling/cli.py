@@ -236,7 +236,8 @@ def _generate_and_load(
     from service.core.config import get_settings
     from service.core.db import make_engine, make_sessionmaker
     from service.core.migrate import upgrade
-    from service.jobs.load_population import load_population_in_chunks
+    from service.jobs.load_population import CHUNK_PEOPLE, load_population_in_chunks
+    from service.modelling import population as pop
 
     url = get_settings().database_url
     upgrade(url)
@@ -248,7 +249,9 @@ def _generate_and_load(
         if day is not None and day > now.date():
             typer.echo(f"error: --today {day} is after the sandbox clock's day", err=True)
             raise typer.Exit(2)
-        people = _generate(n=n, seed=seed, day=day or now.date(), out=out, truth_out=truth_out)
+        day = day or now.date()
+        if out is not None or truth_out is not None:
+            _generate(n=n, seed=seed, day=day, out=out, truth_out=truth_out)
         started = time.perf_counter()
         with Progress(
             "[progress.description]{task.description}",
@@ -257,16 +260,17 @@ def _generate_and_load(
             TimeRemainingColumn(),
             transient=True,
         ) as bar:
-            task = bar.add_task("loading people", total=len(people))
+            task = bar.add_task("loading people", total=n)
             loaded = load_population_in_chunks(
                 factory,
-                people,
+                pop.stream(n, seed=seed, today=day, chunk=CHUNK_PEOPLE),
                 now,
                 progress=lambda done, _total: bar.update(task, completed=done),
             )
         seconds = time.perf_counter() - started
         typer.echo(
-            f"loaded {loaded.subjects} subjects, {loaded.accounts} accounts, "
+            f"generated and loaded {loaded.subjects} subjects as of {day}, "
+            f"{loaded.accounts} accounts, "
             f"{loaded.inquiries} inquiries, {loaded.public_records} bankruptcies in "
             f"{seconds:.1f}s ({loaded.subjects / seconds:,.0f} subjects/s)"
         )

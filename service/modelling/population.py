@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -115,9 +115,34 @@ class Population:
     bad: NDArray[np.int8]
     date_of_birth: tuple[date, ...]
     files: tuple[FileInput, ...]
+    #: The number of the first person here: 0, unless this is a part of a larger
+    #: population (``stream``, ``part``), whose people are numbered from 0.
+    first: int = 0
+    #: How many people the whole population has (None: this is the whole population).
+    total: int | None = None
 
     def __len__(self) -> int:
         return len(self.files)
+
+    @property
+    def size(self) -> int:
+        """How many people the whole population has, of which this may be a part."""
+        return len(self) if self.total is None else self.total
+
+    def part(self, start: int, stop: int) -> Population:
+        """People ``start``..``stop - 1`` of this population (counted from its first) as a
+        part of the whole."""
+        return Population(
+            seed=self.seed,
+            today=self.today,
+            risk=self.risk[start:stop],
+            p_bad=self.p_bad[start:stop],
+            bad=self.bad[start:stop],
+            date_of_birth=self.date_of_birth[start:stop],
+            files=self.files[start:stop],
+            first=self.first + start,
+            total=self.size,
+        )
 
 
 # --- vectorised helpers --------------------------------------------------------------------
@@ -192,12 +217,112 @@ def _optional_ints(values: NDArray[np.int64], present: NDArray[np.bool_]) -> lis
 # --- the generator -------------------------------------------------------------------------
 
 
+#: People drawn from one stream of random numbers, vectorised at once: a population of more
+#: is drawn in blocks of this many (block ``k > 0`` from the seed ``[seed, k]``), so that
+#: generating it takes memory for one block, whatever its size. The documented fit
+#: population (200,000 people, docs/model-card.md) is one block, so it is what it was
+#: before populations were drawn in blocks.
+GENERATION_BLOCK = 200_000
+
+#: People per part of ``stream`` unless told: the files of one part are built at a time.
+STREAM_CHUNK = 50_000
+
+
 def generate(n: int, *, seed: int, today: date = REFERENCE_DAY) -> Population:
     """``n`` fictional people as of ``today``; the same ``(n, seed, today)`` gives the same
-    population on every run."""
+    population on every run. All in memory: for millions, ``stream``."""
+    parts = list(stream(n, seed=seed, today=today, chunk=GENERATION_BLOCK))
+    if len(parts) == 1:
+        return replace(parts[0], total=None)
+    return Population(
+        seed=seed,
+        today=today,
+        risk=np.concatenate([p.risk for p in parts]),
+        p_bad=np.concatenate([p.p_bad for p in parts]),
+        bad=np.concatenate([p.bad for p in parts]),
+        date_of_birth=tuple(d for p in parts for d in p.date_of_birth),
+        files=tuple(f for p in parts for f in p.files),
+    )
+
+
+def stream(
+    n: int, *, seed: int, today: date = REFERENCE_DAY, chunk: int = STREAM_CHUNK
+) -> Iterator[Population]:
+    """The population ``generate(n, seed=seed, today=today)`` gives, as consecutive parts
+    of at most ``chunk`` people (``Population.first`` numbers each part's first person), in
+    memory for one generation block and one part at a time: for loading millions."""
     if n < 1:
         raise ValueError("a population needs at least one person")
-    rng = np.random.default_rng(seed)
+    if chunk < 1:
+        raise ValueError("a part needs at least one person")
+    for block_start in range(0, n, GENERATION_BLOCK):
+        block = block_start // GENERATION_BLOCK
+        rng = np.random.default_rng(seed if block == 0 else [seed, block])
+        drawn = _draw(min(GENERATION_BLOCK, n - block_start), rng, today)
+        for start in range(0, drawn.n, chunk):
+            stop = min(start + chunk, drawn.n)
+            yield drawn.people(seed, today, start, stop, first=block_start + start, total=n)
+        del drawn
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """One generation block as columns: people, and their accounts, inquiries and
+    bankruptcies, each sorted by owner (the person's number within the block)."""
+
+    n: int
+    risk: NDArray[np.float64]
+    p_bad: NDArray[np.float64]
+    bad: NDArray[np.int8]
+    dob: NDArray[np.datetime64]
+    accounts: dict[str, NDArray[Any]]
+    inquiries: dict[str, NDArray[Any]]
+    records: dict[str, NDArray[Any]]
+
+    def people(
+        self, seed: int, today: date, start: int, stop: int, *, first: int, total: int
+    ) -> Population:
+        """People ``start``..``stop - 1`` of the block, their files built."""
+
+        def rows(columns: dict[str, NDArray[Any]]) -> tuple[dict[str, NDArray[Any]], Any]:
+            lo, hi = np.searchsorted(columns["owner"], [start, stop])
+            part = {k: v[lo:hi] for k, v in columns.items()}
+            return part, part["owner"] - start
+
+        acc, acc_owner = rows(self.accounts)
+        inq, inq_owner = rows(self.inquiries)
+        rec, rec_owner = rows(self.records)
+        inquiries = [
+            InquiryInput(at=d, kind="hard" if hard else "soft")
+            for d, hard in zip(_dates(inq["at"]), inq["hard"].tolist(), strict=True)
+        ]
+        records = [
+            PublicRecordInput(chapter=int(ch), status=str(st), filed_on=f)
+            for ch, st, f in zip(
+                rec["chapter"].tolist(), rec["status"].tolist(), _dates(rec["filed"]), strict=True
+            )
+        ]
+        files = _assemble(
+            stop - start,
+            (_account_inputs(acc), acc_owner),
+            (inquiries, inq_owner),
+            (records, rec_owner),
+        )
+        return Population(
+            seed=seed,
+            today=today,
+            risk=self.risk[start:stop],
+            p_bad=self.p_bad[start:stop],
+            bad=self.bad[start:stop],
+            date_of_birth=tuple(_dates(self.dob[start:stop])),
+            files=files,
+            first=first,
+            total=total,
+        )
+
+
+def _draw(n: int, rng: np.random.Generator, today: date) -> _Drawn:
+    """``n`` people's columns, drawn from ``rng`` (vectorised)."""
     today_d = np.datetime64(today, "D")
 
     # People.
@@ -460,30 +585,20 @@ def generate(n: int, *, seed: int, today: date = REFERENCE_DAY) -> Population:
     }
     merged = {k: np.concatenate((regular[k], collections[k])) for k in regular}
     order = np.argsort(merged["owner"], kind="stable")
-    accounts = _account_inputs({k: v[order] for k, v in merged.items()})
     inq_order = np.lexsort((inq_at, inq_owner))
-    inquiries = [
-        InquiryInput(at=d, kind="hard" if hard else "soft")
-        for d, hard in zip(_dates(inq_at[inq_order]), inq_hard[inq_order].tolist(), strict=True)
-    ]
-    records = [
-        PublicRecordInput(chapter=int(ch), status=str(st), filed_on=f)
-        for ch, st, f in zip(b_chapter.tolist(), b_status.tolist(), _dates(b_filed), strict=True)
-    ]
-    files = _assemble(
-        n,
-        (accounts, merged["owner"][order]),
-        (inquiries, inq_owner[inq_order]),
-        (records, b_owner),
-    )
-    return Population(
-        seed=seed,
-        today=today,
+    return _Drawn(
+        n=n,
         risk=z,
         p_bad=p_bad,
         bad=bad,
-        date_of_birth=tuple(_dates(dob)),
-        files=files,
+        dob=dob,
+        accounts={k: v[order] for k, v in merged.items()},
+        inquiries={
+            "owner": inq_owner[inq_order],
+            "at": inq_at[inq_order],
+            "hard": inq_hard[inq_order],
+        },
+        records={"owner": b_owner, "chapter": b_chapter, "status": b_status, "filed": b_filed},
     )
 
 

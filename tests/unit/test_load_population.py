@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -259,13 +260,20 @@ def test_the_bulk_load_writes_the_rows_the_row_at_a_time_path_writes(session: Se
         assert bulk[table] == expected, table
 
 
-def test_a_chunked_load_writes_each_chunk_with_its_own_event(connection: Connection) -> None:
+@pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "streamed"])
+def test_a_chunked_load_writes_each_chunk_with_its_own_event(
+    connection: Connection, streamed: bool
+) -> None:
     people = pop.generate(25, seed=5, today=TODAY)
     now = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
     seen: list[tuple[int, int]] = []
     loaded = load_population_in_chunks(
-        factory, people, now, chunk=10, progress=lambda done, total: seen.append((done, total))
+        factory,
+        pop.stream(25, seed=5, today=TODAY, chunk=10) if streamed else people,
+        now,
+        chunk=10,
+        progress=lambda done, total: seen.append((done, total)),
     )
     assert seen == [(10, 25), (20, 25), (25, 25)]
     assert loaded.subjects == 25
@@ -280,6 +288,18 @@ def test_a_chunked_load_writes_each_chunk_with_its_own_event(connection: Connect
         ]
         family = session.scalars(select(Subject.family_name).where(Subject.given_name == "Pop"))
         assert sorted(family) == [f"Person {i:06d}" for i in range(25)]
+        # Each person of a later chunk has their own file, numbered as in the population.
+        for i in (13, 24):
+            sid = session.scalar(select(Subject.id).where(Subject.family_name == f"Person {i:06d}"))
+            rows = session.scalars(select(Account).where(Account.subject_id == sid)).all()
+            got = sorted(
+                (AccountInput(**{n: getattr(r, n) for n in FURNISHED_FIELDS}) for r in rows),
+                key=repr,
+            )
+            assert got == sorted(people.files[i].accounts, key=repr)
+            assert sorted(r.account_ref for r in rows) == sorted(
+                f"POP-{i:06d}-{k}" for k in range(len(people.files[i].accounts))
+            )
         # One set of organisations for the whole load.
         furnishers = session.scalars(
             select(Principal.name).where(Principal.name.in_(POPULATION_FURNISHERS.values()))

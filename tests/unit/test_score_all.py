@@ -3,20 +3,22 @@ whole population in the database gives every subject the receipt ``GET /v1/me/sc
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.common import Role
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
-from service.core.db import make_sessionmaker
+from service.core.db import make_engine, make_sessionmaker
+from service.core.migrate import upgrade
 from service.core.security import new_id
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
@@ -35,6 +37,7 @@ from service.scoring.engine.scorecard import Scorecard, get_model
 from service.scoring.models import ScoreReceipt
 from service.scoring.receipts import content_of, inputs_json
 from service.scoring.rules import NO_ACCOUNT_OLD_ENOUGH, NO_RECENT_REPORT
+from tests.databases import migrated_postgres_sessions
 from tests.unit.scoring_factories import TODAY, files, load_test_model
 
 MODELS = {"test": load_test_model(), "shipped": get_model()}
@@ -382,3 +385,77 @@ def test_an_account_a_dispute_took_off_the_file_is_not_scored(
     assert len(receipt.inputs["accounts"]) == len(shown.file.accounts) - 1
     after = scoring_service.file_input(session, subject_id=subject_id, now=NOW)
     assert _canonical(receipt.inputs) == _canonical(inputs_json(after.file))
+
+
+# --- several chunks at once ------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_sessions(database_url: str, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a committed database of the test's own (each chunk's thread takes its own
+    connection, which the test's rolled-back transaction cannot give)."""
+    if database_url.startswith("postgresql"):
+        with migrated_postgres_sessions(database_url, "score_all") as sessions:
+            yield sessions
+        return
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+def test_chunks_scored_at_once_store_what_one_after_another_stores(
+    own_sessions: sessionmaker[Session],
+) -> None:
+    people = pop.generate(90, seed=12, today=NOW.date())
+    with own_sessions() as session, session.begin():
+        load_population(session, people, NOW)
+    model = MODELS["shipped"]
+
+    def receipts() -> dict[str, tuple[Any, ...]]:
+        with own_sessions() as session:
+            rows = session.scalars(select(ScoreReceipt)).all()
+            out = {
+                r.subject_id: (
+                    r.score,
+                    r.characteristics,
+                    r.factors,
+                    r.reasons,
+                    r.no_score_reasons,
+                    _canonical(r.inputs),
+                )
+                for r in rows
+            }
+            assert len(out) == len(rows), "one receipt per subject"
+            session.execute(delete(ScoreReceipt))
+            session.commit()
+        return out
+
+    calls: list[tuple[int, int]] = []
+    one_by_one = score_all(own_sessions, now=NOW, model=model, chunk=20, workers=1)
+    expected = receipts()
+    at_once = score_all(
+        own_sessions,
+        now=NOW,
+        model=model,
+        chunk=20,
+        workers=3,
+        progress=lambda d, t: calls.append((d, t)),
+    )
+    assert receipts() == expected
+    assert len(expected) == 90
+    assert (at_once.subjects, at_once.scored, at_once.chunks) == (
+        one_by_one.subjects,
+        one_by_one.scored,
+        5,
+    )
+    # Progress is told in order, once per chunk.
+    assert calls == [(20, 90), (40, 90), (60, 90), (80, 90), (90, 90)]
+
+
+def test_workers_must_be_at_least_one(factory: sessionmaker[Session]) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        score_all(factory, now=NOW, model=MODELS["test"], workers=0)
