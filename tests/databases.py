@@ -32,12 +32,18 @@ def fresh_postgres_database(database_url: str, prefix: str) -> Iterator[str]:
 
 
 @contextmanager
+def migrated_sessions(url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the database at ``url``, migrated to the head first."""
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def migrated_postgres_sessions(database_url: str, prefix: str) -> Iterator[sessionmaker[Session]]:
     """Sessions on a fresh database (``fresh_postgres_database``) migrated to the head."""
-    with fresh_postgres_database(database_url, prefix) as url:
-        upgrade(url)
-        engine = make_engine(url)
-        try:
-            yield make_sessionmaker(engine)
-        finally:
-            engine.dispose()
+    with fresh_postgres_database(database_url, prefix) as url, migrated_sessions(url) as sessions:
+        yield sessions

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.common import Role
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
-from service.core.db import make_engine, make_sessionmaker
-from service.core.migrate import upgrade
+from service.core.db import make_sessionmaker
 from service.core.security import new_id
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
@@ -37,7 +36,7 @@ from service.scoring.engine.scorecard import Scorecard, get_model
 from service.scoring.models import ScoreReceipt
 from service.scoring.receipts import content_of, inputs_json
 from service.scoring.rules import NO_ACCOUNT_OLD_ENOUGH, NO_RECENT_REPORT
-from tests.databases import migrated_postgres_sessions
+from tests.databases import migrated_postgres_sessions, migrated_sessions
 from tests.unit.scoring_factories import TODAY, files, load_test_model
 
 MODELS = {"test": load_test_model(), "shipped": get_model()}
@@ -398,13 +397,8 @@ def own_sessions(database_url: str, tmp_path: Path) -> Iterator[sessionmaker[Ses
         with migrated_postgres_sessions(database_url, "score_all") as sessions:
             yield sessions
         return
-    url = f"sqlite:///{tmp_path / 'own.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        engine.dispose()
+    with migrated_sessions(f"sqlite:///{tmp_path / 'own.db'}") as sessions:
+        yield sessions
 
 
 def test_chunks_scored_at_once_store_what_one_after_another_stores(
