@@ -250,3 +250,30 @@ def test_header_activity_is_reported(client: TestClient, people: Any) -> None:
     _, furnisher, _ = people
     body = _import(client, furnisher, metro2_file([_card()], header=HEADER)).json()
     assert body["as_of"] == "2026-11-01"
+
+
+def _events(client: TestClient, who: Actor) -> list[dict[str, Any]]:
+    resp = client.get("/v1/events", headers=who.headers)
+    assert resp.status_code == 200, resp.text
+    return list(resp.json()["items"])
+
+
+def test_an_import_tells_each_account_change_once_to_its_subject_and_furnisher(
+    client: TestClient, people: tuple[Actor, Actor, Actor]
+) -> None:
+    subject, furnisher, other = people
+    created = _import(client, furnisher, metro2_file([_card()]))
+    assert created.status_code == 201, created.text
+    changed = _import(client, furnisher, metro2_file([_card(currentBalance=500)]))
+    assert changed.status_code == 201, changed.text
+    assert changed.json()["updated"] == 1, changed.text
+    told = {who: _events(client, actor) for who, actor in (("s", subject), ("f", furnisher))}
+    for events in told.values():
+        assert [e["type"] for e in events] == ["account.created", "account.updated"]
+        assert len({e["id"] for e in events}) == 2
+        assert [e["data"]["version"] for e in events] == [1, 2]
+        assert events[1]["data"]["changed"] == ["balance_cents"]
+    assert told["s"][0]["data"]["furnisher_id"] == furnisher.id
+    assert told["f"][0]["data"]["subject_id"] == subject.id
+    assert {e["data"]["account_ref"] for e in told["s"] + told["f"]} == {"CARD-0001"}
+    assert _events(client, other) == []
