@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Row, and_, or_, select, update
@@ -29,28 +28,18 @@ _INSERT = PreparedInsert(
 )
 
 
-#: From this many rows on, ``insert_events`` hands them to the driver as tuples, with what
-#: they share given once (``insert_tuples``, compiled per call): a bulk path's inserts.
-BULK_ROWS = 100
-#: The columns that differ from row to row.
+#: The columns of ``insert_event_tuples``' tuples: those that differ from row to row.
 _OWN = ("id", "recipient_id", "subject_id", "type", "resource_type", "resource_id", "data")
-_SHARED = ("at", "fanned_out")
 
 
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert the event rows in one statement, straight to the table (the hot path of every
-    change: no ORM unit of work is needed for rows nothing reads back here)."""
+    """Insert the event rows (one change's few) in one statement, straight to the table (the
+    hot path of every change: no ORM unit of work is needed for rows nothing reads back
+    here). A bulk path's many go by ``insert_event_tuples``."""
     if not rows:
         return
     session.flush()  # the session's pending writes go first, in order
-    shared = {name: rows[0][name] for name in _SHARED}
-    if len(rows) < BULK_ROWS or any(
-        row[name] != value for row in rows for name, value in shared.items()
-    ):
-        _INSERT.execute(session, rows)
-        return
-    own = itemgetter(*_OWN)
-    insert_tuples(session, Event.__table__, _OWN, [own(row) for row in rows], same=shared)
+    _INSERT.execute(session, rows)
 
 
 def insert_event_tuples(session: Session, rows: Sequence[tuple[Any, ...]], *, at: datetime) -> None:
