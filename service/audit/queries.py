@@ -5,7 +5,8 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, text
+from sqlalchemy import String, and_, any_, bindparam, insert, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
@@ -28,17 +29,17 @@ def chain_head_for_update(session: Session, chain: str) -> tuple[int, str] | Non
 
 #: The first of the named heads that no other transaction holds, locked (PostgreSQL's
 #: ``FOR UPDATE SKIP LOCKED``: a head another transaction has locked is passed over, not
-#: waited for).
+#: waited for). The names go as one array parameter (``= ANY``), not an expanding ``IN``,
+#: which SQLAlchemy renders anew for each execution.
+_STRIPES = bindparam("chains", type_=ARRAY(String))
 _FREE_HEAD = (
     select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
-    .where(AuditChainHead.chain.in_(bindparam("chains", expanding=True)))
+    .where(AuditChainHead.chain == any_(_STRIPES))
     .order_by(AuditChainHead.chain)
     .limit(1)
     .with_for_update(skip_locked=True)
 )
-_HEADS_NAMED = select(AuditChainHead.chain).where(
-    AuditChainHead.chain.in_(bindparam("chains", expanding=True))
-)
+_HEADS_NAMED = select(AuditChainHead.chain).where(AuditChainHead.chain == any_(_STRIPES))
 #: The class of PostgreSQL advisory locks that guard the opening of a stripe: the first
 #: key of ``pg_try_advisory_xact_lock(key1, key2)``, the second being a hash of the name.
 STRIPE_LOCK_CLASS = 0x0A0D17

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.core.deps import refusal_first
 from service.core.errors import (
     BY_STATUS,
     PROBLEM_BASE,
@@ -106,11 +107,12 @@ def validation_error_from(exc: RequestValidationError) -> DomainError:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(request, exc)
+        return problem_response(request, await refusal_first(request) or exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(request, validation_error_from(exc))
+        refusal = await refusal_first(request)
+        return problem_response(request, refusal or validation_error_from(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
