@@ -4,11 +4,11 @@ Only a domain's queries module calls this, for its own tables.
 """
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, insert
+from sqlalchemy import JSON, Text, bindparam, cast, insert
 from sqlalchemy.orm import Session
 
 #: Rows per INSERT statement.
@@ -65,6 +65,7 @@ def insert_tuples(
     *,
     same: dict[str, Any] | None = None,
     json_text: bool = False,
+    encoded: Collection[str] = (),
 ) -> None:
     """Insert ``rows`` (tuples of the values of ``columns``, in that order), each with the
     values of ``same`` (columns every row shares), into ``table`` in one executemany straight
@@ -73,8 +74,9 @@ def insert_tuples(
     timestamp made the text SQLite stores) column by column, a shared value once, without
     SQLAlchemy's per-row parameter handling. With ``json_text``, a JSON column's values
     are encoded by ``json.dumps`` itself (the text SQLAlchemy's JSON type would make, on a
-    dialect that keeps JSON as text, as SQLite does). For the large bulk writes of a job or
-    a deadline run."""
+    dialect that keeps JSON as text, as SQLite does). The JSON columns named in ``encoded``
+    are given as JSON text already (a model's ``model_dump_json``), stored as it is. For the
+    large bulk writes of a job or a deadline run."""
     if not rows:
         return
     connection = session.connection()
@@ -82,7 +84,12 @@ def insert_tuples(
     shared = dict(same or {})
     names = [*columns, *shared]
     statement = insert(table).values(
-        {name: bindparam(name, type_=table.c[name].type) for name in names}
+        {
+            name: _encoded_param(name, table.c[name].type, dialect.name)
+            if name in encoded
+            else bindparam(name, type_=table.c[name].type)
+            for name in names
+        }
     )
     compiled = statement.compile(dialect=dialect)
 
@@ -91,6 +98,8 @@ def insert_tuples(
 
     values: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for k, name in enumerate(columns):
+        if name in encoded:
+            continue  # JSON text already: sent as it is
         process = (
             _json_text if json_text and isinstance(table.c[name].type, JSON) else processor(name)
         )
@@ -106,6 +115,15 @@ def insert_tuples(
     else:  # e.g. psycopg's "%(name)s": mappings
         params = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
     connection.exec_driver_sql(str(compiled), params)
+
+
+def _encoded_param(name: str, type_: Any, dialect_name: str) -> Any:
+    """The parameter of a JSON column given as JSON text: bound as text, and on PostgreSQL
+    cast to the column's type (SQLite keeps JSON as text)."""
+    if not isinstance(type_, JSON):
+        raise ValueError(f"{name} is not a JSON column: only JSON can be given encoded")
+    param = bindparam(name, type_=Text)
+    return cast(param, type_) if dialect_name == "postgresql" else param
 
 
 def _processed(
