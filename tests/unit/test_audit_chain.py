@@ -7,14 +7,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.audit.rules import (
+    CANONICAL_JSON,
     CHAIN_NAME_LENGTH,
     GENESIS_HASH,
     MAX_CHAIN_STRIPES,
     chain_stripes,
     check_chain,
     event_hash,
+    fields_hash,
 )
 from tests.factories import ChainEvent
 
@@ -208,3 +212,28 @@ def test_an_event_hash_is_the_sha256_of_its_canonical_json(
     )
     assert hashlib.sha256(canonical.encode()).hexdigest() == digest
     assert event_hash(**fields) == digest
+
+
+_text = st.text(max_size=30)
+_optional = st.none() | _text
+
+
+@given(
+    fields=st.tuples(
+        _text,
+        _text,
+        st.integers(min_value=0, max_value=2**62),
+        _optional,
+        _text,
+        _text,
+        _text,
+        _text,
+        _optional,
+        _optional,
+        _optional,
+        _text,
+    )
+)
+def test_the_hash_writes_out_the_canonical_json_of_the_fields(fields: tuple[Any, ...]) -> None:
+    canonical = CANONICAL_JSON.encode(list(fields))
+    assert fields_hash(*fields) == hashlib.sha256(canonical.encode()).hexdigest()
