@@ -46,7 +46,7 @@ def _make_dumps() -> Callable[[Any], str]:
         ": ",
         ", ",
         False,  # keys in their order
-        False,  # a key that is not a string raises
+        False,  # a key JSON cannot write (not text, number, bool or None) raises TypeError
         True,  # NaN and infinities as json.dumps writes them
     )
 
