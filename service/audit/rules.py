@@ -5,11 +5,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 from typing import Protocol
 
-#: The canonical JSON of an event: compact, ASCII only. One encoder for every event (what
-#: ``json.dumps`` with these arguments would build afresh each call).
-_CANONICAL = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
+#: The canonical JSON of an event (the array of its fields): compact, ASCII only. The
+#: definition: ``fields_hash`` writes the same text out field by field, and a property test
+#: compares the two.
+CANONICAL_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
 
 #: prev_hash of the first event of every chain.
 GENESIS_HASH = "0" * 64
@@ -84,21 +86,57 @@ def event_hash(
     at: datetime,
 ) -> str:
     """SHA-256 over the canonical JSON of the event and the hash before it."""
-    payload = _CANONICAL.encode(
-        [
-            prev_hash,
-            chain,
-            seq,
-            subject_id,
-            actor_id,
-            actor_role,
-            actor_name,
-            action,
-            purpose,
-            resource_type,
-            resource_id,
-            at.isoformat(timespec="microseconds"),
-        ]
+    return fields_hash(
+        prev_hash,
+        chain,
+        seq,
+        subject_id,
+        actor_id,
+        actor_role,
+        actor_name,
+        action,
+        purpose,
+        resource_type,
+        resource_id,
+        moment_text(at),
+    )
+
+
+def moment_text(at: datetime) -> str:
+    """An event's moment as its hash reads it."""
+    return at.isoformat(timespec="microseconds")
+
+
+#: What the canonical encoder makes of a string: quoted, escaped, ASCII only.
+_quoted = encode_basestring_ascii
+
+
+def fields_hash(
+    prev_hash: str,
+    chain: str,
+    seq: int,
+    subject_id: str | None,
+    actor_id: str,
+    actor_role: str,
+    actor_name: str,
+    action: str,
+    purpose: str | None,
+    resource_type: str | None,
+    resource_id: str | None,
+    at_text: str,
+    /,
+) -> str:
+    """``event_hash`` of the event's fields given in order, its moment as ``moment_text``
+    (a bulk append's events share one). The canonical JSON array is written out as
+    ``CANONICAL_JSON`` would encode it: each string through the encoder's own quoting, the
+    sequence number as an integer, an absent value as ``null``."""
+    payload = (
+        f"[{_quoted(prev_hash)},{_quoted(chain)},{int.__repr__(seq)},"
+        f"{'null' if subject_id is None else _quoted(subject_id)},"
+        f"{_quoted(actor_id)},{_quoted(actor_role)},{_quoted(actor_name)},{_quoted(action)},"
+        f"{'null' if purpose is None else _quoted(purpose)},"
+        f"{'null' if resource_type is None else _quoted(resource_type)},"
+        f"{'null' if resource_id is None else _quoted(resource_id)},{_quoted(at_text)}]"
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 

@@ -8,7 +8,14 @@ from sqlalchemy.orm import Session
 
 from service.audit import queries, rules
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
-from service.audit.rules import GENESIS_HASH, ChainCheck, check_chain, event_hash
+from service.audit.rules import (
+    GENESIS_HASH,
+    ChainCheck,
+    check_chain,
+    event_hash,
+    fields_hash,
+    moment_text,
+)
 from service.core import row_triggers
 from service.core.pagination import (
     decode_cursor,
@@ -135,24 +142,25 @@ def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) 
     rows = []
     roles = {e.actor: e.actor.role.value for e in events}
     moved: dict[str, tuple[int, str]] = {}
+    at_text = moment_text(now)  # every event's moment: written out once
     for e in events:
         chain = held[e.subject_id or SYSTEM_CHAIN]
         last_seq, last_hash = heads.get(chain, (0, GENESIS_HASH))
         seq = last_seq + 1
         role = roles[e.actor]
-        digest = event_hash(
-            prev_hash=last_hash,
-            chain=chain,
-            seq=seq,
-            subject_id=e.subject_id,
-            actor_id=e.actor.id,
-            actor_role=role,
-            actor_name=e.actor.name,
-            action=e.action,
-            purpose=e.purpose,
-            resource_type=e.resource_type,
-            resource_id=e.resource_id,
-            at=now,
+        digest = fields_hash(
+            last_hash,
+            chain,
+            seq,
+            e.subject_id,
+            e.actor.id,
+            role,
+            e.actor.name,
+            e.action,
+            e.purpose,
+            e.resource_type,
+            e.resource_id,
+            at_text,
         )
         rows.append(
             (

@@ -4,11 +4,11 @@ Only a domain's queries module calls this, for its own tables.
 """
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, insert
+from sqlalchemy import JSON, Text, bindparam, cast, insert
 from sqlalchemy.orm import Session
 
 #: Rows per INSERT statement.
@@ -30,9 +30,40 @@ def insert_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]]) ->
 _UNHASHABLE = (dict, list)
 
 
+def _make_dumps() -> Callable[[Any], str]:
+    """``json.dumps`` with its default arguments (SQLAlchemy's JSON serializer), the very
+    text, by one C encoder made once: ``json.dumps`` makes a new one for every value, which
+    costs more than encoding a small object. Plain ``json.dumps`` where the interpreter has
+    no C encoder."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has it
+        return json.dumps
+    encode = make(
+        None,  # no check for circular references: a value to store is a tree
+        json.JSONEncoder().default,  # what cannot be encoded raises TypeError
+        json.encoder.encode_basestring_ascii,
+        None,  # no indent
+        ": ",
+        ", ",
+        False,  # keys in their order
+        False,  # a key JSON cannot write (not text, number, bool or None) raises TypeError
+        True,  # NaN and infinities as json.dumps writes them
+    )
+
+    def dumps(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return dumps
+
+
+#: The JSON text ``json.dumps(value)`` gives (a property test compares them).
+dumps = _make_dumps()
+
+
 def _json_text(value: Any) -> str | None:
-    """A JSON column's value as the JSON text psycopg's ``Json`` would send (None: NULL)."""
-    return None if value is None else json.dumps(value)
+    """A JSON column's value as the JSON text psycopg's ``Json`` would send, and
+    SQLAlchemy's JSON type would store as text on SQLite (None: NULL)."""
+    return None if value is None else dumps(value)
 
 
 def _bound(process: Any, column: Sequence[Any]) -> list[Any]:
@@ -65,6 +96,7 @@ def insert_tuples(
     *,
     same: dict[str, Any] | None = None,
     json_text: bool = False,
+    encoded: Collection[str] = (),
 ) -> None:
     """Insert ``rows`` (tuples of the values of ``columns``, in that order), each with the
     values of ``same`` (columns every row shares), into ``table`` in one executemany straight
@@ -72,17 +104,27 @@ def insert_tuples(
     goes through its column type's bind processing (a JSON column's value is encoded, a
     timestamp made the text SQLite stores) column by column, a shared value once, without
     SQLAlchemy's per-row parameter handling. With ``json_text``, a JSON column's values
-    are encoded by ``json.dumps`` itself (the text SQLAlchemy's JSON type would make, on a
-    dialect that keeps JSON as text, as SQLite does). For the large bulk writes of a job or
-    a deadline run."""
+    are encoded here as ``json.dumps`` encodes them (``dumps``: the text SQLAlchemy's JSON
+    type makes) and sent as that text, a value several rows share encoded once. The JSON
+    columns named in ``encoded`` are given as JSON text already (a model's
+    ``model_dump_json``), stored as it is. For the large bulk writes of a job or a deadline
+    run."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     shared = dict(same or {})
     names = [*columns, *shared]
+    as_text = set(encoded)
+    if json_text:
+        as_text |= {name for name in columns if isinstance(table.c[name].type, JSON)}
     statement = insert(table).values(
-        {name: bindparam(name, type_=table.c[name].type) for name in names}
+        {
+            name: _encoded_param(name, table.c[name].type, dialect.name)
+            if name in as_text
+            else bindparam(name, type_=table.c[name].type)
+            for name in names
+        }
     )
     compiled = statement.compile(dialect=dialect)
 
@@ -91,6 +133,8 @@ def insert_tuples(
 
     values: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for k, name in enumerate(columns):
+        if name in encoded:
+            continue  # JSON text already: sent as it is
         process = (
             _json_text if json_text and isinstance(table.c[name].type, JSON) else processor(name)
         )
@@ -106,6 +150,15 @@ def insert_tuples(
     else:  # e.g. psycopg's "%(name)s": mappings
         params = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
     connection.exec_driver_sql(str(compiled), params)
+
+
+def _encoded_param(name: str, type_: Any, dialect_name: str) -> Any:
+    """The parameter of a JSON column given as JSON text: bound as text, and on PostgreSQL
+    cast to the column's type (SQLite keeps JSON as text)."""
+    if not isinstance(type_, JSON):
+        raise ValueError(f"{name} is not a JSON column: only JSON can be given encoded")
+    param = bindparam(name, type_=Text)
+    return cast(param, type_) if dialect_name == "postgresql" else param
 
 
 def _processed(

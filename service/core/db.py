@@ -77,6 +77,10 @@ PG_POOL_OVERFLOW = 4
 PG_SYNCHRONOUS_COMMIT = "off"
 
 
+#: Where SQLite keeps its temporary storage (statement journals, sort b-trees): memory.
+SQLITE_TEMP_STORE = "MEMORY"
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine; on SQLite turn on WAL and foreign keys, and take the write lock
     at BEGIN so that concurrent writers queue on ``busy_timeout`` instead of failing."""
@@ -102,6 +106,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Temporary storage in memory: the statement journal of each write inside a
+            # transaction (the pages it changes, kept until the statement ends, to undo it
+            # alone) and the b-trees of a large sort. In files (this build's default), a
+            # bulk write wrote every page it changed there too, to no purpose after the
+            # statement.
+            cursor.execute(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -49,7 +49,14 @@ def insert_event_tuples(session: Session, rows: Sequence[tuple[Any, ...]], *, at
     if not rows:
         return
     session.flush()  # the session's pending writes go first, in order
-    insert_tuples(session, Event.__table__, _OWN, rows, same={"at": at, "fanned_out": False})
+    insert_tuples(
+        session,
+        Event.__table__,
+        _OWN,
+        rows,
+        same={"at": at, "fanned_out": False},
+        json_text=True,
+    )
 
 
 def feed(

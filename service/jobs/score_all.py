@@ -17,11 +17,9 @@ the model, the day and the counts. Each receipt names its purpose (``batch_scori
 asked (the admin).
 """
 
-import gc
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
@@ -32,6 +30,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.audit import service as audit
+from service.core.collector import collector_paused
 from service.core.security import ADMIN, Principal
 from service.file import service as file_service
 from service.file.rules import (
@@ -181,21 +180,6 @@ class BatchResult:
 Progress = Callable[[int, int], None]
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the job. A chunk allocates many
-    short-lived tuples, lists and strings, none in a reference cycle; the collector would
-    walk them again and again for nothing. Reference counting still frees them; the few
-    cycles a chunk's session leaves wait for the collector, which resumes after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _score_chunk(
     session_factory: sessionmaker[Session],
     ids: list[str],
@@ -271,7 +255,7 @@ def score_all(
         if progress is not None:
             progress(done, max(total, done))
 
-    with _collector_paused(), ThreadPoolExecutor(workers) as pool:
+    with collector_paused(), ThreadPoolExecutor(workers) as pool:
         try:
             while True:
                 with session_factory() as session, session.begin():

@@ -18,9 +18,15 @@ def add(session: Session, notice: Notice) -> None:
 
 
 def insert_bulk(session: Session, rows: Sequence[tuple[Any, ...]], *, at: datetime) -> None:
-    """Insert notices sent ``at`` one moment: ``rows`` of (id, subject_id, kind, content)."""
+    """Insert notices sent ``at`` one moment: ``rows`` of (id, subject_id, kind, content),
+    the content as its JSON text already (``NoticeRead.model_dump_json``), stored as it is."""
     insert_tuples(
-        session, Notice.__table__, ("id", "subject_id", "kind", "content"), rows, same={"at": at}
+        session,
+        Notice.__table__,
+        ("id", "subject_id", "kind", "content"),
+        rows,
+        same={"at": at},
+        encoded=("content",),
     )
 
 

@@ -4,7 +4,6 @@ sent; the subject lists and reads them."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -95,12 +94,14 @@ def send_bulk(
     now: datetime,
     audited: list[audit.NewEvent],
 ) -> list[str]:
-    """``send`` for many notices at once (a deadline run): each validated and stored as
-    ``send`` stores it, the rows inserted in one statement; the notices' ids, in order. Each
-    notice's audit event (``notice.sent``) is added to ``audited`` in order, for the caller
-    to append with the rest of its batch's (``audit.record_bulk``, once)."""
+    """``send`` for many notices at once (a deadline run): each validated as ``send``
+    validates it and stored with the content ``send`` stores, encoded by the model itself
+    (``model_dump_json``: the JSON of ``model_dump(mode="json")``), the rows inserted in one
+    statement; the notices' ids, in order. Each notice's audit event (``notice.sent``) is
+    added to ``audited`` in order, for the caller to append with the rest of its batch's
+    (``audit.record_bulk``, once)."""
     ids = SequentialIds("ntc")
-    rows: list[tuple[str, str, str, dict[str, Any]]] = []
+    rows: list[tuple[str, str, str, str]] = []
     for notice in notices:
         notice_id = ids.next()
         read = NoticeRead.model_validate(
@@ -112,7 +113,7 @@ def send_bulk(
                 "subject_id": notice.subject_id,
             }
         )
-        content = read.model_dump(mode="json", exclude=_COLUMNS)
+        content = read.model_dump_json(exclude=_COLUMNS)
         rows.append((notice_id, notice.subject_id, notice.kind.value, content))
     queries.insert_bulk(session, rows, at=now)
     audited += [

@@ -11,6 +11,7 @@ from schemas.common import Role
 from schemas.sandbox import PersonaRead, SandboxReset
 from service.audit import service as audit
 from service.core import clock
+from service.core.collector import collector_paused
 from service.core.errors import Conflict, FieldError, InvalidInput
 from service.core.pagination import invalid_cursor
 from service.core.security import Principal
@@ -67,11 +68,14 @@ def run_due_work(session: Session, *, now: datetime) -> DueWork:
     from service.file import service as file_service
     from service.webhooks import service as webhooks
 
-    resolved = disputes.run_due(session, now=now)
-    purged = file_service.purge_obsolete(session, now=now)
-    # Events and webhooks: consents that expired, then the deliveries and retries now due.
-    consent.announce_expired(session, now=now)
-    webhooks.run_due(session, now=now)
+    # A run can resolve thousands of disputes and purge thousands of items, in batches
+    # whose rows are kept until written: the collector is paused for it (``collector``).
+    with collector_paused():
+        resolved = disputes.run_due(session, now=now)
+        purged = file_service.purge_obsolete(session, now=now)
+        # Events and webhooks: consents that expired, then the deliveries and retries now due.
+        consent.announce_expired(session, now=now)
+        webhooks.run_due(session, now=now)
     return DueWork(disputes_resolved=resolved, items_purged=purged)
 
 

@@ -25,6 +25,7 @@ from service.core.security import Principal, new_id
 from service.disputes import queries as dispute_queries
 from service.disputes import service as disputes
 from service.disputes.models import Dispute
+from service.events.models import Event
 from service.file import service as file_service
 from service.file.models import Inquiry, ItemFlag
 from service.notices.models import Notice
@@ -187,6 +188,9 @@ class Written:
     #: Per subject, the events the run appended to its chain, in chain order.
     chains: dict[str, list[tuple[Any, ...]]]
     receipts: dict[str, list[tuple[Any, ...]]]
+    #: Per subject, the events about it, each recipient's in the order written (read back
+    #: from their rows: a notice's by what it says).
+    events: dict[str, dict[str, list[tuple[Any, ...]]]]
     resolved: int
     valid: bool
 
@@ -217,6 +221,14 @@ def _written(session: Session, resolved: int) -> Written:
     by_event_order: dict[str, list[tuple[Any, ...]]] = {}
     for chain, events in chains.items():
         by_event_order[chain] = [e[5] for e in events if e[2] == "notice.sent"]
+    told: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
+    for ev in session.scalars(select(Event).where(Event.at == RUN).order_by(Event.seq)):
+        data = dict(ev.data)
+        if ev.type == "notice.created":
+            data["notice_id"] = content(notices[data["notice_id"]])
+        told.setdefault(ev.subject_id or "", {}).setdefault(ev.recipient_id, []).append(
+            (ev.type, ev.resource_type, ev.resource_id if ev.type != "notice.created" else "", data)
+        )
     per_subject_receipts: dict[str, list[tuple[Any, ...]]] = {}
     for _id, r in receipts.items():
         per_subject_receipts.setdefault(r[0], []).append(r)
@@ -233,6 +245,7 @@ def _written(session: Session, resolved: int) -> Written:
         notices=by_event_order,
         chains=chains,
         receipts=per_subject_receipts,
+        events=told,
         resolved=resolved,
         valid=audit.verify(session).valid,
     )
@@ -258,6 +271,7 @@ def _only(written: Written, subjects: list[str]) -> Written:
         notices={k: v for k, v in written.notices.items() if k in keep},
         chains={k: v for k, v in written.chains.items() if k in keep},
         receipts={k: v for k, v in written.receipts.items() if k in keep},
+        events={k: v for k, v in written.events.items() if k in keep},
         resolved=0,
         valid=written.valid,
     )
@@ -276,6 +290,13 @@ def test_the_batch_path_writes_what_the_one_by_one_path_writes(
     assert got.receipts == expected.receipts
     assert got.notices == expected.notices
     assert got.chains == expected.chains
+    assert got.events == expected.events
+    # each subject is told of its dispute's result, its overdue deadline or block, its
+    # item's suppression and its notice; an account's furnisher of the first three
+    for subject in world.compared:
+        types = sorted(t for t, *_ in got.events[subject][subject])
+        assert types[-1] == "notice.created"
+        assert "dispute.resolved" in types
     outcomes = sorted(v[2] for v in got.disputes.values())
     assert outcomes == ["blocked", "unverified", "unverified", "unverified"]
     # the thin file left with nothing to score: no score, and the reasons why

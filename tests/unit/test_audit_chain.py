@@ -1,17 +1,24 @@
 """The audit hash chain detects edits, deletions and a lost tail."""
 
+import hashlib
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.audit.rules import (
+    CANONICAL_JSON,
     CHAIN_NAME_LENGTH,
     GENESIS_HASH,
     MAX_CHAIN_STRIPES,
     chain_stripes,
     check_chain,
     event_hash,
+    fields_hash,
 )
 from tests.factories import ChainEvent
 
@@ -149,3 +156,84 @@ def test_each_stripe_is_checked_as_a_chain(stripe: str) -> None:
     assert f"chain {stripe} is missing its tail" == check_chain(tail, heads).reason
     lost = [e for e in events if e.chain != stripe]
     assert f"chain {stripe} lost all its events" == check_chain(lost, heads).reason
+
+
+#: Two events and their hashes, pinned: the hash of an event never changes, or every
+#: stored chain would stop verifying.
+_KNOWN = [
+    (
+        {
+            "prev_hash": GENESIS_HASH,
+            "chain": "sub_0123456789abcdef0123",
+            "seq": 7,
+            "subject_id": "sub_0123456789abcdef0123",
+            "actor_id": "clearfile",
+            "actor_role": "admin",
+            "actor_name": "Clearfile (scheduled rule) — é",
+            "action": "dispute.unverified",
+            "purpose": "dispute",
+            "resource_type": "dispute",
+            "resource_id": "dsp_00aa",
+            "at": datetime(2026, 12, 17, 12, 0, 0, 120, tzinfo=UTC),
+        },
+        "93661ae32b8be4bdd225c099126dfd9e8e5be57f38e7f0e591737eeddcd7819f",
+    ),
+    (
+        {
+            "prev_hash": "f" * 64,
+            "chain": "system",
+            "seq": 1,
+            "subject_id": None,
+            "actor_id": "admin",
+            "actor_role": "admin",
+            "actor_name": "Sandbox operator",
+            "action": "clock.moved",
+            "purpose": None,
+            "resource_type": None,
+            "resource_id": None,
+            "at": datetime(2026, 12, 17, 12, 0, tzinfo=UTC),
+        },
+        "4ce935ca75668721dc88d5c5dfa0311a74ca7940c73297cbac9cefa83dc58fc4",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fields", "digest"), _KNOWN)
+def test_an_event_hash_is_the_sha256_of_its_canonical_json(
+    fields: dict[str, Any], digest: str
+) -> None:
+    canonical = json.dumps(
+        [
+            *(v for k, v in fields.items() if k != "at"),
+            fields["at"].isoformat(timespec="microseconds"),
+        ],
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    assert hashlib.sha256(canonical.encode()).hexdigest() == digest
+    assert event_hash(**fields) == digest
+
+
+_text = st.text(max_size=30)
+_optional = st.none() | _text
+
+
+@given(
+    fields=st.tuples(
+        _text,
+        _text,
+        st.integers(min_value=0, max_value=2**62),
+        _optional,
+        _text,
+        _text,
+        _text,
+        _text,
+        _optional,
+        _optional,
+        _optional,
+        _text,
+    )
+)
+def test_the_hash_writes_out_the_canonical_json_of_the_fields(fields: tuple[Any, ...]) -> None:
+    canonical = CANONICAL_JSON.encode(list(fields))
+    assert fields_hash(*fields) == hashlib.sha256(canonical.encode()).hexdigest()
