@@ -84,10 +84,17 @@ async def run_db_work(bind: Any, work: Callable[..., T], *args: Any, **kwargs: A
     return await in_db_thread(work, *args, **kwargs)
 
 
-async def run_db_turn(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+async def run_db_turn(
+    factory: sessionmaker[Session], work: Callable[[Session], T], *, bounded: bool = False
+) -> T:
     """Run background database work (not a request's) as one transaction in a worker
     thread, taking its turn at a serial database like a request does, so the event loop
-    never waits on it."""
+    never waits on it.
+
+    ``bounded``: work whose size has a fixed bound, as short as a request's (a batch of
+    webhook deliveries). At a serial database it then runs on the event loop, as a
+    request's work does (``is_serial``): in a thread it would hold the database's one turn
+    across two hops, each waiting for the thread to be scheduled, while every request waits."""
 
     def unit() -> T:
         with factory() as session:
@@ -97,7 +104,7 @@ async def run_db_turn(factory: sessionmaker[Session], work: Callable[[Session], 
 
     if is_serial(factory.kw["bind"]):
         async with _serial_lock():
-            return await run_in_threadpool(unit)
+            return unit() if bounded else await run_in_threadpool(unit)
     return await in_db_thread(unit)
 
 

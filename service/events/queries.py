@@ -96,11 +96,23 @@ def events_since(
     ).all()
 
 
-def claim_unfanned(session: Session, limit: int) -> Sequence[Row[int, str, str, str, datetime]]:
-    """(seq, id, recipient_id, type, at) of the oldest events not yet fanned out, locked
-    (other workers skip them). Columns, not entities: a worker reads thousands a second."""
+def claim_unfanned(
+    session: Session, limit: int
+) -> Sequence[Row[int, str, str, str, datetime, str, str, dict[str, Any]]]:
+    """(seq, id, recipient_id, type, at, resource_type, resource_id, data) of the oldest
+    events not yet fanned out, locked (other workers skip them): all that their deliveries
+    and the bodies sent need. Columns, not entities: a worker reads thousands a second."""
     return session.execute(
-        select(Event.seq, Event.id, Event.recipient_id, Event.type, Event.at)
+        select(
+            Event.seq,
+            Event.id,
+            Event.recipient_id,
+            Event.type,
+            Event.at,
+            Event.resource_type,
+            Event.resource_id,
+            Event.data,
+        )
         .where(Event.fanned_out.is_(False))
         .order_by(Event.seq)
         .limit(limit)

@@ -486,17 +486,6 @@ def events_since(
 
 
 @dataclass(frozen=True, slots=True)
-class Unfanned:
-    """An event waiting to be fanned out, as much of it as its deliveries need."""
-
-    seq: int
-    id: str
-    recipient_id: str
-    type: str
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class EventFacts:
     """What a delivery's body says of its event."""
 
@@ -508,10 +497,20 @@ class EventFacts:
     data: Mapping[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Unfanned(EventFacts):
+    """An event waiting to be fanned out: its facts, and to whom and in what order."""
+
+    seq: int
+    recipient_id: str
+
+
 def claim_unfanned(session: Session, *, limit: int) -> list[Unfanned]:
     return [
-        Unfanned(seq, event_id, recipient_id, type, at)
-        for seq, event_id, recipient_id, type, at in queries.claim_unfanned(session, limit)
+        Unfanned(event_id, type, at, resource_type, resource_id, data, seq, recipient_id)
+        for seq, event_id, recipient_id, type, at, resource_type, resource_id, data in (
+            queries.claim_unfanned(session, limit)
+        )
     ]
 
 

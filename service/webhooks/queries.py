@@ -4,9 +4,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import Row, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from service.core.prepared import PreparedInsert
 from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 PENDING = "pending"
@@ -60,12 +61,27 @@ def enabled_endpoints_of(
     ).all()
 
 
+_INSERT_DELIVERY = PreparedInsert(
+    WebhookDelivery.__table__,
+    [
+        "id",
+        "endpoint_id",
+        "event_id",
+        "event_type",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "first_attempt_at",
+        "lease_until",
+        "created_at",
+    ],
+)
+
+
 def insert_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Straight to the table in one statement (no ORM unit of work: nothing reads them back
     here), after the session's pending writes."""
-    if rows:
-        session.flush()
-        session.connection().execute(insert(WebhookDelivery), list(rows))
+    _INSERT_DELIVERY.execute(session, rows)
 
 
 def deliveries_of(
@@ -135,33 +151,40 @@ def claimed(
     ).all()
 
 
-_UPDATE_DELIVERY = (
-    update(WebhookDelivery)
-    .where(WebhookDelivery.id == bindparam("b_id"))
-    .values(
-        status=bindparam("b_status"),
-        attempts=bindparam("b_attempts"),
-        next_attempt_at=bindparam("b_next_attempt_at"),
-        first_attempt_at=bindparam("b_first_attempt_at"),
-        lease_until=None,
-    )
-)
-
-
 def update_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Each delivery's outcome (``id``, ``status``, ``attempts``, ``next_attempt_at``,
-    ``first_attempt_at``), its lease ended, in one statement run for every row."""
-    if rows:
-        session.flush()
-        session.connection().execute(
-            _UPDATE_DELIVERY, [{f"b_{k}": v for k, v in row.items()} for row in rows]
+    ``first_attempt_at``), its lease ended: one statement for all the deliveries with the
+    same outcome (a batch delivered at its first attempt is one)."""
+    if not rows:
+        return
+    session.flush()
+    alike: dict[tuple[Any, ...], list[str]] = {}
+    for row in rows:
+        outcome = (row["status"], row["attempts"], row["next_attempt_at"], row["first_attempt_at"])
+        alike.setdefault(outcome, []).append(row["id"])
+    for (status, attempts, next_attempt_at, first_attempt_at), ids in alike.items():
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids))
+            .values(
+                status=status,
+                attempts=attempts,
+                next_attempt_at=next_attempt_at,
+                first_attempt_at=first_attempt_at,
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False)
         )
 
 
+_INSERT_ATTEMPT = PreparedInsert(
+    WebhookAttempt.__table__,
+    ["delivery_id", "number", "at", "status_code", "latency_ms", "error", "response_excerpt"],
+)
+
+
 def insert_attempts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.flush()
-        session.connection().execute(insert(WebhookAttempt), list(rows))
+    _INSERT_ATTEMPT.execute(session, rows)
 
 
 def endpoints_by_ids(

@@ -172,7 +172,11 @@ def rotate_secret(
 
 
 def _delivery(
-    endpoint_id: str, event: Event | events.Unfanned, now: datetime, did: str
+    endpoint_id: str,
+    event: Event | events.Unfanned,
+    now: datetime,
+    did: str,
+    lease_until: datetime | None = None,
 ) -> dict[str, object]:
     return {
         "id": did,
@@ -183,7 +187,7 @@ def _delivery(
         "attempts": 0,
         "next_attempt_at": now,
         "first_attempt_at": None,
-        "lease_until": None,
+        "lease_until": lease_until,
         "created_at": now,
     }
 
@@ -270,36 +274,6 @@ def list_deliveries(
 # --- the relay: from the outbox to deliveries, attempts and their outcomes --------------------
 
 
-def fan_out(session: Session, *, now: datetime, limit: int = BATCH) -> int:
-    """Make the deliveries of events not yet fanned out: one per enabled endpoint of the
-    event's recipient that takes its type and existed when it happened. How many events.
-
-    While no endpoint is enabled there is nothing to make: the events waiting are marked
-    fanned out (to no one) in one statement, without reading them, as fanning each out would
-    have done."""
-    if not queries.any_enabled_endpoint(session):
-        events.mark_all_fanned(session)
-        return 0
-    claimed = events.claim_unfanned(session, limit=limit)
-    if not claimed:
-        return 0
-    endpoints: dict[str, list[WebhookEndpoint]] = {}
-    for endpoint in queries.enabled_endpoints_of(
-        session, sorted({e.recipient_id for e in claimed})
-    ):
-        endpoints.setdefault(endpoint.principal_id, []).append(endpoint)
-    ids = SequentialIds("whd")
-    rows = [
-        _delivery(endpoint.id, event, now, ids.next())
-        for event in claimed
-        for endpoint in endpoints.get(event.recipient_id, ())
-        if event.type in endpoint.event_types and endpoint.created_at <= event.at
-    ]
-    queries.insert_deliveries(session, rows)
-    events.mark_fanned(session, [e.seq for e in claimed])
-    return len(claimed)
-
-
 @dataclass(frozen=True, slots=True)
 class Job:
     """A claimed delivery: what to send, and what the record of its attempt needs."""
@@ -309,6 +283,99 @@ class Job:
     number: int
     first_attempt_at: datetime | None
     outgoing: sender.Outgoing
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A worker's claim: deliveries are its until ``wall + lease`` (the wall clock: moving
+    the sandbox clock must not end a lease early). The ``webhook-timestamp`` of what it
+    sends is the wall clock's too, as receivers check it against theirs."""
+
+    wall: datetime
+    lease: timedelta
+
+    @property
+    def until(self) -> datetime:
+        return self.wall + self.lease
+
+
+def fan_out(
+    session: Session, *, now: datetime, claim: Claim | None = None, limit: int = BATCH
+) -> tuple[int, list[Job]]:
+    """Make the deliveries of events not yet fanned out: one per enabled endpoint of the
+    event's recipient that takes its type and existed when it happened. How many events,
+    and, given a ``claim``, the deliveries made, claimed at once for the caller to send
+    (as ``claim_due`` would claim them, without reading back what was just written).
+
+    While no endpoint is enabled there is nothing to make: the events waiting are marked
+    fanned out (to no one) in one statement, without reading them, as fanning each out would
+    have done."""
+    if not queries.any_enabled_endpoint(session):
+        events.mark_all_fanned(session)
+        return 0, []
+    claimed = events.claim_unfanned(session, limit=limit)
+    if not claimed:
+        return 0, []
+    endpoints: dict[str, list[WebhookEndpoint]] = {}
+    for endpoint in queries.enabled_endpoints_of(
+        session, sorted({e.recipient_id for e in claimed})
+    ):
+        endpoints.setdefault(endpoint.principal_id, []).append(endpoint)
+    ids = SequentialIds("whd")
+    made = [
+        (ids.next(), endpoint, event)
+        for event in claimed
+        for endpoint in endpoints.get(event.recipient_id, ())
+        if event.type in endpoint.event_types and endpoint.created_at <= event.at
+    ]
+    lease_until = claim.until if claim is not None else None
+    queries.insert_deliveries(
+        session,
+        [_delivery(endpoint.id, event, now, did, lease_until) for did, endpoint, event in made],
+    )
+    events.mark_fanned(session, [e.seq for e in claimed])
+    if claim is None:
+        return len(claimed), []
+    signing = _Signing(now, claim)
+    return len(claimed), [
+        signing.job(did, endpoint, event, 1, None) for did, endpoint, event in made
+    ]
+
+
+class _Signing:
+    """Signed requests of one claim: each endpoint's secrets in use found once."""
+
+    def __init__(self, now: datetime, claim: Claim) -> None:
+        self.now = now
+        self.stamp = int(claim.wall.timestamp())
+        self._secrets: dict[str, list[str]] = {}
+
+    def job(
+        self,
+        delivery_id: str,
+        endpoint: WebhookEndpoint,
+        event: events.EventFacts,
+        number: int,
+        first_attempt_at: datetime | None,
+    ) -> Job:
+        secrets_in_use = self._secrets.get(endpoint.id)
+        if secrets_in_use is None:
+            secrets_in_use = self._secrets[endpoint.id] = _secrets_in_use(endpoint, self.now)
+        body = _body(event)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "Clearfile-Webhooks/1",
+            "webhook-id": event.id,
+            "webhook-timestamp": str(self.stamp),
+            "webhook-signature": rules.signature_header(secrets_in_use, event.id, self.stamp, body),
+        }
+        return Job(
+            delivery_id=delivery_id,
+            endpoint_id=endpoint.id,
+            number=number,
+            first_attempt_at=first_attempt_at,
+            outgoing=sender.Outgoing(endpoint.url, headers, body),
+        )
 
 
 def _body(event: events.EventFacts) -> bytes:
@@ -335,47 +402,32 @@ def _secrets_in_use(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     return in_use
 
 
-def claim(
-    session: Session, *, now: datetime, wall: datetime, lease: timedelta, limit: int = BATCH
-) -> list[Job]:
-    """Claim due deliveries for this worker until ``wall + lease`` (wall clock: moving the
-    sandbox clock must not end a lease early), and build their signed requests.
-
-    The ``webhook-timestamp`` is the wall clock's, as receivers check it against theirs."""
-    ids = queries.claim_due(session, now=now, wall=wall, limit=limit)
+def claim_due(session: Session, *, now: datetime, claim: Claim, limit: int = BATCH) -> list[Job]:
+    """Claim due deliveries (retries, replays, tests, those made by a clock move or left by a
+    worker that stopped) for this worker, and build their signed requests."""
+    ids = queries.claim_due(session, now=now, wall=claim.wall, limit=limit)
     if not ids:
         return []
-    queries.lease(session, ids, wall + lease)
+    queries.lease(session, ids, claim.until)
     deliveries = queries.claimed(session, ids)
     by_id = events.events_by_ids(session, sorted({d.event_id for d in deliveries}))
     endpoints = {
         e.id: e
         for e in queries.endpoints_by_ids(session, sorted({d.endpoint_id for d in deliveries}))
     }
-    stamp = int(wall.timestamp())
+    signing = _Signing(now, claim)
     jobs = []
     for delivery in deliveries:
         event = by_id.get(delivery.event_id)
-        endpoint = endpoints[delivery.endpoint_id]
         if event is None:  # pragma: no cover - events are never deleted while deliveries live
             continue
-        body = _body(event)
-        headers = {
-            "content-type": "application/json",
-            "user-agent": "Clearfile-Webhooks/1",
-            "webhook-id": event.id,
-            "webhook-timestamp": str(stamp),
-            "webhook-signature": rules.signature_header(
-                _secrets_in_use(endpoint, now), event.id, stamp, body
-            ),
-        }
         jobs.append(
-            Job(
-                delivery_id=delivery.id,
-                endpoint_id=endpoint.id,
-                number=delivery.attempts + 1,
-                first_attempt_at=delivery.first_attempt_at,
-                outgoing=sender.Outgoing(endpoint.url, headers, body),
+            signing.job(
+                delivery.id,
+                endpoints[delivery.endpoint_id],
+                event,
+                delivery.attempts + 1,
+                delivery.first_attempt_at,
             )
         )
     return jobs
@@ -400,6 +452,9 @@ def record(
     }
     updates, attempts = [], []
     for job, answer in results:
+        endpoint = endpoints.get(job.endpoint_id)
+        if endpoint is None:  # deleted since, with its deliveries: nothing left to record
+            continue
         first = job.first_attempt_at or now
         attempts.append(
             {
@@ -433,11 +488,9 @@ def record(
                 "first_attempt_at": first,
             }
         )
-        endpoint = endpoints.get(job.endpoint_id)
-        if endpoint is None:
-            continue
         if verdict is rules.Verdict.delivered:
-            endpoint.failing_since = None
+            if endpoint.failing_since is not None:
+                endpoint.failing_since = None
             continue
         endpoint.failing_since = endpoint.failing_since or now
         if endpoint.enabled and verdict is rules.Verdict.gone:
@@ -489,5 +542,5 @@ def run_due(session: Session, *, now: datetime) -> None:
     them fanned out to no one (``fan_out``) outside the clock's transaction."""
     if not queries.any_enabled_endpoint(session):
         return
-    while fan_out(session, now=now):
+    while fan_out(session, now=now)[0]:
         pass

@@ -31,17 +31,6 @@ def make_sender(settings: Settings) -> Sender:
     )
 
 
-def _fan_out(session: Session) -> int:
-    return service.fan_out(session, now=clock.now(session))
-
-
-def _claimer(lease: timedelta) -> Callable[[Session], list[service.Job]]:
-    def _claim(session: Session) -> list[service.Job]:
-        return service.claim(session, now=clock.now(session), wall=clock.wall_now(), lease=lease)
-
-    return _claim
-
-
 def _recorder(results: list[tuple[service.Job, Answer]]) -> Callable[[Session], None]:
     def _record(session: Session) -> None:
         service.record(session, results=results, now=clock.now(session))
@@ -56,40 +45,53 @@ def _unit(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
         return result
 
 
-def deliver_once(
-    factory: sessionmaker[Session], settings: Settings, sender: Sender | None = None
-) -> int:
+def deliver_once(factory: sessionmaker[Session], settings: Settings) -> int:
     """One pass, synchronously (tests, and the walkthrough of a retry schedule): fan out,
     claim, send, record. How many attempts were made."""
-    own = sender is None
-    sender = sender or make_sender(settings)
-    try:
-        while _unit(factory, _fan_out):
-            pass
-        jobs = _unit(factory, _claimer(timedelta(seconds=settings.webhook_lease_seconds)))
-        if not jobs:
-            return 0
-        answers = sender.send_all([j.outgoing for j in jobs])
-        _unit(factory, _recorder(list(zip(jobs, answers, strict=True))))
-        return len(jobs)
-    finally:
-        if own:
+    jobs: list[service.Job] = []
+    while True:
+        fanned, made = _unit(factory, _turn(_lease(settings), []))
+        jobs += made
+        if not made and fanned < service.BATCH:
+            break
+    if not jobs:
+        return 0
+
+    async def send() -> list[Answer]:
+        sender = make_sender(settings)
+        try:
+            return await sender.send_all([j.outgoing for j in jobs])
+        finally:
             sender.close()
+
+    answers = asyncio.run(send())
+    _unit(factory, _recorder(list(zip(jobs, answers, strict=True))))
+    return len(jobs)
 
 
 Results = list[tuple[service.Job, Answer]]
 
 
+def _lease(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.webhook_lease_seconds)
+
+
 def _turn(lease: timedelta, results: Results) -> Callable[[Session], tuple[int, list[service.Job]]]:
     """A pass's one transaction: record the previous pass's attempts, fan out a batch of new
-    events, then claim a batch of due deliveries (those just made included). One database
-    turn where three would do, on the serial database the requests take turns at too."""
-    claim = _claimer(lease)
+    events (their deliveries claimed as they are made), then claim a batch of other due
+    deliveries (retries, replays). One database turn where three would do, on the serial
+    database the requests take turns at too."""
 
     def _work(session: Session) -> tuple[int, list[service.Job]]:
+        now, claim = clock.now(session), service.Claim(clock.wall_now(), lease)
         if results:
-            service.record(session, results=results, now=clock.now(session))
-        return _fan_out(session), claim(session)
+            service.record(session, results=results, now=now)
+        fanned, jobs = service.fan_out(session, now=now, claim=claim)
+        if len(jobs) < service.BATCH:
+            jobs += service.claim_due(
+                session, now=now, claim=claim, limit=service.BATCH - len(jobs)
+            )
+        return fanned, jobs
 
     return _work
 
@@ -100,11 +102,11 @@ async def _pass(
     """Record ``results``, fan out, claim, send. Whether a full batch was met (more work
     waiting), and this pass's attempts, which the next pass records (they stay leased till
     then: a process that dies first leaves them to be sent again, at least once)."""
-    lease = timedelta(seconds=settings.webhook_lease_seconds)
-    fanned, jobs = await run_db_turn(factory, _turn(lease, results))
+    turn = _turn(_lease(settings), results)
+    fanned, jobs = await run_db_turn(factory, turn, bounded=True)
     sent: Results = []
     if jobs:
-        answers = await asyncio.to_thread(sender.send_all, [j.outgoing for j in jobs])
+        answers = await sender.send_all([j.outgoing for j in jobs])
         sent = list(zip(jobs, answers, strict=True))
     return fanned >= service.BATCH or len(jobs) >= service.BATCH, sent
 
@@ -177,14 +179,15 @@ async def run(
                 wait = min(wait, settings.webhook_lease_seconds / 2)
             if wait:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await stop.wait()
         if results:
             try:
-                await run_db_turn(factory, _recorder(results))
+                await run_db_turn(factory, _recorder(results), bounded=True)
             except Exception:  # their leases lapse and they are sent again
                 log.exception("the last webhook attempts could not be recorded")
     finally:
-        await asyncio.to_thread(sender.close)
+        sender.close()
 
 
 @contextlib.asynccontextmanager
