@@ -57,19 +57,31 @@ RULE_ACTOR = Principal(id="clearfile", role=Role.admin, name="Clearfile (schedul
 class LenderView:
     """What a lender's report shows of the file's items: the accounts without their
     versions and the hard inquiries (soft ones are the subject's alone), as JSON lists
-    (each item's JSON, comma-joined)."""
+    (each item's JSON, comma-joined). The hard inquiries' JSON is kept in pieces, newest
+    first, to be comma-joined: each piece one inquiry's JSON, or a run of several already
+    joined, so that adding one copies neither the others nor a reference to each."""
 
     accounts_json: bytes
     hard_inquiries_json: tuple[bytes, ...]
 
 
+#: The most inquiries added to held items (``_with_inquiry``) that are kept apart from the
+#: rest before they are merged into it: each addition copies only those kept apart, and
+#: every this many additions the whole list once.
+RECENT_INQUIRIES_MAX = 64
+
+
 @dataclass(frozen=True)
 class FileItems:
     """What the report shows of a file on one day: built once per file revision and day,
-    with each list's JSON made once (each item's JSON, comma-joined, in the list's order)."""
+    with each list's JSON made once (each item's JSON, comma-joined, in the list's order).
+
+    The inquiries, newest first, are ``recent`` and then ``earlier``: those this process
+    added to held items since they were built (or last merged), and the rest; the report's
+    whole list (``inquiries``, ``inquiries_json``) is made from them on its first read."""
 
     accounts: list[AccountRead]
-    inquiries: list[InquiryRead]
+    earlier: tuple[InquiryRead, ...]
     public_records: list[PublicRecordRead]
     sources: list[Source]
     consents: list[ConsentRead]
@@ -77,19 +89,32 @@ class FileItems:
     fraud_alerts: list[FraudAlertRead]
     statements: list[StatementRead]
     accounts_json: bytes
-    #: Each inquiry's JSON, kept apart so that adding one copies no other.
-    inquiries_json: tuple[bytes, ...]
+    #: Each of ``earlier``'s JSON, kept apart so that adding one copies no other.
+    earlier_json: tuple[bytes, ...]
+    recent: tuple[InquiryRead, ...] = ()
+    recent_json: tuple[bytes, ...] = ()
+
+    @functools.cached_property
+    def inquiries(self) -> list[InquiryRead]:
+        """Every inquiry on the file, newest first."""
+        return [*self.recent, *self.earlier]
+
+    @functools.cached_property
+    def inquiries_json(self) -> tuple[bytes, ...]:
+        """Each of ``inquiries``' JSON, in their order."""
+        return (*self.recent_json, *self.earlier_json) if self.recent else self.earlier_json
 
     @functools.cached_property
     def lender_view(self) -> LenderView:
         """Made on the first lender read of these items, then kept with them."""
+        hard = b",".join(
+            one
+            for one, i in zip(self.inquiries_json, self.inquiries, strict=True)
+            if i.kind is InquiryKind.hard
+        )
         return LenderView(
             accounts_json=b",".join(map(_lender_account_json, self.accounts)),
-            hard_inquiries_json=tuple(
-                one
-                for one, i in zip(self.inquiries_json, self.inquiries, strict=True)
-                if i.kind is InquiryKind.hard
-            ),
+            hard_inquiries_json=(hard,) if hard else (),
         )
 
 
@@ -300,7 +325,7 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileIte
     start = start_of(today)
     return FileItems(
         accounts=accounts,
-        inquiries=inquiries,
+        earlier=tuple(inquiries),
         public_records=records,
         sources=list(sources.values()),
         consents=consent.consents_for_report(session, subject_id=subject_id, now=start),
@@ -308,16 +333,21 @@ def _items_of_file(session: Session, *, subject_id: str, today: date) -> FileIte
         fraud_alerts=consent.fraud_alerts_for_report(session, subject_id=subject_id, now=start),
         statements=[StatementRead.model_validate(row) for row in statement_rows],
         accounts_json=b",".join(accounts_json),
-        inquiries_json=tuple(_INQUIRY.dump_json(i) for i in inquiries),
+        earlier_json=tuple(_INQUIRY.dump_json(i) for i in inquiries),
     )
 
 
 def _with_inquiry(items: FileItems, inquiry: InquiryRead) -> FileItems | None:
-    """``items`` with a new ``inquiry`` added, exactly as ``_items_of_file`` would build them
-    after it; None where that would take more than adding it (it does not come first in
-    the report's order, or its lender has supplied no inquiry yet)."""
-    if items.inquiries:
-        top = items.inquiries[0]  # newest first, ties by id
+    """``items`` with a new ``inquiry`` added, showing exactly what ``_items_of_file`` would
+    build after it; None where that would take more than adding it (it does not come first
+    in the report's order, or its lender has supplied no inquiry yet).
+
+    The new inquiry joins ``recent`` (and, if hard, the lender view's pieces), so adding one
+    copies neither the other inquiries nor a reference to each; past
+    ``RECENT_INQUIRIES_MAX`` they are merged into the rest."""
+    newest = items.recent or items.earlier
+    if newest:
+        top = newest[0]  # newest first, ties by id
         if not (inquiry.at > top.at or (inquiry.at == top.at and inquiry.id < top.id)):
             return None
     lender = next((s for s in items.sources if s.id == inquiry.lender_id), None)
@@ -327,16 +357,26 @@ def _with_inquiry(items: FileItems, inquiry: InquiryRead) -> FileItems | None:
     furnishers = [s for s in items.sources if s.role is Role.furnisher]
     lenders = [s for s in items.sources if s.role is not Role.furnisher and s is not lender]
     one = _INQUIRY.dump_json(inquiry)
+    recent, recent_json = (inquiry, *items.recent), (one, *items.recent_json)
+    earlier, earlier_json = items.earlier, items.earlier_json
+    if len(recent) > RECENT_INQUIRIES_MAX:
+        earlier, earlier_json = (*recent, *earlier), (*recent_json, *earlier_json)
+        recent, recent_json = (), ()
     extended = dataclasses.replace(
         items,
         sources=[*furnishers, lender, *lenders],
-        inquiries=[inquiry, *items.inquiries],
-        inquiries_json=(one, *items.inquiries_json),
+        earlier=earlier,
+        earlier_json=earlier_json,
+        recent=recent,
+        recent_json=recent_json,
     )
     if "lender_view" in items.__dict__:
         view = items.lender_view
         if inquiry.kind is InquiryKind.hard:
-            view = LenderView(view.accounts_json, (one, *view.hard_inquiries_json))
+            pieces = (one, *view.hard_inquiries_json)
+            if len(pieces) > RECENT_INQUIRIES_MAX:
+                pieces = (b",".join(pieces),)
+            view = LenderView(view.accounts_json, pieces)
         extended.__dict__["lender_view"] = view
     return extended
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -584,6 +584,50 @@ def test_the_items_a_pull_keeps_are_those_a_fresh_read_builds(
     assert _without_clock(lender_fresh) | {"inquiries": []} == _without_clock(lender_kept) | {
         "inquiries": []
     }
+
+
+def test_items_kept_across_many_pulls_are_those_a_fresh_read_builds(
+    client: TestClient,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    set_clock: Callable[[datetime], datetime],
+) -> None:
+    """Pulls a second apart each extend the items held: more of them than are kept apart
+    from the rest (``RECENT_INQUIRIES_MAX``, made small here), so they are merged into it,
+    and the report and the lender's view made from them are those a fresh read makes."""
+    from service.core.cache import LruCache
+    from service.file import service as file_service
+
+    monkeypatch.setattr(file_service, "_ITEMS_CACHE", LruCache(100))
+    monkeypatch.setattr(file_service, "RECENT_INQUIRIES_MAX", 2)
+    hard = consent(client, world)
+    soft = consent(client, world, purpose="prequalification")
+    pull(client, world, "reports", hard)  # the lender joins the file's sources
+    lender_views = []
+    for n, consent_id in enumerate((hard, soft, hard, hard, soft, hard, hard, hard), start=1):
+        set_clock(NOW + timedelta(seconds=n))
+        lender_views.append(pull(client, world, "reports", consent_id))
+    held = file_service._ITEMS_CACHE.get(world.subject.id)
+    assert held is not None
+    assert held[2].earlier  # merged into the rest ...
+    assert held[2].recent  # ... then added to again
+    set_clock(NOW + timedelta(seconds=10))
+    lender_kept = pull(client, world, "reports", hard)
+    kept = client.get("/v1/me/report", headers=world.subject.headers).json()
+    file_service._ITEMS_CACHE.clear()
+    fresh = client.get("/v1/me/report", headers=world.subject.headers).json()
+    assert _without_clock(kept) == _without_clock(fresh)
+    assert len(fresh["inquiries"]) == 10
+    assert [i["kind"] for i in fresh["inquiries"]].count("soft") == 2
+    set_clock(NOW + timedelta(seconds=11))
+    lender_fresh = pull(client, world, "reports", hard)
+    assert lender_fresh["inquiries"][1:] == lender_kept["inquiries"]
+    assert [i["kind"] for i in lender_kept["inquiries"]] == ["hard"] * 7
+    # Each pull showed every hard inquiry before its own, newest first.
+    assert [len(v["inquiries"]) for v in lender_views] == [1, 2, 2, 3, 4, 4, 5, 6]
+    assert [i["at"] for i in lender_kept["inquiries"]] == sorted(
+        (i["at"] for i in lender_kept["inquiries"]), reverse=True
+    )
 
 
 def test_a_pull_extends_the_items_it_read_rather_than_rebuild_them(
