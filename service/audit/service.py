@@ -147,37 +147,18 @@ def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) 
         chain = held[e.subject_id or SYSTEM_CHAIN]
         last_seq, last_hash = heads.get(chain, (0, GENESIS_HASH))
         seq = last_seq + 1
-        role = roles[e.actor]
-        digest = fields_hash(
-            last_hash,
-            chain,
-            seq,
+        facts = (
             e.subject_id,
             e.actor.id,
-            role,
+            roles[e.actor],
             e.actor.name,
             e.action,
             e.purpose,
             e.resource_type,
             e.resource_id,
-            at_text,
         )
-        rows.append(
-            (
-                chain,
-                seq,
-                e.subject_id,
-                e.actor.id,
-                role,
-                e.actor.name,
-                e.action,
-                e.purpose,
-                e.resource_type,
-                e.resource_id,
-                last_hash,
-                digest,
-            )
-        )
+        digest = fields_hash(last_hash, chain, seq, *facts, at_text)
+        rows.append((chain, seq, *facts, last_hash, digest))
         heads[chain] = (seq, digest)
         moved[chain] = (seq, digest)
     with row_triggers.deferred(session, row_triggers.AUDIT_HEADS):
