@@ -52,7 +52,7 @@ def read_report(session: Session, *, subject: Principal, now: datetime) -> Cache
         subject_id=subject.id,
         now=now,
     )
-    audit.record(
+    audit.record_read(
         session,
         actor=subject,
         action="report.read",

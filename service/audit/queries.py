@@ -106,11 +106,18 @@ EVENT_COLUMNS = (
 )
 
 
-def append_events(session: Session, *, events: Sequence[tuple[Any, ...]], at: datetime) -> None:
-    """Insert the events (tuples of ``EVENT_COLUMNS``, all ``at`` one moment) in their order,
-    in one executemany; the database moves each chain's head to its last event (the trigger
-    of migration 0003) unless the caller deferred that (``move_heads``)."""
-    insert_tuples(session, AuditEvent.__table__, EVENT_COLUMNS, events, same={"at": at})
+def append_events(
+    session: Session, *, events: Sequence[tuple[Any, ...]], at: datetime | None
+) -> None:
+    """Insert the events (tuples of ``EVENT_COLUMNS``, all ``at`` one moment; with ``at``
+    None, each tuple's last value is its own moment) in their order, in one executemany;
+    the database moves each chain's head to its last event (the trigger of migration 0003)
+    unless the caller deferred that (``move_heads``)."""
+    table = AuditEvent.__table__
+    if at is None:
+        insert_tuples(session, table, (*EVENT_COLUMNS, "at"), events)
+    else:
+        insert_tuples(session, table, EVENT_COLUMNS, events, same={"at": at})
 
 
 #: The upsert of one head, straight to the driver (SQLite's and psycopg's placeholders).

@@ -3,10 +3,11 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.audit import queries, rules
+from service.audit import group, queries, rules
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.audit.rules import (
     GENESIS_HASH,
@@ -17,6 +18,7 @@ from service.audit.rules import (
     moment_text,
 )
 from service.core import row_triggers
+from service.core.deps import after_commit, is_serial
 from service.core.pagination import (
     decode_cursor,
     decode_int_cursor,
@@ -107,9 +109,83 @@ def record(
     queries.append_event(session, event={**fields, "prev_hash": last_hash, "hash": digest})
 
 
+def record_read(
+    session: Session,
+    *,
+    actor: Principal,
+    action: str,
+    now: datetime,
+    subject_id: str,
+    purpose: str,
+    resource_type: str,
+    resource_id: str,
+) -> None:
+    """Record a read whose only write is this event: what ``record`` appends, but on a
+    database served in parallel, in a route's unit of work, it is appended once the read's
+    transaction has committed, with other reads' events (``service.audit.group``), and the
+    route answers only once it is committed. On a serial database (SQLite), or outside a
+    route, it is appended here, as ``record`` does: there a transaction of its own would
+    cost more than it saves."""
+    event = NewEvent(
+        actor=actor,
+        action=action,
+        subject_id=subject_id,
+        purpose=purpose,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        at=now,
+    )
+    bind = session.get_bind()
+    if not is_serial(bind) and after_commit(session, lambda: _read_writer(bind).append(event)):
+        return
+    record(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        subject_id=subject_id,
+        purpose=purpose,
+        resource_type=resource_type,
+        resource_id=resource_id,
+    )
+
+
+#: The fewest events the group writer appends in bulk (``record_bulk``: five statements
+#: whatever their number); fewer go one by one (``record``: two statements each).
+BULK_FROM_EVENTS = 3
+
+
+def _append_reads(session: Session, events: Sequence["NewEvent"]) -> None:
+    """The group writer's transaction: every read's event carries its own moment."""
+    if len(events) < BULK_FROM_EVENTS:
+        for e in events:
+            if e.at is None:  # pragma: no cover - record_read gives every event its moment
+                raise ValueError("a read's event without its moment")
+            record(
+                session,
+                actor=e.actor,
+                action=e.action,
+                now=e.at,
+                subject_id=e.subject_id,
+                purpose=e.purpose,
+                resource_type=e.resource_type,
+                resource_id=e.resource_id,
+            )
+        return
+    moment = events[0].at
+    if moment is None:  # pragma: no cover - as above
+        raise ValueError("a read's event without its moment")
+    record_bulk(session, events=events, now=moment)
+
+
+def _read_writer(bind: Any) -> "group._Writer[NewEvent]":
+    return group.writer(bind, _append_reads)
+
+
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    """An event for ``record_bulk``: the arguments ``record`` takes, but the clock."""
+    """An event for ``record_bulk``: the arguments ``record`` takes; its moment, ``at``,
+    when it has one of its own (a read's, appended later: ``record_read``), else the batch's."""
 
     actor: Principal
     action: str
@@ -117,6 +193,7 @@ class NewEvent:
     purpose: str | None = None
     resource_type: str | None = None
     resource_id: str | None = None
+    at: datetime | None = None
 
 
 def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) -> None:
@@ -142,8 +219,13 @@ def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) 
     rows = []
     roles = {e.actor: e.actor.role.value for e in events}
     moved: dict[str, tuple[int, str]] = {}
-    at_text = moment_text(now)  # every event's moment: written out once
+    own_moments = any(e.at is not None for e in events)
+    moments: dict[datetime, str] = {now: moment_text(now)}  # each moment written out once
     for e in events:
+        at = now if e.at is None else e.at
+        at_text = moments.get(at)
+        if at_text is None:
+            at_text = moments[at] = moment_text(at)
         chain = held[e.subject_id or SYSTEM_CHAIN]
         last_seq, last_hash = heads.get(chain, (0, GENESIS_HASH))
         seq = last_seq + 1
@@ -158,11 +240,11 @@ def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) 
             e.resource_id,
         )
         digest = fields_hash(last_hash, chain, seq, *facts, at_text)
-        rows.append((chain, seq, *facts, last_hash, digest))
+        rows.append((chain, seq, *facts, last_hash, digest, *((at,) if own_moments else ())))
         heads[chain] = (seq, digest)
         moved[chain] = (seq, digest)
     with row_triggers.deferred(session, row_triggers.AUDIT_HEADS):
-        queries.append_events(session, events=rows, at=now)
+        queries.append_events(session, events=rows, at=None if own_moments else now)
         queries.move_heads(session, [(c, seq, h) for c, (seq, h) in moved.items()])
 
 

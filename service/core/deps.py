@@ -268,25 +268,48 @@ async def refusal_first(request: Request) -> DomainError | None:
     return await pending.refusal()
 
 
+#: Work a unit of work awaits once its transaction has committed, before it answers.
+AfterCommit = Callable[[], Awaitable[None]]
+
+#: The session's ``info`` key of its unit of work's ``AfterCommit`` steps (``after_commit``).
+_AFTER_COMMIT = "clearfile_after_commit"
+
+
+def after_commit(session: Session, step: AfterCommit) -> bool:
+    """Have the unit of work the session belongs to await ``step`` once the session's
+    transaction has committed, before the route answers; an error in it is the route's
+    error (its answer is never sent). False, and nothing scheduled, when the session is
+    not a route's unit of work (a job's, a test's): the caller then does the work itself."""
+    steps: list[AfterCommit] | None = session.info.get(_AFTER_COMMIT)
+    if steps is None:
+        return False
+    steps.append(step)
+    return True
+
+
 def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """Run a sync endpoint as one unit of work: whatever it wrote is committed (or rolled
-    back on any error) before it returns, in the same thread as its work. So a database
+    back on any error) before it returns, in the same thread as its work, and what it
+    asked to follow the commit (``after_commit``) is awaited before it answers. So a database
     connection, or a row lock, is never held while the request waits for the event loop or
     for a free thread: under load that wait would stretch every lock, and with more
     requests than threads it could never end."""
 
-    def work(*args: Any, **kwargs: Any) -> Any:
+    def work(*args: Any, **kwargs: Any) -> tuple[Any, list[AfterCommit]]:
         sessions = [v for v in kwargs.values() if isinstance(v, Session)]
+        for session in sessions:
+            session.info[_AFTER_COMMIT] = []
         try:
             kwargs = _resolve_in_transaction(kwargs)
             result = endpoint(*args, **kwargs)
         except BaseException:
             for session in sessions:
                 session.rollback()
+                session.info.pop(_AFTER_COMMIT, None)
             raise
         for session in sessions:
             session.commit()
-        return result
+        return result, [then for s in sessions for then in s.info.pop(_AFTER_COMMIT)]
 
     off_loop = getattr(endpoint, _IN_WORKER_THREAD, False)
 
@@ -294,8 +317,12 @@ def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]
     async def run(*args: Any, **kwargs: Any) -> Any:
         session = next((v for v in kwargs.values() if isinstance(v, Session)), None)
         if session is None or off_loop:
-            return await run_in_threadpool(work, *args, **kwargs)
-        return await run_db_work(session.get_bind(), work, *args, **kwargs)
+            result, then = await run_in_threadpool(work, *args, **kwargs)
+        else:
+            result, then = await run_db_work(session.get_bind(), work, *args, **kwargs)
+        for step in then:
+            await step()
+        return result
 
     _UNITS_OF_WORK.add(run)
     return run
