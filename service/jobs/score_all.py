@@ -65,7 +65,8 @@ _INQUIRY_MARGIN: Final = timedelta(days=31)
 
 
 def _by_owner(rows: list[Any], owner: Owners) -> tuple[list[Any], Owners]:
-    """Rows grouped by subject in chunk order (the database's collation may differ)."""
+    """Rows grouped by subject in chunk order (the reads set no order, and the database's
+    collation may differ from Python's)."""
     if len(owner) < 2 or bool((owner[1:] >= owner[:-1]).all()):
         return rows, owner
     order = np.argsort(owner, kind="stable")

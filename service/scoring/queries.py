@@ -6,8 +6,11 @@ dates as ISO text (``CAST(... AS VARCHAR)`` gives ``YYYY-MM-DD`` on SQLite and P
 alike) and each account's receipt record built by the database as JSON text, so that a chunk
 of subjects costs three queries, no ORM object and no JSON encoding in Python. They only
 read; which items are on the file is decided by the file rules, in ``service.jobs.score_all``.
-Rows come grouped by subject in the order the index holds them, not sorted within a subject:
-the characteristics do not depend on the order.
+Rows come in no set order (no ``ORDER BY``): ``score_all`` groups them by subject, a stable
+sort of small integers in Python, and the characteristics do not depend on the order within a
+subject. On PostgreSQL the order cost a sort of every chunk's accounts, their JSON text
+included, which spilled to disk past ``work_mem`` (issue 15); a population loaded in id order
+comes back grouped already.
 """
 
 from collections.abc import Sequence
@@ -29,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from service.core.bulk import COPY_FROM_ROWS, copy_tuples
+from service.core.bulk import COPY_FROM_ROWS, copy_text, copy_text_column, copy_text_value
 from service.core.pagination import older_than
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
@@ -148,18 +151,14 @@ def _account_columns(session: Session) -> tuple[Any, ...]:
 
 
 def account_rows_between(session: Session, first: str, last: str) -> list[tuple[Any, ...]]:
-    """Every account of the subjects whose id is in ``[first, last]``, grouped by subject:
+    """Every account of the subjects whose id is in ``[first, last]``, in no set order:
     ``(subject_id, inputs, packed, account_type, credit_limit_cents, balance_cents,
     date_of_first_delinquency, closed_on)``, ``inputs`` being the JSON array of
     ``receipts.ACCOUNT_FIELDS``, ``packed`` the fixed-width fields of
     ``engine.columns.PACKED_*``, and the dates ``YYYY-MM-DD`` text."""
-    stmt = (
-        select(*_account_columns(session))
-        .where(
-            Account.subject_id >= first,
-            Account.subject_id <= last,
-        )
-        .order_by(Account.subject_id)
+    stmt = select(*_account_columns(session)).where(
+        Account.subject_id >= first,
+        Account.subject_id <= last,
     )
     return _rows(session, stmt)
 
@@ -168,28 +167,22 @@ def inquiry_rows_between(
     session: Session, first: str, last: str, *, since: datetime
 ) -> list[tuple[Any, ...]]:
     """``(subject_id, day, kind)`` of the inquiries at or after ``since`` of the subjects in
-    ``[first, last]`` (``day`` the UTC day as text), grouped by subject."""
-    stmt = (
-        select(Inquiry.subject_id, _utc_day(session, Inquiry.at), Inquiry.kind)
-        .where(Inquiry.subject_id >= first, Inquiry.subject_id <= last, Inquiry.at >= since)
-        .order_by(Inquiry.subject_id)
+    ``[first, last]`` (``day`` the UTC day as text), in no set order."""
+    stmt = select(Inquiry.subject_id, _utc_day(session, Inquiry.at), Inquiry.kind).where(
+        Inquiry.subject_id >= first, Inquiry.subject_id <= last, Inquiry.at >= since
     )
     return _rows(session, stmt)
 
 
 def public_record_rows_between(session: Session, first: str, last: str) -> list[tuple[Any, ...]]:
     """``(subject_id, chapter, status, filed_on)`` of the bankruptcies of the subjects in
-    ``[first, last]``, grouped by subject (``filed_on`` as text)."""
-    stmt = (
-        select(
-            PublicRecord.subject_id,
-            PublicRecord.chapter,
-            PublicRecord.status,
-            _text(session, PublicRecord.filed_on),
-        )
-        .where(PublicRecord.subject_id >= first, PublicRecord.subject_id <= last)
-        .order_by(PublicRecord.subject_id)
-    )
+    ``[first, last]``, in no set order (``filed_on`` as text)."""
+    stmt = select(
+        PublicRecord.subject_id,
+        PublicRecord.chapter,
+        PublicRecord.status,
+        _text(session, PublicRecord.filed_on),
+    ).where(PublicRecord.subject_id >= first, PublicRecord.subject_id <= last)
     return _rows(session, stmt)
 
 
@@ -252,11 +245,15 @@ def insert_encoded_receipts(
     """Bulk insert receipts: ``rows`` hold the ``BATCH_COLUMNS`` (the JSON ones as JSON text
     already, stored as it is), ``same`` the columns every row shares.
 
-    One executemany straight to the driver: the statement is compiled once, the shared
-    values go through their column types once, and the rows are passed as they are (no
-    per-row parameter processing: the batch inserts a whole chunk at a time).
+    On PostgreSQL one ``COPY`` of text assembled here (``_copy_receipts``); elsewhere one
+    executemany straight to the driver: the statement is compiled once, the shared values
+    go through their column types once, and the rows are passed as they are (no per-row
+    parameter processing: the batch inserts a whole chunk at a time).
     """
     if not rows:
+        return
+    if _postgresql(session) and len(rows) >= COPY_FROM_ROWS:  # COPY: the JSON text as it is
+        _copy_receipts(session, rows, same)
         return
     connection = session.connection()
     dialect = connection.dialect
@@ -270,11 +267,6 @@ def insert_encoded_receipts(
     for name, value in same.items():
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         constants[name] = process(value) if process is not None else value
-    if _postgresql(session) and len(rows) >= COPY_FROM_ROWS:  # COPY: the JSON text as it is
-        shared_values = tuple(constants.values())
-        names = [*BATCH_COLUMNS, *constants]
-        copy_tuples(session, table, names, ((*row, *shared_values) for row in rows))
-        return
     params: list[Any]
     if compiled.positiontup is not None:  # e.g. SQLite's "?": tuples in the statement's order
         names = [*BATCH_COLUMNS, *constants]
@@ -284,3 +276,18 @@ def insert_encoded_receipts(
     else:  # e.g. psycopg's "%(name)s": mappings
         params = [dict(zip(BATCH_COLUMNS, row, strict=True), **constants) for row in rows]
     connection.exec_driver_sql(str(compiled), params)
+
+
+def _copy_receipts(session: Session, rows: Sequence[Sequence[Any]], same: dict[str, Any]) -> None:
+    """``insert_encoded_receipts`` on PostgreSQL: one ``COPY`` whose text is assembled here,
+    a line per receipt, the shared values written once (``copy_tuples`` formatted every
+    value of every row, the shared moment and day too: most of the batch's writing time)."""
+    ids, subjects, scores, *texts = (list(column) for column in zip(*rows, strict=True))
+    escaped = [copy_text_column(column) for column in (ids, subjects, *texts)]
+    tail = "".join("\t" + copy_text_value(value) for value in same.values())
+    null = copy_text_value(None)
+    lines = [
+        f"{i}\t{s}\t{null if score is None else score}\t{a}\t{b}\t{c}\t{d}\t{e}{tail}\n"
+        for i, s, score, a, b, c, d, e in zip(*escaped[:2], scores, *escaped[2:], strict=True)
+    ]
+    copy_text(session, ScoreReceipt.__table__, [*BATCH_COLUMNS, *same], "".join(lines))

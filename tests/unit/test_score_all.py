@@ -212,19 +212,24 @@ def _run(
     return result, calls
 
 
+# A chunk of 50 receipts is written by an executemany; one of 200 (every subject) by
+# PostgreSQL's COPY (``core.bulk.COPY_FROM_ROWS``).
+@pytest.mark.parametrize("chunk", [50, 200])
 @pytest.mark.parametrize("model_name", sorted(MODELS))
 def test_batch_receipts_equal_scoring_each_subject_on_its_own(
     session: Session,
     factory: sessionmaker[Session],
     population: Population,
     model_name: str,
+    chunk: int,
 ) -> None:
     model = MODELS[model_name]
-    result, calls = _run(factory, model, chunk=50)
+    result, calls = _run(factory, model, chunk=chunk)
     n = len(population.ids)
-    assert (result.subjects, result.chunks) == (n, 3)
+    ends = [*range(chunk, n, chunk), n]
+    assert (result.subjects, result.chunks) == (n, len(ends))
     assert result.scored + result.no_score == n
-    assert calls == [(50, n), (100, n), (n, n)]
+    assert calls == [(end, n) for end in ends]
 
     receipts = {r.subject_id: r for r in session.scalars(select(ScoreReceipt))}
     assert sorted(receipts) == population.ids
