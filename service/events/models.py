@@ -86,6 +86,13 @@ def _own_pg(element: own_txid, compiler: SQLCompiler, **kw: object) -> str:
     return "(pg_current_xact_id_if_assigned()::text::bigint)"
 
 
+#: The events not yet fanned out: the condition of the partial index ``ix_events_unfanned``,
+#: and of every statement that looks for them, written the same way so that both databases
+#: use the index. (``fanned_out IS false``, ``IS 0`` or ``= 0`` do not match it: PostgreSQL
+#: and SQLite then read every event, as the delivery worker did on each pass.)
+NOT_FANNED_OUT = "NOT fanned_out"
+
+
 class Event(Base):
     """An event as one recipient sees it. ``seq`` orders the feed; ``id`` is stable and is
     the ``webhook-id`` of its deliveries, so receivers deduplicate by it."""
@@ -96,8 +103,8 @@ class Event(Base):
         Index(
             "ix_events_unfanned",
             "seq",
-            postgresql_where=text("NOT fanned_out"),
-            sqlite_where=text("NOT fanned_out"),
+            postgresql_where=text(NOT_FANNED_OUT),
+            sqlite_where=text(NOT_FANNED_OUT),
         ),
     )
 

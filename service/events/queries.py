@@ -4,12 +4,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Row, and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from service.core.bulk import insert_tuples
 from service.core.prepared import PreparedInsert
-from service.events.models import Event, EventWatermark, feed_horizon, own_txid
+from service.events.models import (
+    NOT_FANNED_OUT,
+    Event,
+    EventWatermark,
+    feed_horizon,
+    own_txid,
+)
 
 #: Every column but ``seq``, which the database numbers.
 _INSERT = PreparedInsert(
@@ -27,6 +33,9 @@ _INSERT = PreparedInsert(
     ],
 )
 
+
+#: The events not yet fanned out, as the partial index that finds them says it.
+_NOT_FANNED_OUT = text(NOT_FANNED_OUT)
 
 #: The columns of ``insert_event_tuples``' tuples: those that differ from row to row.
 _OWN = ("id", "recipient_id", "subject_id", "type", "resource_type", "resource_id", "data")
@@ -113,7 +122,7 @@ def claim_unfanned(
             Event.resource_id,
             Event.data,
         )
-        .where(Event.fanned_out.is_(False))
+        .where(_NOT_FANNED_OUT)
         .order_by(Event.seq)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -129,7 +138,7 @@ def mark_all_fanned(session: Session) -> int:
     """Mark every event not yet fanned out as fanned out; how many."""
     result = session.execute(
         update(Event)
-        .where(Event.fanned_out.is_(False))
+        .where(_NOT_FANNED_OUT)
         .values(fanned_out=True)
         .execution_options(synchronize_session=False)
     )

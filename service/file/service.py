@@ -59,15 +59,18 @@ class LenderView:
     versions and the hard inquiries (soft ones are the subject's alone), as JSON lists
     (each item's JSON, comma-joined). The hard inquiries' JSON is kept in pieces, newest
     first, to be comma-joined: each piece one inquiry's JSON, or a run of several already
-    joined, so that adding one copies neither the others nor a reference to each."""
+    joined, so that adding one copies neither the others nor a reference to each. The
+    first ``loose`` pieces are single inquiries, added since the last run was made."""
 
     accounts_json: bytes
     hard_inquiries_json: tuple[bytes, ...]
+    loose: int = 0
 
 
 #: The most inquiries added to held items (``_with_inquiry``) that are kept apart from the
 #: rest before they are merged into it: each addition copies only those kept apart, and
-#: every this many additions the whole list once.
+#: every this many additions the whole list of references once (the lender view's JSON:
+#: those kept apart joined into one run; the runs before are not copied again).
 RECENT_INQUIRIES_MAX = 64
 
 
@@ -373,10 +376,12 @@ def _with_inquiry(items: FileItems, inquiry: InquiryRead) -> FileItems | None:
     if "lender_view" in items.__dict__:
         view = items.lender_view
         if inquiry.kind is InquiryKind.hard:
-            pieces = (one, *view.hard_inquiries_json)
-            if len(pieces) > RECENT_INQUIRIES_MAX:
-                pieces = (b",".join(pieces),)
-            view = LenderView(view.accounts_json, pieces)
+            # Past the most kept loose, they become one run; the runs before are left as
+            # they are (joining the whole list again would copy it all, every so many pulls).
+            pieces, loose = (one, *view.hard_inquiries_json), view.loose + 1
+            if loose > RECENT_INQUIRIES_MAX:
+                pieces, loose = (b",".join(pieces[:loose]), *pieces[loose:]), 0
+            view = LenderView(view.accounts_json, pieces, loose)
         extended.__dict__["lender_view"] = view
     return extended
 

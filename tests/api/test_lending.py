@@ -611,6 +611,9 @@ def test_items_kept_across_many_pulls_are_those_a_fresh_read_builds(
     assert held is not None
     assert held[2].earlier  # merged into the rest ...
     assert held[2].recent  # ... then added to again
+    # The lender view's hard inquiries: the one it was built with, then runs of three made
+    # as they were added, not the whole list joined again each time.
+    assert [p.count(b'"id"') for p in held[2].lender_view.hard_inquiries_json] == [3, 3, 1]
     set_clock(NOW + timedelta(seconds=10))
     lender_kept = pull(client, world, "reports", hard)
     kept = client.get("/v1/me/report", headers=world.subject.headers).json()

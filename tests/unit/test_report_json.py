@@ -64,3 +64,23 @@ def test_a_cached_account_view_cannot_be_changed() -> None:
     account = AccountRead.model_validate(ACCOUNT)
     with pytest.raises(ValidationError, match="frozen"):
         setattr(account, "balance_cents", 1)  # noqa: B010 - mypy already refuses the plain form
+
+
+def _with_inquiries(count: int) -> Report:
+    data = copy.deepcopy(REPORT)
+    data["inquiries"] = [
+        {**copy.deepcopy(REPORT["inquiries"][0]), "id": f"inq_{i:020d}"} for i in range(count)
+    ]
+    return Report.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("count", "run"), [(0, 1), (1, 1), (2, 1), (7, 1), (7, 3), (7, 7)], ids=str
+)
+def test_a_list_given_in_pieces_is_written_piece_by_piece(count: int, run: int) -> None:
+    """Each piece one item, or a run of ``run`` items already joined (a lender view's)."""
+    report = _with_inquiries(count)
+    items = [i.model_dump_json().encode() for i in report.inquiries]
+    pieces = tuple(b",".join(items[at : at + run]) for at in range(0, count, run))
+    lists = {"accounts": _joined(report.accounts), "inquiries": pieces}
+    assert json_with_lists(report, lists) == report.model_dump_json().encode()
