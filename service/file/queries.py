@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from service.core.bulk import CHUNK_ROWS, insert_tuples, load_rows
+from service.core.bulk import insert_tuples, load_rows
 from service.core.prepared import PreparedInsert
 from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
 from service.file.rules import SUPPRESSED
@@ -50,15 +50,19 @@ def inquiries_before(session: Session, moment: datetime) -> Sequence[tuple[str, 
     return sorted((i, s, at) for i, s, at in rows)
 
 
-def delete_inquiries(session: Session, inquiry_ids: Sequence[str]) -> None:
-    """Delete the inquiries, ``CHUNK_ROWS`` ids per statement."""
+_DELETE_INQUIRY = delete(Inquiry).where(
+    Inquiry.id == bindparam("id"), Inquiry.subject_id == bindparam("subject_id")
+)
+
+
+def delete_inquiries(session: Session, keys: Sequence[tuple[str, str]]) -> None:
+    """Delete the inquiries named by their keys, (id, subject_id), in one executemany of a
+    statement compiled once: each row found by its whole primary key (an ``IN`` list of
+    thousands of ids was rendered anew for each statement)."""
+    if not keys:
+        return
     session.flush()
-    for start in range(0, len(inquiry_ids), CHUNK_ROWS):
-        chosen = list(inquiry_ids[start : start + CHUNK_ROWS])
-        session.execute(
-            delete(Inquiry).where(Inquiry.id.in_(chosen)),
-            execution_options={"synchronize_session": False},
-        )
+    session.connection().execute(_DELETE_INQUIRY, [{"id": i, "subject_id": s} for i, s in keys])
 
 
 def public_records_filed_before(session: Session, cutoff: date) -> Sequence[PublicRecord]:
