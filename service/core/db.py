@@ -79,14 +79,6 @@ PG_SYNCHRONOUS_COMMIT = "off"
 
 #: Where SQLite keeps its temporary storage (statement journals, sort b-trees): memory.
 SQLITE_TEMP_STORE = "MEMORY"
-#: SQLite's page cache per connection, in KiB (``PRAGMA cache_size`` = minus this): 256 MiB,
-#: for the one connection a process holds. SQLite's default, 2 MiB, is far smaller than the
-#: pages one large transaction changes (a clock move that resolves 10,000 disputes and purges
-#: 9,000 items: about 130 MiB of pages, events, audit, receipts, notices and their indexes):
-#: once the cache is full of changed pages, each page more spills one to the WAL
-#: mid-transaction (SQLite documentation, "PRAGMA cache_spill"), and a page changed again is
-#: read back and written again. The cache takes memory only as pages fill it.
-SQLITE_CACHE_KIB = 262_144
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -120,7 +112,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # bulk write wrote every page it changed there too, to no purpose after the
             # statement.
             cursor.execute(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
-            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
