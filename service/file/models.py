@@ -21,6 +21,8 @@ class Inquiry(Base):
     """A read of the file by a lender: who, when, why, hard or soft."""
 
     __tablename__ = "inquiries"
+    #: The obsolescence purge's range (migration 0013).
+    __table_args__ = (Index("ix_inquiries_at", "at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject_id: Mapped[str] = mapped_column(

@@ -445,7 +445,7 @@ def purge_obsolete(session: Session, *, now: datetime) -> int:
             furnishing.delete_account(session, account)
         for record in records:
             session.delete(record)
-        queries.delete_inquiries(session, [inquiry_id for inquiry_id, _ in inquiries])
+        queries.delete_inquiries(session, inquiries)
     return len(purged)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,7 +27,16 @@ class Account(Base):
     index here only finds an account by its reference."""
 
     __tablename__ = "accounts"
-    __table_args__ = (Index("ix_accounts_furnisher_id_account_ref", "furnisher_id", "account_ref"),)
+    __table_args__ = (
+        Index("ix_accounts_furnisher_id_account_ref", "furnisher_id", "account_ref"),
+        # The obsolescence purge's range (migration 0013): adverse accounts only.
+        Index(
+            "ix_accounts_date_of_first_delinquency",
+            "date_of_first_delinquency",
+            sqlite_where=text("date_of_first_delinquency IS NOT NULL"),
+            postgresql_where=text("date_of_first_delinquency IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject_id: Mapped[str] = mapped_column(

@@ -38,9 +38,14 @@ def version_rows_of_accounts(session: Session, account_ids: list[str]) -> Sequen
     return session.connection().execute(_VERSION_ROWS, {"account_ids": account_ids}).all()
 
 
+#: Found by the range of ``ix_accounts_date_of_first_delinquency`` (migration 0013).
+ADVERSE_DATED_BEFORE = select(Account).where(
+    Account.date_of_first_delinquency <= bindparam("cutoff")
+)
+
+
 def adverse_accounts_dated_before(session: Session, cutoff: date) -> Sequence[Account]:
-    stmt = select(Account).where(Account.date_of_first_delinquency <= cutoff)
-    return session.scalars(stmt).all()
+    return session.scalars(ADVERSE_DATED_BEFORE, {"cutoff": cutoff}).all()
 
 
 def delete_account(session: Session, account: Account) -> None:
