@@ -138,15 +138,22 @@ def record_read(
     bind = session.get_bind()
     if not is_serial(bind) and after_commit(session, lambda: _read_writer(bind).append(event)):
         return
+    _record_read_event(session, event)
+
+
+def _record_read_event(session: Session, event: "NewEvent") -> None:
+    """``record`` for a read's event, at the read's own moment."""
+    if event.at is None:  # pragma: no cover - record_read gives every event its moment
+        raise ValueError("a read's event without its moment")
     record(
         session,
-        actor=actor,
-        action=action,
-        now=now,
-        subject_id=subject_id,
-        purpose=purpose,
-        resource_type=resource_type,
-        resource_id=resource_id,
+        actor=event.actor,
+        action=event.action,
+        now=event.at,
+        subject_id=event.subject_id,
+        purpose=event.purpose,
+        resource_type=event.resource_type,
+        resource_id=event.resource_id,
     )
 
 
@@ -158,22 +165,11 @@ BULK_FROM_EVENTS = 3
 def _append_reads(session: Session, events: Sequence["NewEvent"]) -> None:
     """The group writer's transaction: every read's event carries its own moment."""
     if len(events) < BULK_FROM_EVENTS:
-        for e in events:
-            if e.at is None:  # pragma: no cover - record_read gives every event its moment
-                raise ValueError("a read's event without its moment")
-            record(
-                session,
-                actor=e.actor,
-                action=e.action,
-                now=e.at,
-                subject_id=e.subject_id,
-                purpose=e.purpose,
-                resource_type=e.resource_type,
-                resource_id=e.resource_id,
-            )
+        for event in events:
+            _record_read_event(session, event)
         return
     moment = events[0].at
-    if moment is None:  # pragma: no cover - as above
+    if moment is None:  # pragma: no cover - as in _record_read_event
         raise ValueError("a read's event without its moment")
     record_bulk(session, events=events, now=moment)
 
