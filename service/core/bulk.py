@@ -4,7 +4,8 @@ Only a domain's queries module calls this, for its own tables.
 """
 
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, Final
@@ -214,6 +215,16 @@ def copy_tuples(
     driver takes as they are: a JSON column's value as JSON text or psycopg's ``Json``),
     through psycopg's ``cursor.copy`` on the session's connection, in its transaction. Row
     triggers and defaults apply as for an INSERT."""
+    with _copy_from_stdin(session, table, columns) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+
+@contextmanager
+def _copy_from_stdin(session: Session, table: Any, columns: Sequence[str]) -> Iterator[Any]:
+    """psycopg's ``Copy`` of ``COPY table (columns) FROM STDIN`` on the session's
+    connection, in its transaction."""
     connection = session.connection()
     quote = connection.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
@@ -222,9 +233,7 @@ def copy_tuples(
     if raw is None:  # pragma: no cover - a session's connection is checked out
         raise RuntimeError("no driver connection")
     with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-        write = copy.write_row
-        for row in rows:
-            write(row)
+        yield copy
 
 
 #: How ``COPY``'s text format writes NULL, and the characters a value must have escaped there
@@ -270,12 +279,5 @@ def copy_text(session: Session, table: Any, columns: Sequence[str], text: str) -
     by value. Row triggers and defaults apply as for an INSERT."""
     if not text:
         return
-    connection = session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    target = connection.dialect.identifier_preparer.format_table(table)
-    raw: Any = connection.connection.dbapi_connection  # a psycopg Connection
-    if raw is None:  # pragma: no cover - a session's connection is checked out
-        raise RuntimeError("no driver connection")
-    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+    with _copy_from_stdin(session, table, columns) as copy:
         copy.write(text)
