@@ -4,7 +4,7 @@ from schemas.audit import AccessLogEntry
 from schemas.common import Page
 from schemas.file import Export, Report
 from service.access import service
-from service.core.deps import SessionDep, domain_router
+from service.core.deps import SessionDep, domain_router, read_only
 from service.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from service.core.responses import ModelResponse, json_with_lists, problems
 from service.principals.deps import SubjectDep
@@ -18,6 +18,7 @@ router = domain_router(prefix="/v1/me", tags=["subject"], responses=problems(403
     operation_id="getMyReport",
     response_model=Report,
 )
+@read_only
 def get_report(session: SessionDep, caller: SubjectDep) -> ModelResponse:
     shown = service.read_report(session, subject=caller.principal, now=caller.now)
     return ModelResponse(json_with_lists(shown.report, shown.lists_json()))

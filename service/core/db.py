@@ -81,6 +81,26 @@ PG_SYNCHRONOUS_COMMIT = "off"
 SQLITE_TEMP_STORE = "MEMORY"
 
 
+#: The execution options of a read-only unit of work's connection on PostgreSQL
+#: (``service.core.deps.read_only``): autocommit, and the mark that refuses a write there.
+READ_ONLY_OPTIONS = {"isolation_level": "AUTOCOMMIT", "clearfile_read_only": True}
+
+
+class WriteOutsideTransaction(RuntimeError):
+    """A statement other than a SELECT on a read-only unit of work's connection: in
+    autocommit it would commit alone, apart from whatever else the route wrote."""
+
+
+def _refuse_writes_in_autocommit(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if conn.get_execution_options().get("clearfile_read_only") and not statement.lstrip()[
+        :6
+    ].upper().startswith("SELECT"):
+        raise WriteOutsideTransaction(
+            "a read-only unit of work ran a statement that is not a SELECT: "
+            + statement.lstrip()[:60]
+        )
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine; on SQLite turn on WAL and foreign keys, and take the write lock
     at BEGIN so that concurrent writers queue on ``busy_timeout`` instead of failing."""
@@ -130,7 +150,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         "max_overflow": PG_POOL_OVERFLOW,
         "connect_args": connect_args,
     }
-    return create_engine(url, **{**options, **kwargs})
+    engine = create_engine(url, **{**options, **kwargs})
+    event.listen(engine, "before_cursor_execute", _refuse_writes_in_autocommit)
+    return engine
 
 
 def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:

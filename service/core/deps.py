@@ -17,11 +17,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
-from service.core.db import PG_POOL_SIZE
+from service.core.db import PG_POOL_SIZE, READ_ONLY_OPTIONS
 from service.core.errors import DomainError, FieldError, InvalidInput
 
 T = TypeVar("T")
@@ -221,6 +222,35 @@ def in_worker_thread(endpoint: Callable[..., T]) -> Callable[..., T]:
     return endpoint
 
 
+_READ_ONLY = "_clearfile_read_only"
+
+
+def read_only(endpoint: Callable[..., T]) -> Callable[..., T]:
+    """Mark a route that writes nothing in its own transaction (a read whose one write, its
+    audit event, is appended once it has committed: ``service.audit.service.record_read``).
+
+    On a database served in parallel (PostgreSQL) its statements then run outside any
+    transaction (autocommit): no BEGIN and no COMMIT, two round trips of the three a
+    report read would otherwise make. Nothing is lost by it: under READ COMMITTED, the
+    isolation Clearfile's connections use, each statement of a transaction takes a
+    snapshot of its own anyway (PostgreSQL 15 documentation, 13.2.1 "Read Committed
+    Isolation Level"), so each sees what it would have seen inside one. A statement that
+    would write is refused there (``service.core.db.WriteOutsideTransaction``), before it
+    runs: it would commit alone. On SQLite, BEGIN and COMMIT cost no round trip, and the
+    route keeps its transaction (one snapshot for all its reads)."""
+    setattr(endpoint, _READ_ONLY, True)
+    return endpoint
+
+
+def _begin_read_only(session: Session) -> None:
+    """Give a read-only unit of work's session a connection in autocommit (``read_only``),
+    when the session is bound to an engine served in parallel; a session bound to one
+    connection (a test's, inside its own transaction) keeps that transaction."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and not is_serial(bind):
+        session.connection(execution_options=READ_ONLY_OPTIONS)
+
+
 class InTransaction:
     """A dependency's value completed in the route's own transaction, as the first work of
     its unit of work (``_unit_of_work``): on a database served from worker threads, who the
@@ -295,10 +325,14 @@ def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]
     for a free thread: under load that wait would stretch every lock, and with more
     requests than threads it could never end."""
 
+    reads_only = getattr(endpoint, _READ_ONLY, False)
+
     def work(*args: Any, **kwargs: Any) -> tuple[Any, list[AfterCommit]]:
         sessions = [v for v in kwargs.values() if isinstance(v, Session)]
         for session in sessions:
             session.info[_AFTER_COMMIT] = []
+            if reads_only:
+                _begin_read_only(session)
         try:
             kwargs = _resolve_in_transaction(kwargs)
             result = endpoint(*args, **kwargs)

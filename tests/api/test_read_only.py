@@ -1,0 +1,107 @@
+"""Read-only units of work (``service.core.deps.read_only``): on PostgreSQL their statements
+run outside any transaction (no BEGIN, no COMMIT), and a write there is refused before it
+runs, so nothing commits alone. Each test has a database of its own whose transactions
+really commit (the shared test database is rolled back around every test)."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from psycopg.pq import TransactionStatus
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import Engine
+
+from service.app import create_app
+from service.audit.models import AuditEvent
+from service.core import clock
+from service.core.config import Settings
+from service.core.db import WriteOutsideTransaction
+from service.core.deps import SessionDep, domain_router, read_only
+from service.core.migrate import upgrade
+from service.sandbox.fixtures import load_fixtures
+from tests.databases import fresh_postgres_database
+
+#: A fixture persona's key (fixtures/personas.yaml).
+SUBJECT_KEY = "cf_subject_sandbox_ada_testwell"
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@pytest.fixture
+def pg_app(database_url: str) -> Iterator[FastAPI]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's BEGIN and COMMIT cost no round trip: reads keep their transaction")
+    with fresh_postgres_database(database_url, "read_only") as url:
+        upgrade(url)
+        app = create_app(
+            Settings(database_url=url, admin_key="cf_admin_test_key", webhook_worker=False)
+        )
+        with app.state.sessionmaker() as session, session.begin():
+            load_fixtures(session, now=clock.now(session))
+        try:
+            yield app
+        finally:
+            app.state.engine.dispose()
+
+
+def _transaction_statuses(engine: Engine) -> list[tuple[bool, TransactionStatus]]:
+    """For every statement the engine runs from now on: whether it ran on a read-only unit
+    of work's connection, and whether that connection was in a transaction once it had."""
+    seen: list[tuple[bool, TransactionStatus]] = []
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn: Any, *_args: Any) -> None:
+        read_only = bool(conn.get_execution_options().get("clearfile_read_only"))
+        seen.append((read_only, conn.connection.dbapi_connection.info.transaction_status))
+
+    return seen
+
+
+def test_a_report_read_on_postgresql_runs_outside_a_transaction_and_its_event_commits(
+    pg_app: FastAPI,
+) -> None:
+    engine = pg_app.state.engine
+    seen = _transaction_statuses(engine)
+    with TestClient(pg_app) as client:
+        r = client.get("/v1/me/report", headers={"Authorization": f"Bearer {SUBJECT_KEY}"})
+        assert r.status_code == 200, r.text
+        # the caller, the file's revision and, read once, the file: no transaction
+        reads = [status for read_only, status in seen if read_only]
+        assert len(reads) >= 2
+        assert set(reads) == {TransactionStatus.IDLE}
+        # the read's event, appended after it by the group writer: in a transaction
+        assert {status for read_only, status in seen if not read_only} == {
+            TransactionStatus.INTRANS
+        }
+        seen.clear()
+        # a route that is not read-only keeps its transaction
+        r = client.get("/v1/me/access-log", headers={"Authorization": f"Bearer {SUBJECT_KEY}"})
+        assert r.status_code == 200, r.text
+        assert seen
+        assert set(seen) == {(False, TransactionStatus.INTRANS)}
+    with pg_app.state.sessionmaker() as session:
+        logged = session.scalar(select(func.count()).where(AuditEvent.action == "report.read"))
+    assert logged == 1
+
+
+def test_a_write_in_a_read_only_unit_of_work_is_refused_and_nothing_commits(
+    pg_app: FastAPI,
+) -> None:
+    with pg_app.state.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE read_only_probe (x integer)"))
+    router = domain_router()
+
+    @router.get("/probe")
+    @read_only
+    def probe(session: SessionDep) -> dict[str, int]:
+        session.execute(text("INSERT INTO read_only_probe VALUES (1)"))
+        return {"x": 1}
+
+    pg_app.include_router(router)
+    with TestClient(pg_app, raise_server_exceptions=True) as client:
+        with pytest.raises(WriteOutsideTransaction, match="not a SELECT: INSERT"):
+            client.get("/probe")
+    with pg_app.state.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM read_only_probe")) == 0
