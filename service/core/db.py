@@ -81,6 +81,10 @@ PG_SYNCHRONOUS_COMMIT = "off"
 SQLITE_TEMP_STORE = "MEMORY"
 
 
+#: ``Session.info`` key set on the session of a read-only unit of work
+#: (``service.core.deps.read_only``): nothing will be written in it.
+READ_ONLY_UNIT = "clearfile_read_only_unit"
+
 #: The execution options of a read-only unit of work's connection on PostgreSQL
 #: (``service.core.deps.read_only``): autocommit, and the mark that refuses a write there.
 READ_ONLY_OPTIONS = {"isolation_level": "AUTOCOMMIT", "clearfile_read_only": True}

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
-from service.core.db import PG_POOL_SIZE, READ_ONLY_OPTIONS
+from service.core.db import PG_POOL_SIZE, READ_ONLY_OPTIONS, READ_ONLY_UNIT
 from service.core.errors import DomainError, FieldError, InvalidInput
 
 T = TypeVar("T")
@@ -237,7 +237,11 @@ def read_only(endpoint: Callable[..., T]) -> Callable[..., T]:
     Isolation Level"), so each sees what it would have seen inside one. A statement that
     would write is refused there (``service.core.db.WriteOutsideTransaction``), before it
     runs: it would commit alone. On SQLite, BEGIN and COMMIT cost no round trip, and the
-    route keeps its transaction (one snapshot for all its reads)."""
+    route keeps its transaction (one snapshot for all its reads).
+
+    On every database, a subject's own row then comes with their key, in one statement
+    (``service.principals.queries.principal_by_key_hash``): with nothing written in the
+    unit of work, it cannot change before the route reads it."""
     setattr(endpoint, _READ_ONLY, True)
     return endpoint
 
@@ -332,6 +336,7 @@ def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]
         for session in sessions:
             session.info[_AFTER_COMMIT] = []
             if reads_only:
+                session.info[READ_ONLY_UNIT] = True
                 _begin_read_only(session)
         try:
             kwargs = _resolve_in_transaction(kwargs)

@@ -87,12 +87,13 @@ def test_report_costs_the_same_queries_for_1_or_20_accounts(
     # On PostgreSQL the event is appended once the read has committed, by the group writer
     # (service.audit.group), in a transaction of its own: one more savepoint here.
     writer = harness if database_url.startswith("postgresql") else 0
-    # Cold: the key (and clock), the subject (and its file revision), accounts, their
-    # versions, inquiries, public records, consents, the last freeze, fraud alerts, the
-    # dispute flags, statements, disputes, the audit chain head, the event.
-    assert first_large == 14 + harness + writer
-    # Warm, the file unchanged: the key, the subject, the chain head, the event.
-    assert cost(large) == 4 + harness + writer
+    # Cold: the key (with the clock, the subject and its file revision: a read-only unit
+    # of work reads the caller's own row once), accounts, their versions, inquiries, public
+    # records, consents, the last freeze, fraud alerts, the dispute flags, statements,
+    # disputes, the audit chain head, the event.
+    assert first_large == 13 + harness + writer
+    # Warm, the file unchanged: the key (and subject), the chain head, the event.
+    assert cost(large) == 3 + harness + writer
 
 
 def test_access_log_shows_who_read_and_wrote(

@@ -3,24 +3,29 @@ run outside any transaction (no BEGIN, no COMMIT), and a write there is refused 
 runs, so nothing commits alone. Each test has a database of its own whose transactions
 really commit (the shared test database is rolled back around every test)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from service.app import create_app
 from service.audit.models import AuditEvent
 from service.core import clock
 from service.core.config import Settings
-from service.core.db import WriteOutsideTransaction
+from service.core.db import READ_ONLY_UNIT, WriteOutsideTransaction
 from service.core.deps import SessionDep, domain_router, read_only
 from service.core.migrate import upgrade
+from service.core.security import hash_key
+from service.principals import queries
+from service.principals.models import Subject
 from service.sandbox.fixtures import load_fixtures
+from tests.conftest import Actor
 from tests.databases import fresh_postgres_database
 
 #: A fixture persona's key (fixtures/personas.yaml).
@@ -105,3 +110,32 @@ def test_a_write_in_a_read_only_unit_of_work_is_refused_and_nothing_commits(
             client.get("/probe")
     with pg_app.state.engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM read_only_probe")) == 0
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_the_callers_subject_row_read_with_the_key_is_reused_only_in_a_read_only_unit(
+    session: Session,
+    make_subject: Callable[..., Actor],
+    count_queries: Callable[[], int],
+    read_only: bool,
+) -> None:
+    """A subject's key brings their row; a read-only unit of work (which writes nothing,
+    so the row cannot change in it) takes the row from there, any other reads it again,
+    since it may have changed the file since."""
+    me = make_subject()
+    if read_only:
+        session.info[READ_ONLY_UNIT] = True
+    assert queries.principal_by_key_hash(session, hash_key(me.api_key)) is not None
+    session.execute(update(Subject).where(Subject.id == me.id).values(file_revision="changed"))
+    before = count_queries()
+    row = queries.subject_row(session, me.id)
+    assert row is not None
+    assert row.given_name == me.body["given_name"]
+    if read_only:
+        assert count_queries() == before
+        assert row.file_revision != "changed"  # what the key's statement read
+    else:
+        assert count_queries() == before + 1
+        assert row.file_revision == "changed"
+    # another subject's row, or one to lock, is always read
+    assert queries.subject_row(session, me.id, lock=True).file_revision == "changed"
