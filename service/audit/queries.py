@@ -166,6 +166,27 @@ def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str,
     return heads
 
 
+#: ``chain_heads_for_update`` straight to psycopg (PostgreSQL), the chains as one array.
+_HEADS_FOR_UPDATE_PG = (
+    "SELECT chain, seq, hash FROM audit_chain_heads WHERE chain = ANY(%s) ORDER BY chain FOR UPDATE"
+)
+
+
+def chain_heads_for_update_with_begin(
+    session: Session, chains: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    """``chain_heads_for_update`` as the first statement of a transaction on PostgreSQL,
+    sent with its BEGIN in one round trip (psycopg's pipeline mode) where psycopg would
+    otherwise wait for the BEGIN's answer first. Straight to the driver: in pipeline mode a
+    result has no description until it is fetched, which SQLAlchemy needs at once."""
+    dbapi = session.connection().connection.dbapi_connection
+    if dbapi is None:  # pragma: no cover - a checked-out connection always has one
+        raise RuntimeError("no database connection")
+    with dbapi.pipeline(), dbapi.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute(_HEADS_FOR_UPDATE_PG, (list(chains),))
+        return {chain: (seq, digest) for chain, seq, digest in cursor.fetchall()}
+
+
 def all_heads(session: Session) -> dict[str, tuple[int, str]]:
     rows = session.execute(select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash))
     return {chain: (seq, h) for chain, seq, h in rows}
