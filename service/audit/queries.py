@@ -178,8 +178,12 @@ def chain_heads_for_update_with_begin(
     """``chain_heads_for_update`` as the first statement of a transaction on PostgreSQL,
     sent with its BEGIN in one round trip (psycopg's pipeline mode) where psycopg would
     otherwise wait for the BEGIN's answer first. Straight to the driver: in pipeline mode a
-    result has no description until it is fetched, which SQLAlchemy needs at once."""
-    dbapi = session.connection().connection.dbapi_connection
+    result has no description until it is fetched, which SQLAlchemy needs at once. Elsewhere
+    (SQLite: no round trips) ``chain_heads_for_update``."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return chain_heads_for_update(session, chains)
+    dbapi = connection.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a checked-out connection always has one
         raise RuntimeError("no database connection")
     with dbapi.pipeline(), dbapi.cursor() as cursor:  # type: ignore[attr-defined]
