@@ -125,7 +125,7 @@ def read_chunk(session: Session, subject_ids: Sequence[str], today: date) -> Chu
     # Inquiries are shown for 24 months: the query keeps a little more, and those near the
     # boundary are checked with the rule itself.
     shown_since = add_months(today, -INQUIRY_SHOWN_MONTHS)
-    since = datetime.combine(shown_since - _INQUIRY_MARGIN, datetime.min.time(), tzinfo=UTC)
+    since = shown_since - _INQUIRY_MARGIN
     sure = (shown_since + _INQUIRY_MARGIN).isoformat()
     inquiries = scoring.inquiry_rows_between(session, first, last, since=since)
     _keep_on_file(
