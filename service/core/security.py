@@ -60,3 +60,9 @@ class SequentialIds:
     def next(self) -> str:
         self.count += 1
         return f"{self.stem}{self.count:012x}"
+
+    def take(self, n: int) -> list[str]:
+        """The next ``n`` ids, in ascending order."""
+        first, self.count = self.count + 1, self.count + n
+        stem = self.stem
+        return [f"{stem}{k:012x}" for k in range(first, self.count + 1)]

@@ -14,7 +14,7 @@ comes back grouped already.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -164,12 +164,21 @@ def account_rows_between(session: Session, first: str, last: str) -> list[tuple[
 
 
 def inquiry_rows_between(
-    session: Session, first: str, last: str, *, since: datetime
+    session: Session, first: str, last: str, *, since: date
 ) -> list[tuple[Any, ...]]:
-    """``(subject_id, day, kind)`` of the inquiries at or after ``since`` of the subjects in
-    ``[first, last]`` (``day`` the UTC day as text), in no set order."""
-    stmt = select(Inquiry.subject_id, _utc_day(session, Inquiry.at), Inquiry.kind).where(
-        Inquiry.subject_id >= first, Inquiry.subject_id <= last, Inquiry.at >= since
+    """``(subject_id, day, kind)`` of the inquiries made on or after the UTC day ``since`` by
+    the subjects in ``[first, last]`` (``day`` the UTC day as text), in no set order.
+
+    The day is compared as the text the row gives (``at >= since``'s midnight, exactly):
+    no index matches it, so the database reads the chunk's inquiries by subject and filters
+    them. A condition on ``at`` itself let PostgreSQL AND the subject range with a scan of
+    ``ix_inquiries_at`` (nearly every inquiry is recent), which at 1,000,000 subjects cost
+    0.3 s a chunk, 15 times the read of its inquiries (issue 15): without statistics, and
+    with them too once psycopg prepares the statement, whose generic plan cannot see that
+    the day lets nearly every row through."""
+    day = _utc_day(session, Inquiry.at)
+    stmt = select(Inquiry.subject_id, day, Inquiry.kind).where(
+        Inquiry.subject_id >= first, Inquiry.subject_id <= last, day >= since.isoformat()
     )
     return _rows(session, stmt)
 

@@ -593,9 +593,10 @@ def account_rows_between(session: Session, first: str, last: str) -> list[tuple[
 
 
 def inquiry_rows_between(
-    session: Session, first: str, last: str, *, since: datetime
+    session: Session, first: str, last: str, *, since: date
 ) -> list[tuple[Any, ...]]:
-    """The inquiries made since ``since`` of the subjects from ``first`` to ``last``."""
+    """The inquiries made on or after the UTC day ``since`` by the subjects from ``first``
+    to ``last``."""
     return queries.inquiry_rows_between(session, first, last, since=since)
 
 

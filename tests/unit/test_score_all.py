@@ -80,6 +80,8 @@ def test_receipt_ids_have_the_form_of_new_id() -> None:
     assert len(new_id("rcp")) == len(ids[0])
     assert all(form.match(i) for i in ids)
     assert len(set(ids)) == 1000
+    assert ids == sorted(ids)  # one place in the primary-key index per chunk
+    assert not set(ids) & set(receipt_ids(1000))  # another chunk's own
     assert receipt_ids(0) == []
 
 
