@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -11,10 +11,10 @@ from service.audit import group, queries, rules
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.audit.rules import (
     GENESIS_HASH,
+    BulkHasher,
     ChainCheck,
     check_chain,
     event_hash,
-    fields_hash,
     moment_text,
 )
 from service.core import row_triggers
@@ -178,8 +178,7 @@ def _read_writer(bind: Any) -> "group._Writer[NewEvent]":
     return group.writer(bind, _append_reads)
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
+class NewEvent(NamedTuple):
     """An event for ``record_bulk``: the arguments ``record`` takes; its moment, ``at``,
     when it has one of its own (a read's, appended later: ``record_read``), else the batch's."""
 
@@ -217,6 +216,7 @@ def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) 
     moved: dict[str, tuple[int, str]] = {}
     own_moments = any(e.at is not None for e in events)
     moments: dict[datetime, str] = {now: moment_text(now)}  # each moment written out once
+    hasher = BulkHasher()
     for e in events:
         at = now if e.at is None else e.at
         at_text = moments.get(at)
@@ -235,7 +235,7 @@ def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) 
             e.resource_type,
             e.resource_id,
         )
-        digest = fields_hash(last_hash, chain, seq, *facts, at_text)
+        digest = hasher(last_hash, chain, seq, *facts, at_text)
         rows.append((chain, seq, *facts, last_hash, digest, *((at,) if own_moments else ())))
         heads[chain] = (seq, digest)
         moved[chain] = (seq, digest)

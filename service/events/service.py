@@ -6,7 +6,7 @@ what; a domain calls the helper of its change and never builds a payload itself.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -184,8 +184,7 @@ def inquiry_recorded(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class DisputeFacts:
+class DisputeFacts(NamedTuple):
     """What a dispute's events say, and to whom (``_dispute_told``, ``_item_told``)."""
 
     dispute_id: str

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.core.bulk import insert_tuples, load_rows
 from service.core.prepared import PreparedInsert
+from service.core.sets import in_values
 from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
 from service.file.rules import SUPPRESSED
 from service.principals.models import Principal
@@ -124,7 +125,7 @@ def suppressed_items_of_subjects(
 ) -> Sequence[tuple[str, str]]:
     """(item_type, item_id) of the suppressions in force on the subjects' files."""
     stmt = select(ItemFlag.item_type, ItemFlag.item_id).where(
-        ItemFlag.subject_id.in_(subject_ids),
+        in_values(ItemFlag.subject_id, subject_ids),
         ItemFlag.kind == SUPPRESSED,
         ItemFlag.until.is_(None),
     )
@@ -153,7 +154,7 @@ def end_flags(session: Session, dispute_ids: Sequence[str], kind: str, at: datet
     session.execute(
         update(ItemFlag)
         .where(
-            ItemFlag.dispute_id.in_(dispute_ids),
+            in_values(ItemFlag.dispute_id, dispute_ids),
             ItemFlag.kind == kind,
             ItemFlag.until.is_(None),
         )

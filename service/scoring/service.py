@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -659,8 +659,7 @@ def _store_scored_chunk(
 # --- many subjects scored again after a change (a deadline run) -----------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class NewScore:
+class NewScore(NamedTuple):
     """A score issued by ``scores_after_changes``: what a notice says of it (the fields of
     ``ScoreDisclosed`` a dispute's result notice cites)."""
 
