@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from service.core.bulk import insert_tuples, load_rows
@@ -51,19 +51,27 @@ def inquiries_before(session: Session, moment: datetime) -> Sequence[tuple[str, 
     return sorted((i, s, at) for i, s, at in rows)
 
 
-_DELETE_INQUIRY = delete(Inquiry).where(
-    Inquiry.id == bindparam("id"), Inquiry.subject_id == bindparam("subject_id")
-)
+#: The delete of one inquiry by its whole primary key, straight to the driver (SQLite's and
+#: psycopg's placeholders).
+_DELETE_INQUIRY_QMARK = "DELETE FROM inquiries WHERE id = ? AND subject_id = ?"
+_DELETE_INQUIRY_FORMAT = _DELETE_INQUIRY_QMARK.replace("?", "%s")
 
 
 def delete_inquiries(session: Session, keys: Sequence[tuple[str, str]]) -> None:
-    """Delete the inquiries named by their keys, (id, subject_id), in one executemany of a
-    statement compiled once: each row found by its whole primary key (an ``IN`` list of
-    thousands of ids was rendered anew for each statement)."""
+    """Delete the inquiries named by their keys, (id, subject_id), in one executemany
+    straight to the driver: each row found by its whole primary key (an ``IN`` list of
+    thousands of ids was rendered anew for each statement), the keys passed as they are
+    (no per-row parameter processing: they are text)."""
     if not keys:
         return
     session.flush()
-    session.connection().execute(_DELETE_INQUIRY, [{"id": i, "subject_id": s} for i, s in keys])
+    connection = session.connection()
+    sql = (
+        _DELETE_INQUIRY_QMARK
+        if connection.dialect.paramstyle == "qmark"
+        else _DELETE_INQUIRY_FORMAT
+    )
+    connection.exec_driver_sql(sql, list(keys))
 
 
 def public_records_filed_before(session: Session, cutoff: date) -> Sequence[PublicRecord]:
