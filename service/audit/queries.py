@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.audit.models import AuditChainHead, AuditEvent
 from service.audit.rules import GENESIS_HASH
 from service.core.bulk import CHUNK_ROWS, insert_tuples
+from service.core.sets import in_values, values_param
 
 _HEAD_FOR_UPDATE = (
     select(AuditChainHead.seq, AuditChainHead.hash)
@@ -145,11 +146,11 @@ def append_event(session: Session, *, event: dict[str, Any]) -> None:
     session.connection().execute(_INSERT_EVENT, event)
 
 
-#: One statement for any list of chains (an expanding parameter: the list is not coerced
-#: into a new statement each call).
+#: One statement for any list of chains (the list bound as one value, ``in_values``: the
+#: statement is the same for every list).
 _HEADS_FOR_UPDATE = (
     select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
-    .where(AuditChainHead.chain.in_(bindparam("chains", expanding=True)))
+    .where(in_values(AuditChainHead.chain, values_param("chains")))
     .order_by(AuditChainHead.chain)
     .with_for_update()
 )

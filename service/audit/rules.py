@@ -141,6 +141,52 @@ def fields_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+class BulkHasher:
+    """``fields_hash`` for the many events of one bulk append, the same digests: the quoted
+    text of the fields a batch's events share (who acted, what, why, on what kind of thing,
+    when) is written once per combination, not once per event."""
+
+    __slots__ = ("_middles", "_moments")
+
+    def __init__(self) -> None:
+        self._middles: dict[tuple[str, str, str, str, str | None, str | None], str] = {}
+        self._moments: dict[str, str] = {}
+
+    def __call__(
+        self,
+        prev_hash: str,
+        chain: str,
+        seq: int,
+        subject_id: str | None,
+        actor_id: str,
+        actor_role: str,
+        actor_name: str,
+        action: str,
+        purpose: str | None,
+        resource_type: str | None,
+        resource_id: str | None,
+        at_text: str,
+        /,
+    ) -> str:
+        key = (actor_id, actor_role, actor_name, action, purpose, resource_type)
+        middle = self._middles.get(key)
+        if middle is None:
+            middle = self._middles[key] = (
+                f"{_quoted(actor_id)},{_quoted(actor_role)},{_quoted(actor_name)},"
+                f"{_quoted(action)},{'null' if purpose is None else _quoted(purpose)},"
+                f"{'null' if resource_type is None else _quoted(resource_type)}"
+            )
+        moment = self._moments.get(at_text)
+        if moment is None:
+            moment = self._moments[at_text] = _quoted(at_text)
+        payload = (
+            f"[{_quoted(prev_hash)},{_quoted(chain)},{int.__repr__(seq)},"
+            f"{'null' if subject_id is None else _quoted(subject_id)},{middle},"
+            f"{'null' if resource_id is None else _quoted(resource_id)},{moment}]"
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
 def hash_of(event: ChainedEvent) -> str:
     return event_hash(
         prev_hash=event.prev_hash,

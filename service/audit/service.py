@@ -3,7 +3,7 @@
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -11,10 +11,10 @@ from service.audit import group, queries, rules
 from service.audit.models import SYSTEM_CHAIN, AuditEvent
 from service.audit.rules import (
     GENESIS_HASH,
+    BulkHasher,
     ChainCheck,
     check_chain,
     event_hash,
-    fields_hash,
     moment_text,
 )
 from service.core import row_triggers
@@ -178,8 +178,7 @@ def _read_writer(bind: Any) -> "group._Writer[NewEvent]":
     return group.writer(bind, _append_reads)
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
+class NewEvent(NamedTuple):
     """An event for ``record_bulk``: the arguments ``record`` takes; its moment, ``at``,
     when it has one of its own (a read's, appended later: ``record_read``), else the batch's."""
 
@@ -228,33 +227,62 @@ def _chained_rows(
         held.setdefault(base, base)
     chains = sorted({held[e.subject_id or SYSTEM_CHAIN] for e in events})
     heads = lock_heads(session, chains)
-    rows = []
-    roles = {e.actor: e.actor.role.value for e in events}
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    # Who acted, as its event's columns say it: a batch's events have few actors, each
+    # written out once (by identity: a Principal's hash costs more than the rest of a row).
+    actors: dict[int, tuple[str, str, str]] = {}
     moved: dict[str, tuple[int, str]] = {}
     own_moments = any(e.at is not None for e in events)
-    moments: dict[datetime, str] = {now: moment_text(now)}  # each moment written out once
+    now_text = moment_text(now)
+    moments: dict[datetime, str] = {now: now_text}  # each moment written out once
+    hasher = BulkHasher()
+    first_head = (0, GENESIS_HASH)
     for e in events:
-        at = now if e.at is None else e.at
-        at_text = moments.get(at)
-        if at_text is None:
-            at_text = moments[at] = moment_text(at)
-        chain = held[e.subject_id or SYSTEM_CHAIN]
-        last_seq, last_hash = heads.get(chain, (0, GENESIS_HASH))
+        actor = e.actor
+        who = actors.get(id(actor))
+        if who is None:
+            who = actors[id(actor)] = (actor.id, actor.role.value, actor.name)
+        at = e.at
+        if at is None:
+            at_text = now_text
+        else:
+            at_text = moments.get(at) or moments.setdefault(at, moment_text(at))
+        subject_id = e.subject_id
+        chain = held[subject_id or SYSTEM_CHAIN]
+        last_seq, last_hash = heads.get(chain, first_head)
         seq = last_seq + 1
-        facts = (
-            e.subject_id,
-            e.actor.id,
-            roles[e.actor],
-            e.actor.name,
+        actor_id, actor_role, actor_name = who
+        digest = hasher(
+            last_hash,
+            chain,
+            seq,
+            subject_id,
+            actor_id,
+            actor_role,
+            actor_name,
             e.action,
             e.purpose,
             e.resource_type,
             e.resource_id,
+            at_text,
         )
-        digest = fields_hash(last_hash, chain, seq, *facts, at_text)
-        rows.append((chain, seq, *facts, last_hash, digest, *((at,) if own_moments else ())))
-        heads[chain] = (seq, digest)
-        moved[chain] = (seq, digest)
+        row = (
+            chain,
+            seq,
+            subject_id,
+            actor_id,
+            actor_role,
+            actor_name,
+            e.action,
+            e.purpose,
+            e.resource_type,
+            e.resource_id,
+            last_hash,
+            digest,
+        )
+        append(row + (now if at is None else at,) if own_moments else row)
+        heads[chain] = moved[chain] = (seq, digest)
     return rows, moved, own_moments
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.core.pagination import older_than
+from service.core.sets import in_values
 from service.disputes.models import Dispute
 
 
@@ -171,7 +172,7 @@ def close_due(
     due = Dispute.block_due_at if block else Dispute.due_at
     result = session.execute(
         update(Dispute)
-        .where(Dispute.id.in_(dispute_ids), Dispute.status == "open", due <= now)
+        .where(in_values(Dispute.id, dispute_ids), Dispute.status == "open", due <= now)
         .values(**values, resolved_at=case((due < now, due), else_=now))
         .returning(Dispute.id)
         .execution_options(synchronize_session=False)

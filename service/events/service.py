@@ -6,7 +6,7 @@ what; a domain calls the helper of its change and never builds a payload itself.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -184,8 +184,7 @@ def inquiry_recorded(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class DisputeFacts:
+class DisputeFacts(NamedTuple):
     """What a dispute's events say, and to whom (``_dispute_told``, ``_item_told``)."""
 
     dispute_id: str
@@ -285,34 +284,37 @@ def disputes_resolved(
     *,
     now: datetime,
 ) -> None:
-    """The events of many disputes resolved at once (a deadline run), in one insert: for
+    """The events of many disputes resolved at once (a deadline run), in one statement: for
     each (facts, outcome, overdue, suppressed), ``dispute.resolved``, ``dispute.overdue``
-    when its deadline passed unanswered, and ``item.suppressed`` when its item left the file:
-    the events ``dispute_event`` and ``item_event`` write one by one."""
-    rows: list[tuple[Any, ...]] = []
-    ids = SequentialIds("evt")
-    for facts, outcome, overdue, suppressed in resolved:
-        told = _dispute_told(facts, "resolved", outcome)
-        types = [EventType.dispute_resolved] + ([EventType.dispute_overdue] if overdue else [])
-        for event_type in types:  # both tell the same: one encoding of each recipient's data
-            rows += _tuples(
-                event_type,
-                told,
-                resource_type="dispute",
-                resource_id=facts.dispute_id,
-                subject_id=facts.subject_id,
-                ids=ids,
+    when its deadline passed unanswered, and ``item.suppressed`` when its item left the file,
+    each to whom ``_dispute_told`` and ``_item_told`` say, with what they say: the events
+    ``dispute_event`` and ``item_event`` write one by one, made by the database from the
+    disputes' facts (``queries.insert_dispute_results``)."""
+    queries.insert_dispute_results(
+        session,
+        [
+            (
+                f.dispute_id,
+                f.subject_id,
+                f.furnisher_id,
+                f.item_type,
+                f.item_id,
+                f.account_ref,
+                outcome,
+                overdue,
+                suppressed,
             )
-        if suppressed:
-            rows += _tuples(
-                EventType.item_suppressed,
-                _item_told(facts),
-                resource_type=facts.item_type,
-                resource_id=facts.item_id,
-                subject_id=facts.subject_id,
-                ids=ids,
-            )
-    queries.insert_event_tuples(session, rows, at=now)
+            for f, outcome, overdue, suppressed in resolved
+        ],
+        types=(
+            EventType.dispute_resolved.value,
+            EventType.dispute_overdue.value,
+            EventType.item_suppressed.value,
+        ),
+        status="resolved",
+        stem=SequentialIds("evt").stem,
+        at=now,
+    )
 
 
 def consent_event(

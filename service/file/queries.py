@@ -4,11 +4,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from service.core.bulk import insert_tuples, load_rows
 from service.core.prepared import PreparedInsert
+from service.core.sets import in_values
 from service.file.models import Inquiry, ItemFlag, PublicRecord, Statement
 from service.file.rules import SUPPRESSED
 from service.principals.models import Principal
@@ -50,19 +51,27 @@ def inquiries_before(session: Session, moment: datetime) -> Sequence[tuple[str, 
     return sorted((i, s, at) for i, s, at in rows)
 
 
-_DELETE_INQUIRY = delete(Inquiry).where(
-    Inquiry.id == bindparam("id"), Inquiry.subject_id == bindparam("subject_id")
-)
+#: The delete of one inquiry by its whole primary key, straight to the driver (SQLite's and
+#: psycopg's placeholders).
+_DELETE_INQUIRY_QMARK = "DELETE FROM inquiries WHERE id = ? AND subject_id = ?"
+_DELETE_INQUIRY_FORMAT = _DELETE_INQUIRY_QMARK.replace("?", "%s")
 
 
 def delete_inquiries(session: Session, keys: Sequence[tuple[str, str]]) -> None:
-    """Delete the inquiries named by their keys, (id, subject_id), in one executemany of a
-    statement compiled once: each row found by its whole primary key (an ``IN`` list of
-    thousands of ids was rendered anew for each statement)."""
+    """Delete the inquiries named by their keys, (id, subject_id), in one executemany
+    straight to the driver: each row found by its whole primary key (an ``IN`` list of
+    thousands of ids was rendered anew for each statement), the keys passed as they are
+    (no per-row parameter processing: they are text)."""
     if not keys:
         return
     session.flush()
-    session.connection().execute(_DELETE_INQUIRY, [{"id": i, "subject_id": s} for i, s in keys])
+    connection = session.connection()
+    sql = (
+        _DELETE_INQUIRY_QMARK
+        if connection.dialect.paramstyle == "qmark"
+        else _DELETE_INQUIRY_FORMAT
+    )
+    connection.exec_driver_sql(sql, list(keys))
 
 
 def public_records_filed_before(session: Session, cutoff: date) -> Sequence[PublicRecord]:
@@ -124,7 +133,7 @@ def suppressed_items_of_subjects(
 ) -> Sequence[tuple[str, str]]:
     """(item_type, item_id) of the suppressions in force on the subjects' files."""
     stmt = select(ItemFlag.item_type, ItemFlag.item_id).where(
-        ItemFlag.subject_id.in_(subject_ids),
+        in_values(ItemFlag.subject_id, subject_ids),
         ItemFlag.kind == SUPPRESSED,
         ItemFlag.until.is_(None),
     )
@@ -153,7 +162,7 @@ def end_flags(session: Session, dispute_ids: Sequence[str], kind: str, at: datet
     session.execute(
         update(ItemFlag)
         .where(
-            ItemFlag.dispute_id.in_(dispute_ids),
+            in_values(ItemFlag.dispute_id, dispute_ids),
             ItemFlag.kind == kind,
             ItemFlag.until.is_(None),
         )

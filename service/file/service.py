@@ -5,7 +5,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
@@ -672,8 +672,7 @@ def suppress(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class NewFlag:
+class NewFlag(NamedTuple):
     subject_id: str
     item_type: str
     item_id: str

@@ -2,8 +2,8 @@
 sent; the subject lists and reads them."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -76,8 +76,7 @@ def send(
     return read
 
 
-@dataclass(frozen=True, slots=True)
-class NewNotice:
+class NewNotice(NamedTuple):
     """A notice for ``send_bulk``: whom it is to, its kind and what it says."""
 
     subject_id: str

@@ -10,17 +10,21 @@ from sqlalchemy.orm import Session
 from schemas.common import Role
 from schemas.sandbox import PersonaRead, SandboxReset
 from service.audit import service as audit
+from service.consent import service as consent
 from service.core import clock
 from service.core.collector import collector_paused
 from service.core.errors import Conflict, FieldError, InvalidInput
 from service.core.pagination import invalid_cursor
 from service.core.security import Principal
+from service.disputes import service as disputes
 from service.events import service as events
+from service.file import service as file_service
 from service.principals import service as principals
 from service.principals.models import Subject
 from service.principals.service import Issued
 from service.sandbox import queries
 from service.sandbox.fixtures import load_fixtures, personas
+from service.webhooks import service as webhooks
 
 
 def create_subject(
@@ -63,11 +67,6 @@ class DueWork:
 def run_due_work(session: Session, *, now: datetime) -> DueWork:
     """Run every time rule that has fallen due at ``now``: disputes past their deadline and
     identity-theft blocks, then obsolescence purges."""
-    from service.consent import service as consent
-    from service.disputes import service as disputes
-    from service.file import service as file_service
-    from service.webhooks import service as webhooks
-
     # A run can resolve thousands of disputes and purge thousands of items, in batches
     # whose rows are kept until written: the collector is paused for it (``collector``).
     with collector_paused():

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from service.core.bulk import COPY_FROM_ROWS, copy_text, copy_text_column, copy_text_value
 from service.core.pagination import older_than
+from service.core.sets import in_values
 from service.file.models import Inquiry, PublicRecord
 from service.furnishing.models import Account
 from service.principals.models import Subject
@@ -208,7 +209,7 @@ def account_rows_of(session: Session, subject_ids: Sequence[str]) -> list[tuple[
     subject's in the report's order (opened on, then id)."""
     stmt = (
         select(Account.id, *_account_columns(session))
-        .where(Account.subject_id.in_(subject_ids))
+        .where(in_values(Account.subject_id, subject_ids))
         .order_by(Account.subject_id, Account.opened_on, Account.id)
     )
     return _rows(session, stmt)
@@ -219,7 +220,7 @@ def inquiry_rows_of(session: Session, subject_ids: Sequence[str]) -> list[tuple[
     text), by subject, each subject's newest first, ties by id."""
     stmt = (
         select(Inquiry.id, Inquiry.subject_id, _utc_day(session, Inquiry.at), Inquiry.kind)
-        .where(Inquiry.subject_id.in_(subject_ids))
+        .where(in_values(Inquiry.subject_id, subject_ids))
         .order_by(Inquiry.subject_id, Inquiry.at.desc(), Inquiry.id)
     )
     return _rows(session, stmt)
@@ -236,7 +237,7 @@ def public_record_rows_of(session: Session, subject_ids: Sequence[str]) -> list[
             PublicRecord.status,
             _text(session, PublicRecord.filed_on),
         )
-        .where(PublicRecord.subject_id.in_(subject_ids))
+        .where(in_values(PublicRecord.subject_id, subject_ids))
         .order_by(PublicRecord.subject_id, PublicRecord.filed_on.desc(), PublicRecord.id)
     )
     return _rows(session, stmt)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -660,8 +660,7 @@ def _store_scored_chunk(
 # --- many subjects scored again after a change (a deadline run) -----------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class NewScore:
+class NewScore(NamedTuple):
     """A score issued by ``scores_after_changes``: what a notice says of it (the fields of
     ``ScoreDisclosed`` a dispute's result notice cites)."""
 
@@ -695,26 +694,45 @@ def current_files(session: Session, *, subject_ids: Sequence[str], today: date) 
         rows.sort(key=lambda r: index[r[owner_at]])
         return rows, np.fromiter((index[r[owner_at]] for r in rows), dtype=np.intp, count=len(rows))
 
+    # Whether an item is on the file depends on a few of its values only, which many items
+    # share (a status, a type, a day): each combination is judged once.
+    account_kept: dict[tuple[str, str, str | None], bool] = {}
+
+    def account_kept_(row: tuple[Any, ...]) -> bool:
+        key = (row[3][PACKED_STATUS], row[4], row[7])
+        kept = account_kept.get(key)
+        if kept is None:
+            kept = account_kept[key] = account_on_file(
+                status=key[0],
+                account_type=key[1],
+                date_of_first_delinquency=_day(key[2]),
+                today=today,
+            )
+        return kept
+
     accounts, account_owner = by_subject(
         [
             r
             for r in queries.account_rows_of(session, subject_ids)
-            if ("account", r[0]) not in off
-            and account_on_file(
-                status=r[3][PACKED_STATUS],
-                account_type=r[4],
-                date_of_first_delinquency=_day(r[7]),
-                today=today,
-            )
+            if ("account", r[0]) not in off and account_kept_(r)
         ],
         owner_at=1,
     )
+    inquiry_kept: dict[str, bool] = {}
+
+    def inquiry_kept_(day: str) -> bool:
+        kept = inquiry_kept.get(day)
+        if kept is None:
+            kept = inquiry_kept[day] = inquiry_on_file(
+                at=datetime.fromisoformat(day).replace(tzinfo=UTC), today=today
+            )
+        return kept
+
     inquiries, inquiry_owner = by_subject(
         [
             r
             for r in queries.inquiry_rows_of(session, subject_ids)
-            if ("inquiry", r[0]) not in off
-            and inquiry_on_file(at=datetime.fromisoformat(r[2]).replace(tzinfo=UTC), today=today)
+            if ("inquiry", r[0]) not in off and inquiry_kept_(r[2])
         ],
         owner_at=1,
     )
