@@ -7,8 +7,9 @@ with ``synchronous=NORMAL`` a checkpoint syncs the WAL and then the database fil
 A server process has one connection (``service.core.db.make_engine``) and does its
 database work on the event loop (``service.core.deps.is_serial``), so each of those
 checkpoints stalled every request in flight for two fsyncs: 5 to 40 ms on this machine's
-shared disk, once every ~65 pulls, which is what made a pull's commit cost about three
-times a report read's beyond their frames (``bench/bench_lender_pull.py``).
+shared disk, once every ~65 pulls. Timed in one process, a pull's commits stalled more than
+5 ms for 60-540 us per pull on average (a report read's, at a third of the pages, 13-145 us),
+up to twice the median commit itself (150-250 us).
 
 In a serving process (``checkpoints_in_background``, from the app's lifespan) a thread
 checkpoints instead, every ``CHECKPOINT_INTERVAL_SECONDS``, on a connection of its own:
