@@ -13,6 +13,7 @@ from service.core.deps import check_units_of_work, limit_worker_threads, reject_
 from service.core.middleware import BodySizeLimit, ExposureGuard, SecurityHeaders
 from service.core.problems import install_problem_handlers
 from service.core.responses import install_openapi
+from service.core.wal import checkpoints_in_background
 
 API_DESCRIPTION = """\
 Clearfile is a consented, financial-only credit-reporting sandbox: a small credit bureau
@@ -68,11 +69,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     _freeze_startup_heap()
     limit_worker_threads(app.state.engine)
     settings: Settings = app.state.settings
-    async with (
-        due_work_schedule(app.state.sessionmaker, settings.due_work_interval_seconds),
-        delivery_worker(app.state.sessionmaker, settings),
-    ):
-        yield
+    with checkpoints_in_background(app.state.engine):
+        async with (
+            due_work_schedule(app.state.sessionmaker, settings.due_work_interval_seconds),
+            delivery_worker(app.state.sessionmaker, settings),
+        ):
+            yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

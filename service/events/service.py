@@ -14,7 +14,7 @@ from schemas.common import Page
 from schemas.events import EventRead, EventType
 from schemas.file import InquiryKind
 from service.core.pagination import decode_cursor, invalid_cursor, split_page
-from service.core.security import ADMIN_ID, Principal, SequentialIds, new_id
+from service.core.security import ADMIN_ID, Principal, ProcessIds, SequentialIds
 from service.events import queries
 from service.events.models import Event, EventWatermark
 
@@ -27,6 +27,10 @@ class Told:
     data: Mapping[str, Any]
 
 
+#: The ids of the events written a change at a time (a lender's pull writes two).
+_EVENT_IDS = ProcessIds("evt")
+
+
 def _row(
     *,
     type: EventType,
@@ -37,7 +41,7 @@ def _row(
     subject_id: str | None,
 ) -> dict[str, Any]:
     return {
-        "id": new_id("evt"),
+        "id": _EVENT_IDS.next(),
         "recipient_id": told.recipient_id,
         "subject_id": subject_id,
         "type": type.value,

@@ -29,7 +29,7 @@ from service.consent import service as consent
 from service.consent.rules import start_of
 from service.core.cache import LruCache
 from service.core.errors import NotFound
-from service.core.security import Principal, SequentialIds, new_id
+from service.core.security import Principal, ProcessIds, SequentialIds, new_id
 from service.file import queries
 from service.file.models import ItemFlag, PublicRecord, Statement
 from service.file.rules import (
@@ -490,6 +490,10 @@ def add_public_record(
     return record
 
 
+#: The ids of inquiries recorded one at a time (every lender's pull records one).
+_INQUIRY_IDS = ProcessIds("inq")
+
+
 def add_inquiry(
     session: Session,
     *,
@@ -520,7 +524,7 @@ def add_inquiry(
         held = entry[2] if entry is not None and entry[0] == before and entry[1] == today else None
     else:
         held = locked.items
-    inquiry_id = new_id("inq")
+    inquiry_id = _INQUIRY_IDS.next()
     queries.insert_inquiry(
         session,
         {
