@@ -130,13 +130,39 @@ def fields_hash(
     (a bulk append's events share one). The canonical JSON array is written out as
     ``CANONICAL_JSON`` would encode it: each string through the encoder's own quoting, the
     sequence number as an integer, an absent value as ``null``."""
+    middle = _shared_text(actor_id, actor_role, actor_name, action, purpose, resource_type)
+    return _digest(prev_hash, chain, seq, subject_id, middle, resource_id, _quoted(at_text))
+
+
+def _shared_text(
+    actor_id: str,
+    actor_role: str,
+    actor_name: str,
+    action: str,
+    purpose: str | None,
+    resource_type: str | None,
+) -> str:
+    """The canonical text of the fields a bulk append's events often share."""
+    return (
+        f"{_quoted(actor_id)},{_quoted(actor_role)},{_quoted(actor_name)},"
+        f"{_quoted(action)},{'null' if purpose is None else _quoted(purpose)},"
+        f"{'null' if resource_type is None else _quoted(resource_type)}"
+    )
+
+
+def _digest(
+    prev_hash: str,
+    chain: str,
+    seq: int,
+    subject_id: str | None,
+    shared_text: str,
+    resource_id: str | None,
+    quoted_moment: str,
+) -> str:
     payload = (
         f"[{_quoted(prev_hash)},{_quoted(chain)},{int.__repr__(seq)},"
-        f"{'null' if subject_id is None else _quoted(subject_id)},"
-        f"{_quoted(actor_id)},{_quoted(actor_role)},{_quoted(actor_name)},{_quoted(action)},"
-        f"{'null' if purpose is None else _quoted(purpose)},"
-        f"{'null' if resource_type is None else _quoted(resource_type)},"
-        f"{'null' if resource_id is None else _quoted(resource_id)},{_quoted(at_text)}]"
+        f"{'null' if subject_id is None else _quoted(subject_id)},{shared_text},"
+        f"{'null' if resource_id is None else _quoted(resource_id)},{quoted_moment}]"
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -171,20 +197,11 @@ class BulkHasher:
         key = (actor_id, actor_role, actor_name, action, purpose, resource_type)
         middle = self._middles.get(key)
         if middle is None:
-            middle = self._middles[key] = (
-                f"{_quoted(actor_id)},{_quoted(actor_role)},{_quoted(actor_name)},"
-                f"{_quoted(action)},{'null' if purpose is None else _quoted(purpose)},"
-                f"{'null' if resource_type is None else _quoted(resource_type)}"
-            )
+            middle = self._middles[key] = _shared_text(*key)
         moment = self._moments.get(at_text)
         if moment is None:
             moment = self._moments[at_text] = _quoted(at_text)
-        payload = (
-            f"[{_quoted(prev_hash)},{_quoted(chain)},{int.__repr__(seq)},"
-            f"{'null' if subject_id is None else _quoted(subject_id)},{middle},"
-            f"{'null' if resource_id is None else _quoted(resource_id)},{moment}]"
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return _digest(prev_hash, chain, seq, subject_id, middle, resource_id, moment)
 
 
 def hash_of(event: ChainedEvent) -> str:

@@ -252,35 +252,9 @@ def _chained_rows(
         chain = held[subject_id or SYSTEM_CHAIN]
         last_seq, last_hash = heads.get(chain, first_head)
         seq = last_seq + 1
-        actor_id, actor_role, actor_name = who
-        digest = hasher(
-            last_hash,
-            chain,
-            seq,
-            subject_id,
-            actor_id,
-            actor_role,
-            actor_name,
-            e.action,
-            e.purpose,
-            e.resource_type,
-            e.resource_id,
-            at_text,
-        )
-        row = (
-            chain,
-            seq,
-            subject_id,
-            actor_id,
-            actor_role,
-            actor_name,
-            e.action,
-            e.purpose,
-            e.resource_type,
-            e.resource_id,
-            last_hash,
-            digest,
-        )
+        facts = (subject_id, *who, e.action, e.purpose, e.resource_type, e.resource_id)
+        digest = hasher(last_hash, chain, seq, *facts, at_text)
+        row = (chain, seq, *facts, last_hash, digest)
         append(row + (now if at is None else at,) if own_moments else row)
         heads[chain] = moved[chain] = (seq, digest)
     return rows, moved, own_moments
