@@ -1,5 +1,6 @@
 """The audit domain's SQL."""
 
+import functools
 import secrets
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -167,10 +168,10 @@ def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str,
     return heads
 
 
-#: ``chain_heads_for_update`` straight to psycopg (PostgreSQL), the chains as one array.
-_HEADS_FOR_UPDATE_PG = (
-    "SELECT chain, seq, hash FROM audit_chain_heads WHERE chain = ANY(%s) ORDER BY chain FOR UPDATE"
-)
+@functools.cache
+def _compiled_for_driver(statement: Any, dialect: Any) -> str:
+    """A statement's text as the dialect's driver takes it, compiled once."""
+    return str(statement.compile(dialect=dialect))
 
 
 def chain_heads_for_update_with_begin(
@@ -179,7 +180,8 @@ def chain_heads_for_update_with_begin(
     """``chain_heads_for_update`` as the first statement of a transaction on PostgreSQL,
     sent with its BEGIN in one round trip (psycopg's pipeline mode) where psycopg would
     otherwise wait for the BEGIN's answer first. Straight to the driver: in pipeline mode a
-    result has no description until it is fetched, which SQLAlchemy needs at once. Elsewhere
+    result has no description until it is fetched, which SQLAlchemy needs at once (the
+    statement is ``chain_heads_for_update``'s, compiled for psycopg). Elsewhere
     (SQLite: no round trips) ``chain_heads_for_update``."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
@@ -187,8 +189,9 @@ def chain_heads_for_update_with_begin(
     dbapi = connection.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a checked-out connection always has one
         raise RuntimeError("no database connection")
+    sql = _compiled_for_driver(_HEADS_FOR_UPDATE, connection.dialect)
     with dbapi.pipeline(), dbapi.cursor() as cursor:  # type: ignore[attr-defined]
-        cursor.execute(_HEADS_FOR_UPDATE_PG, (list(chains),))
+        cursor.execute(sql, {"chains": list(chains)})
         return {chain: (seq, digest) for chain, seq, digest in cursor.fetchall()}
 
 

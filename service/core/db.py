@@ -93,9 +93,12 @@ SQLITE_CACHE_KIB = 65_536
 #: (``service.core.deps.read_only``): nothing will be written in it.
 READ_ONLY_UNIT = "clearfile_read_only_unit"
 
+#: The execution option that marks a read-only unit of work's connection on PostgreSQL.
+READ_ONLY_OPTION = "clearfile_read_only"
+
 #: The execution options of a read-only unit of work's connection on PostgreSQL
 #: (``service.core.deps.read_only``): autocommit, and the mark that refuses a write there.
-READ_ONLY_OPTIONS = {"isolation_level": "AUTOCOMMIT", "clearfile_read_only": True}
+READ_ONLY_OPTIONS = {"isolation_level": "AUTOCOMMIT", READ_ONLY_OPTION: True}
 
 
 class WriteOutsideTransaction(RuntimeError):
@@ -104,12 +107,12 @@ class WriteOutsideTransaction(RuntimeError):
 
 
 def _refuse_writes_in_autocommit(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    if conn.get_execution_options().get("clearfile_read_only") and not statement.lstrip()[
-        :6
-    ].upper().startswith("SELECT"):
+    if not conn.get_execution_options().get(READ_ONLY_OPTION):
+        return
+    text = statement.lstrip()
+    if not text[:6].upper().startswith("SELECT"):
         raise WriteOutsideTransaction(
-            "a read-only unit of work ran a statement that is not a SELECT: "
-            + statement.lstrip()[:60]
+            "a read-only unit of work ran a statement that is not a SELECT: " + text[:60]
         )
 
 

@@ -18,7 +18,7 @@ from service.app import create_app
 from service.audit.models import AuditEvent
 from service.core import clock
 from service.core.config import Settings
-from service.core.db import READ_ONLY_UNIT, WriteOutsideTransaction
+from service.core.db import READ_ONLY_OPTION, READ_ONLY_UNIT, WriteOutsideTransaction
 from service.core.deps import SessionDep, domain_router, read_only
 from service.core.migrate import upgrade
 from service.core.security import hash_key
@@ -58,7 +58,7 @@ def _transaction_statuses(engine: Engine) -> list[tuple[bool, TransactionStatus]
 
     @event.listens_for(engine, "after_cursor_execute")
     def _after(conn: Any, *_args: Any) -> None:
-        read_only = bool(conn.get_execution_options().get("clearfile_read_only"))
+        read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION))
         seen.append((read_only, conn.connection.dbapi_connection.info.transaction_status))
 
     return seen
