@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # allow `python bench/bench_disputes.py` as well as `-m`
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import Engine, event, func, select  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from schemas.common import Role  # noqa: E402
@@ -145,6 +145,32 @@ class _Timed:
         setattr(module, name, timed)
 
 
+class _StatementTimes:
+    """The wall time of each statement the engine runs, added up by its text."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._started: list[float] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def before(*_: object) -> None:
+            self._started.append(time.perf_counter())
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def after(_conn: object, _cursor: object, statement: str, *__: object) -> None:
+            key = " ".join(statement.split())[:90]
+            self.seconds[key] = (
+                self.seconds.get(key, 0.0) + time.perf_counter() - self._started.pop()
+            )
+            self.calls[key] = self.calls.get(key, 0) + 1
+
+    def print_top(self, n: int) -> None:
+        print(f"statements: {sum(self.seconds.values()):.3f} s in {sum(self.calls.values())} calls")
+        for key, seconds in sorted(self.seconds.items(), key=lambda kv: -kv[1])[:n]:
+            print(f"  {seconds:7.3f} s {self.calls[key]:5d}x  {key}")
+
+
 def _prepare(factory: sessionmaker[Session], args: argparse.Namespace) -> int:
     """Load the population and file the disputes; how many were filed."""
     today = population.REFERENCE_DAY
@@ -190,6 +216,9 @@ def main() -> int:
     parser.add_argument(
         "--profile-sort", default="cumulative", help="the profile's order (pstats: tottime...)"
     )
+    parser.add_argument(
+        "--statements", action="store_true", help="print the statements that took the most time"
+    )
     parser.add_argument("--save", type=Path, help="keep the database before the clock move")
     parser.add_argument("--start-from", type=Path, help="a database kept with --save")
     args = parser.parse_args()
@@ -223,6 +252,7 @@ def main() -> int:
         deadline_run = _Timed(disputes, "run_due")
         purge = _Timed(file_service, "purge_obsolete")
         profiler = cProfile.Profile() if args.profile else None
+        statements = _StatementTimes(engine) if args.statements else None
         with factory() as session, session.begin():
             events_before = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
             receipts_before = session.scalar(select(func.count()).select_from(ScoreReceipt)) or 0
@@ -293,6 +323,8 @@ def main() -> int:
         f"{'met' if rate >= TARGET_DISPUTES_PER_SECOND else 'NOT met'}; "
         f"everything written: {'yes' if ok else 'NO'}"
     )
+    if statements is not None:
+        statements.print_top(15)
     if profiler is not None:
         pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(40)
     return 0 if ok else 1

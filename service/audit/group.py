@@ -13,7 +13,14 @@ its event, and an event that cannot be written turns its read into an error.
 
 The events are those ``record`` would append, each with its read's clock reading; on each
 chain in the order the batches commit, which is the order of their reads' commits or
-close to it (a chain's order is the order of appending, as under concurrent appends)."""
+close to it (a chain's order is the order of appending, as under concurrent appends).
+
+A batch is committed on the event loop, like a read-only unit of work
+(``service.core.deps.read_only``): its three round trips cost less than the two hops to a
+thread and back, each a hand-over of the GIL between threads. It then never waits for a
+lock: it takes the heads with NOWAIT, and when another transaction holds one (another
+process's writer, a job appending to that chain), the batch is committed from a database
+thread instead, waiting there as long as it must while the loop serves other requests."""
 
 import asyncio
 import weakref
@@ -22,6 +29,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
+from service.audit.queries import HeadsBusy
 from service.core.db import make_sessionmaker
 from service.core.deps import in_db_thread
 
@@ -35,7 +43,7 @@ MAX_BATCH_EVENTS = 256
 class _Writer(Generic[E]):
     """Appends the events handed to it, in batches, one transaction at a time."""
 
-    def __init__(self, bind: Any, write: Callable[[Session, Sequence[E]], None]) -> None:
+    def __init__(self, bind: Any, write: Callable[[Session, Sequence[E], bool], None]) -> None:
         # A test binds sessions to one connection in an outer transaction: the writer's
         # transactions are savepoints in it (an engine's are transactions of their own).
         self.factory = make_sessionmaker(bind, join_transaction_mode="create_savepoint")
@@ -54,18 +62,29 @@ class _Writer(Generic[E]):
             task.add_done_callback(_DRAINS.discard)
         await committed
 
-    def _commit(self, events: Sequence[E]) -> None:
+    def _commit(self, events: Sequence[E], wait: bool = True) -> None:
         with self.factory() as session:
-            self.write(session, events)
+            self.write(session, events, wait)
             session.commit()
+
+    def _commit_on_loop(self, events: Sequence[E]) -> bool:
+        """Commit the batch here, on the event loop, unless that would wait for a lock:
+        whether it was committed (if not, nothing was written)."""
+        try:
+            self._commit(events, wait=False)
+        except HeadsBusy:
+            return False
+        return True
 
     async def _drain(self) -> None:
         try:
             while self.waiting:
                 batch = self.waiting[:MAX_BATCH_EVENTS]
                 del self.waiting[:MAX_BATCH_EVENTS]
+                events = [event for event, _ in batch]
                 try:
-                    await in_db_thread(self._commit, [event for event, _ in batch])
+                    if not self._commit_on_loop(events):
+                        await in_db_thread(self._commit, events)
                 except Exception as error:
                     for _, committed in batch:
                         if not committed.done():
@@ -93,7 +112,7 @@ _WRITERS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writers]" = (
 )
 
 
-def writer(bind: Any, write: Callable[[Session, Sequence[E]], None]) -> _Writer[E]:
+def writer(bind: Any, write: Callable[[Session, Sequence[E], bool], None]) -> _Writer[E]:
     """The running event loop's writer for the database ``bind`` (an engine, or a test's
     connection)."""
     loop = asyncio.get_running_loop()

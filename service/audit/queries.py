@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from psycopg.errors import LockNotAvailable
 from sqlalchemy import String, and_, any_, bindparam, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -155,6 +156,14 @@ _HEADS_FOR_UPDATE = (
     .order_by(AuditChainHead.chain)
     .with_for_update()
 )
+#: ``_HEADS_FOR_UPDATE`` refused at once (SQLSTATE 55P03) when another transaction holds one
+#: of the heads, instead of waiting for it.
+_HEADS_FOR_UPDATE_NOWAIT = _HEADS_FOR_UPDATE.with_for_update(nowait=True)
+
+
+class HeadsBusy(Exception):
+    """Another transaction holds the head of a chain the batch appends to
+    (``chain_heads_for_update_with_begin`` with ``wait=False``)."""
 
 
 def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
@@ -175,24 +184,32 @@ def _compiled_for_driver(statement: Any, dialect: Any) -> str:
 
 
 def chain_heads_for_update_with_begin(
-    session: Session, chains: Sequence[str]
+    session: Session, chains: Sequence[str], *, wait: bool = True
 ) -> dict[str, tuple[int, str]]:
     """``chain_heads_for_update`` as the first statement of a transaction on PostgreSQL,
     sent with its BEGIN in one round trip (psycopg's pipeline mode) where psycopg would
     otherwise wait for the BEGIN's answer first. Straight to the driver: in pipeline mode a
     result has no description until it is fetched, which SQLAlchemy needs at once (the
     statement is ``chain_heads_for_update``'s, compiled for psycopg). Elsewhere
-    (SQLite: no round trips) ``chain_heads_for_update``."""
+    (SQLite: no round trips) ``chain_heads_for_update``.
+
+    ``wait=False`` (PostgreSQL): raise ``HeadsBusy`` at once, the transaction then failed,
+    where the lock would be waited for."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return chain_heads_for_update(session, chains)
     dbapi = connection.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a checked-out connection always has one
         raise RuntimeError("no database connection")
-    sql = _compiled_for_driver(_HEADS_FOR_UPDATE, connection.dialect)
-    with dbapi.pipeline(), dbapi.cursor() as cursor:  # type: ignore[attr-defined]
-        cursor.execute(sql, {"chains": list(chains)})
-        return {chain: (seq, digest) for chain, seq, digest in cursor.fetchall()}
+    sql = _compiled_for_driver(
+        _HEADS_FOR_UPDATE if wait else _HEADS_FOR_UPDATE_NOWAIT, connection.dialect
+    )
+    try:
+        with dbapi.pipeline(), dbapi.cursor() as cursor:  # type: ignore[attr-defined]
+            cursor.execute(sql, {"chains": list(chains)})
+            return {chain: (seq, digest) for chain, seq, digest in cursor.fetchall()}
+    except LockNotAvailable as busy:
+        raise HeadsBusy(str(busy)) from busy
 
 
 def all_heads(session: Session) -> dict[str, tuple[int, str]]:

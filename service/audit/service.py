@@ -1,5 +1,6 @@
 """Audit use cases: append an event in the caller's transaction, verify, list."""
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -157,19 +158,23 @@ def _record_read_event(session: Session, event: "NewEvent") -> None:
     )
 
 
-def _append_reads(session: Session, events: Sequence["NewEvent"]) -> None:
+def _append_reads(session: Session, events: Sequence["NewEvent"], wait: bool = True) -> None:
     """The group writer's transaction: the events ``record_bulk`` would append (each with its
     read's own moment), the database moving each chain's head row by row as it inserts
     them (the trigger of migration 0003). For a batch of reads (a few dozen events at most,
     on as many chains) that is cheaper than deferring the trigger and moving each head once:
     four round trips to PostgreSQL in all (BEGIN, the heads locked, the events inserted in
     one executemany, COMMIT) instead of seven; three, the heads being locked with the
-    BEGIN (``queries.chain_heads_for_update_with_begin``)."""
+    BEGIN (``queries.chain_heads_for_update_with_begin``). ``wait=False``: raise
+    ``queries.HeadsBusy`` instead of waiting for a head another transaction holds."""
     moment = events[0].at
     if moment is None:  # pragma: no cover - record_read gives every event its moment
         raise ValueError("a read's event without its moment")
     rows, _moved, _own_moments = _chained_rows(
-        session, events, moment, queries.chain_heads_for_update_with_begin
+        session,
+        events,
+        moment,
+        functools.partial(queries.chain_heads_for_update_with_begin, wait=wait),
     )
     queries.append_events(session, events=rows, at=None)
 

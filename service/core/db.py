@@ -63,6 +63,10 @@ def is_sqlite(url: str) -> bool:
 #: pool open and close an overflow connection, a new PostgreSQL backend, for about one
 #: request in twenty under 32 connections: issue 15.)
 PG_POOL_SIZE = 16
+#: Connections for the work a process runs on its event loop (read-only units of work, the
+#: group writer's batches: ``service.core.deps.read_only``), one at a time, beside its
+#: threads' ``PG_POOL_SIZE``.
+PG_LOOP_CONNECTIONS = 1
 #: Connections beyond ``PG_POOL_SIZE`` for work outside the thread limit (a job, a test).
 PG_POOL_OVERFLOW = 4
 
@@ -162,7 +166,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # the first statement on a stale connection fails, SQLAlchemy then replaces every
     # connection of the pool, and the next requests get new ones.
     options: dict[str, Any] = {
-        "pool_size": PG_POOL_SIZE,
+        "pool_size": PG_POOL_SIZE + PG_LOOP_CONNECTIONS,
         "max_overflow": PG_POOL_OVERFLOW,
         "connect_args": connect_args,
     }

@@ -241,7 +241,15 @@ def read_only(endpoint: Callable[..., T]) -> Callable[..., T]:
 
     On every database, a subject's own row then comes with their key, in one statement
     (``service.principals.queries.principal_by_key_hash``): with nothing written in the
-    unit of work, it cannot change before the route reads it."""
+    unit of work, it cannot change before the route reads it.
+
+    And on every database it runs on the event loop, as all work does on SQLite
+    (``is_serial``). Its statements take no lock, so they never wait for another
+    transaction, only for their round trips; the two hops to a worker thread and back cost
+    more than that: each hands the GIL from one thread to another, and a profile of 32
+    clients reading reports on PostgreSQL found the process's threads holding the GIL only
+    two thirds of the time, the rest spent in those hand-overs (issue 15). So its work must
+    stay short (a route whose work grows with the data is ``in_worker_thread`` instead)."""
     setattr(endpoint, _READ_ONLY, True)
     return endpoint
 
@@ -357,6 +365,8 @@ def _unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]
         session = next((v for v in kwargs.values() if isinstance(v, Session)), None)
         if session is None or off_loop:
             result, then = await run_in_threadpool(work, *args, **kwargs)
+        elif reads_only:
+            result, then = work(*args, **kwargs)  # on the loop, on every database
         else:
             result, then = await run_db_work(session.get_bind(), work, *args, **kwargs)
         for step in then:

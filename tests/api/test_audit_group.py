@@ -17,6 +17,7 @@ from schemas.common import Role
 from service.audit import group
 from service.audit import service as audit
 from service.audit.models import AuditEvent
+from service.audit.queries import HeadsBusy
 from service.core.security import Principal
 from tests.conftest import Actor
 
@@ -24,15 +25,38 @@ from tests.conftest import Actor
 START = datetime(2031, 3, 2, 9, 30, tzinfo=UTC)
 
 
-def test_reads_arriving_while_a_batch_commits_join_the_next_batch_together() -> None:
-    """The first read's event is written alone; the reads that arrive while it commits
-    wait and go in one batch after it, each answered once its own batch has committed."""
-    batches: list[list[int]] = []
+def test_a_batch_is_committed_on_the_event_loop_without_waiting_for_a_lock() -> None:
+    """With every head free, the batch's transaction runs on the loop's own thread, told
+    not to wait for a lock (``wait=False``)."""
+    calls: list[tuple[list[int], bool, threading.Thread]] = []
+
+    def write(_session: Any, events: Sequence[int], wait: bool) -> None:
+        calls.append((list(events), wait, threading.current_thread()))
+
+    async def scenario() -> threading.Thread:
+        writer = group._Writer(_FakeBind(), write)
+        await asyncio.gather(*(writer.append(k) for k in range(3)))
+        return threading.current_thread()
+
+    loop_thread = asyncio.run(scenario())
+    assert calls == [([0, 1, 2], False, loop_thread)]
+
+
+def test_a_batch_whose_head_is_held_commits_from_a_thread_and_reads_meanwhile_join_the_next() -> (
+    None
+):
+    """When another transaction holds a head (``HeadsBusy``), the batch is written again from
+    a database thread, waiting for the lock there, while the loop goes on: the reads that
+    arrive meanwhile wait, and go in one batch after it, on the loop again; each read is
+    answered once its own batch has committed."""
+    calls: list[tuple[list[int], bool]] = []
     first_started, release_first = threading.Event(), threading.Event()
 
-    def write(_session: Any, events: Sequence[int]) -> None:
-        batches.append(list(events))
-        if len(batches) == 1:
+    def write(_session: Any, events: Sequence[int], wait: bool) -> None:
+        calls.append((list(events), wait))
+        if events[0] == 0 and not wait:
+            raise HeadsBusy("could not obtain lock on row in relation audit_chain_heads")
+        if events[0] == 0:
             first_started.set()
             release_first.wait(5)
 
@@ -41,13 +65,14 @@ def test_reads_arriving_while_a_batch_commits_join_the_next_batch_together() -> 
         first = asyncio.ensure_future(writer.append(0))
         await asyncio.get_running_loop().run_in_executor(None, first_started.wait, 5)
         rest = [asyncio.ensure_future(writer.append(k)) for k in range(1, 40)]
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the loop is free while the first batch waits
+        assert not first.done()
         assert not any(r.done() for r in rest)  # waiting for the batch in progress
         release_first.set()
         await asyncio.gather(first, *rest)
 
     asyncio.run(scenario())
-    assert batches == [[0], list(range(1, 40))]
+    assert calls == [([0], False), ([0], True), (list(range(1, 40)), False)]
 
 
 def test_a_batch_of_more_than_the_most_per_transaction_is_split_in_order(
@@ -57,7 +82,7 @@ def test_a_batch_of_more_than_the_most_per_transaction_is_split_in_order(
     batches: list[list[int]] = []
 
     async def scenario() -> None:
-        writer = group._Writer(_FakeBind(), lambda _s, events: batches.append(list(events)))
+        writer = group._Writer(_FakeBind(), lambda _s, events, _w: batches.append(list(events)))
         await asyncio.gather(*(writer.append(k) for k in range(10)))
 
     asyncio.run(scenario())
@@ -70,7 +95,7 @@ def test_when_a_batch_cannot_be_written_each_of_its_reads_fails_and_the_next_bat
 ):
     written: list[list[int]] = []
 
-    def write(_session: Any, events: Sequence[int]) -> None:
+    def write(_session: Any, events: Sequence[int], _wait: bool) -> None:
         if 13 in events:
             raise RuntimeError("disk full")
         written.append(list(events))

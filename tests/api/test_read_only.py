@@ -3,7 +3,10 @@ run outside any transaction (no BEGIN, no COMMIT), and a write there is refused 
 runs, so nothing commits alone. Each test has a database of its own whose transactions
 really commit (the shared test database is rolled back around every test)."""
 
+import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -15,7 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from service.app import create_app
-from service.audit.models import AuditEvent
+from service.audit import service as audit
+from service.audit.models import AuditChainHead, AuditEvent
 from service.core import clock
 from service.core.config import Settings
 from service.core.db import READ_ONLY_OPTION, READ_ONLY_UNIT, WriteOutsideTransaction
@@ -139,3 +143,73 @@ def test_the_callers_subject_row_read_with_the_key_is_reused_only_in_a_read_only
         assert row.file_revision == "changed"
     # another subject's row, or one to lock, is always read
     assert queries.subject_row(session, me.id, lock=True).file_revision == "changed"
+
+
+def test_a_read_only_unit_runs_on_the_event_loop_and_any_other_in_a_database_thread(
+    pg_app: FastAPI,
+) -> None:
+    """On PostgreSQL a read-only unit of work runs where SQLite's work does, on the event
+    loop (no hand-over to a thread and back); a unit that may write keeps its thread."""
+    ran_in: dict[str, threading.Thread] = {}
+    router = domain_router()
+
+    @router.get("/probe/read")
+    @read_only
+    def read(session: SessionDep) -> dict[str, int]:
+        ran_in["read-only"] = threading.current_thread()
+        return {"x": session.execute(text("SELECT 1")).scalar_one()}
+
+    @router.get("/probe/write")
+    def write(session: SessionDep) -> dict[str, int]:
+        ran_in["may write"] = threading.current_thread()
+        return {"x": session.execute(text("SELECT 1")).scalar_one()}
+
+    @pg_app.get("/probe/loop")
+    async def loop() -> dict[str, int]:
+        ran_in["loop"] = threading.current_thread()
+        return {"x": 1}
+
+    pg_app.include_router(router)
+    with TestClient(pg_app) as client:
+        for path in ("/probe/read", "/probe/write", "/probe/loop"):
+            assert client.get(path).status_code == 200
+    assert ran_in["read-only"] is ran_in["loop"]
+    assert ran_in["may write"] is not ran_in["loop"]
+    assert ran_in["may write"].name.startswith("clearfile-db")
+
+
+def test_a_report_read_whose_chain_head_is_held_waits_for_it_off_the_event_loop(
+    pg_app: FastAPI,
+) -> None:
+    """The group writer commits on the event loop only when no lock stands in its way: with
+    the subject's chain head held by another transaction, the read waits (its event is
+    written from a database thread once the head is free) while the loop answers others."""
+    headers = {"Authorization": f"Bearer {SUBJECT_KEY}"}
+    engine = pg_app.state.engine
+    with TestClient(pg_app) as client:
+        assert client.get("/v1/me/report", headers=headers).status_code == 200
+        with pg_app.state.sessionmaker() as session:
+            chain = session.scalars(
+                select(AuditEvent.chain).where(AuditEvent.action == "report.read")
+            ).one()
+        with engine.connect() as locker, ThreadPoolExecutor(2) as pool:
+            locker.execute(
+                select(AuditChainHead.seq).where(AuditChainHead.chain == chain).with_for_update()
+            )
+            try:
+                read = pool.submit(client.get, "/v1/me/report", headers=headers)
+                time.sleep(0.5)
+                assert not read.done()  # its event cannot be written yet
+                healthz = pool.submit(client.get, "/healthz").result(timeout=10)
+                assert healthz.status_code == 200
+                assert not read.done()
+            finally:
+                locker.rollback()
+            assert read.result(timeout=30).status_code == 200
+    with pg_app.state.sessionmaker() as session:
+        events = session.scalars(
+            select(AuditEvent.seq).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)
+        ).all()
+        assert session.scalar(select(func.count()).where(AuditEvent.action == "report.read")) == 2
+        assert audit.verify(session).valid
+    assert events == list(range(events[0], events[0] + len(events)))
