@@ -213,3 +213,29 @@ def test_a_report_read_whose_chain_head_is_held_waits_for_it_off_the_event_loop(
         assert session.scalar(select(func.count()).where(AuditEvent.action == "report.read")) == 2
         assert audit.verify(session).valid
     assert events == list(range(events[0], events[0] + len(events)))
+
+
+def test_the_key_read_straight_from_psycopg_gives_the_row_sqlalchemy_would(
+    session: Session,
+    make_subject: Callable[..., Actor],
+    make_furnisher: Callable[..., Actor],
+) -> None:
+    """On PostgreSQL the caller's row comes from psycopg's own cursor: the same values as
+    SQLAlchemy's row, each through its column's processing (a moment in UTC, whatever the
+    connection's time zone), for a subject, an organisation and an unknown key."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the driver's own cursor is PostgreSQL's path")
+    session.execute(text("SET LOCAL TIME ZONE 'Pacific/Auckland'"))
+    keys = [make_subject().api_key, make_furnisher().api_key, "cf_subject_no_such_key"]
+    for key in keys:
+        expected = session.execute(queries._PRINCIPAL_BY_KEY, {"key_hash": hash_key(key)}).first()
+        row = queries._by_key_from_driver(session.connection(), hash_key(key))
+        if expected is None:
+            assert row is None
+            continue
+        assert row is not None
+        assert [repr(v) for v in row] == [repr(v) for v in expected]
+        assert row._fields == tuple(expected._fields)
+    subject_row = queries._by_key_from_driver(session.connection(), hash_key(keys[0]))
+    assert subject_row.subject_created_at.tzinfo is not None
+    assert subject_row.subject_created_at.utcoffset().total_seconds() == 0
