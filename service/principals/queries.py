@@ -5,6 +5,7 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -83,15 +84,24 @@ def _by_key_from_driver(connection: Any, key_hash: str) -> Any | None:
     """``_PRINCIPAL_BY_KEY``'s row read with psycopg's own cursor, as a prepared statement,
     each value through its column's result processor as SQLAlchemy would: the same row for
     half the CPU. SQLAlchemy's execution of this one statement cost about 140 us more than
-    psycopg's on an idle machine (issue 15), and a server on PostgreSQL reading reports
-    under 32 connections served 40 % more with it read this way (``bench_report_load``)."""
+    psycopg's on an idle machine, and a server on PostgreSQL reading reports under 32
+    connections served 10-35 % more with it read this way (``bench_report_load``, alternating
+    runs; issue 15).
+
+    When psycopg fails, the statement is run again through SQLAlchemy, so that the error is
+    SQLAlchemy's own: a connection lost (PostgreSQL restarted) then renews the pool, as
+    ``service.core.db.make_engine`` relies on, where psycopg's error would leave every other
+    stale connection to fail a request of its own."""
     sql, params, processors = _by_key_for_driver(connection.dialect)
     dbapi = connection.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a checked-out connection always has one
         raise RuntimeError("no database connection")
-    with dbapi.cursor() as cursor:
-        cursor.execute(sql, {**params, "key_hash": key_hash}, prepare=True)
-        values = cursor.fetchone()
+    try:
+        with dbapi.cursor() as cursor:
+            cursor.execute(sql, {**params, "key_hash": key_hash}, prepare=True)
+            values = cursor.fetchone()
+    except psycopg.Error:
+        return connection.execute(_PRINCIPAL_BY_KEY, {"key_hash": key_hash}).first()
     if values is None:
         return None
     return _ByKeyRow(

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from service.app import create_app
@@ -239,3 +240,19 @@ def test_the_key_read_straight_from_psycopg_gives_the_row_sqlalchemy_would(
     subject_row = queries._by_key_from_driver(session.connection(), hash_key(keys[0]))
     assert subject_row.subject_created_at.tzinfo is not None
     assert subject_row.subject_created_at.utcoffset().total_seconds() == 0
+
+
+def test_a_lost_connection_under_the_keys_statement_is_sqlalchemys_error(
+    pg_app: FastAPI,
+) -> None:
+    """The key's statement goes straight to psycopg, but a connection lost under it (its
+    backend ended, as when PostgreSQL restarts) is reported as SQLAlchemy reports it, the
+    connection invalidated, so the pool is renewed instead of failing once per connection."""
+    engine = pg_app.state.engine
+    with pg_app.state.sessionmaker() as session:
+        pid = session.connection().connection.dbapi_connection.info.backend_pid
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as lost:
+            queries.principal_by_key_hash(session, hash_key(SUBJECT_KEY))
+    assert lost.value.connection_invalidated
