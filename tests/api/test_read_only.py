@@ -42,7 +42,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 @pytest.fixture
 def pg_app(database_url: str) -> Iterator[FastAPI]:
     if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite's BEGIN and COMMIT cost no round trip: reads keep their transaction")
+        pytest.skip(
+            "a PostgreSQL engine of its own: autocommit reads, units of work on the event loop "
+            "or in database threads, the writer's head locks"
+        )
     with fresh_postgres_database(database_url, "read_only") as url:
         upgrade(url)
         app = create_app(
