@@ -1,6 +1,5 @@
 """The audit domain's SQL."""
 
-import functools
 import secrets
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from service.audit.models import AuditChainHead, AuditEvent
 from service.audit.rules import GENESIS_HASH
 from service.core.bulk import CHUNK_ROWS, insert_tuples
+from service.core.prepared import compiled_once
 from service.core.sets import in_values, values_param
 
 _HEAD_FOR_UPDATE = (
@@ -177,12 +177,6 @@ def chain_heads_for_update(session: Session, chains: Sequence[str]) -> dict[str,
     return heads
 
 
-@functools.cache
-def _compiled_for_driver(statement: Any, dialect: Any) -> str:
-    """A statement's text as the dialect's driver takes it, compiled once."""
-    return str(statement.compile(dialect=dialect))
-
-
 def chain_heads_for_update_with_begin(
     session: Session, chains: Sequence[str], *, wait: bool = True
 ) -> dict[str, tuple[int, str]]:
@@ -201,9 +195,8 @@ def chain_heads_for_update_with_begin(
     dbapi = connection.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a checked-out connection always has one
         raise RuntimeError("no database connection")
-    sql = _compiled_for_driver(
-        _HEADS_FOR_UPDATE if wait else _HEADS_FOR_UPDATE_NOWAIT, connection.dialect
-    )
+    statement = _HEADS_FOR_UPDATE if wait else _HEADS_FOR_UPDATE_NOWAIT
+    sql = str(compiled_once(statement, connection.dialect))
     try:
         with dbapi.pipeline(), dbapi.cursor() as cursor:  # type: ignore[attr-defined]
             cursor.execute(sql, {"chains": list(chains)})

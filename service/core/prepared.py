@@ -8,7 +8,8 @@ each through its column's bind processing (a JSON column's value encoded, a time
 the text SQLite stores), to ``exec_driver_sql``: the same SQL and values as the Core insert,
 in the caller's transaction, still seen by the engine's statement events.
 
-Only a domain's queries module uses one, for its own table.
+Only a domain's queries module uses one, for its own table. ``compiled_once`` is the same
+once-per-dialect compilation for any statement a queries module sends to the driver itself.
 """
 
 import weakref
@@ -17,8 +18,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.orm import Session
+
+_COMPILED: "weakref.WeakKeyDictionary[Dialect, dict[Any, Compiled]]" = weakref.WeakKeyDictionary()
+
+
+def compiled_once(statement: Any, dialect: Dialect) -> Compiled:
+    """``statement`` (a module-level one: it is kept by identity) compiled for the dialect
+    once: its text as the dialect's driver takes it (``str``), its parameters' defaults
+    (``params``), its positional order where the driver takes ``?``."""
+    by_statement = _COMPILED.get(dialect)
+    if by_statement is None:
+        by_statement = _COMPILED[dialect] = {}
+    found = by_statement.get(statement)
+    if found is None:
+        found = by_statement[statement] = statement.compile(dialect=dialect)
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.core import clock
 from service.core.bulk import CHUNK_ROWS, insert_rows, load_rows
 from service.core.db import READ_ONLY_UNIT
+from service.core.prepared import compiled_once
 from service.principals.models import ApiKey, NationalId, Principal, Subject
 
 _SUBJECT_COLUMNS = tuple(c.name for c in Subject.__table__.c)
@@ -66,18 +67,13 @@ def principal_by_key_hash(session: Session, key_hash: str) -> Any | None:
 
 
 @functools.cache
-def _by_key_for_driver(
-    dialect: Any,
-) -> tuple[str, dict[str, Any], tuple[Callable[[Any], Any] | None, ...]]:
-    """``_PRINCIPAL_BY_KEY`` compiled for the dialect's driver once: its text, its parameters
-    (the key's hash to fill in) and each column's result processor (None: the driver's value
-    as it is)."""
-    compiled = _PRINCIPAL_BY_KEY.compile(dialect=dialect)
-    processors = tuple(
+def _by_key_processors(dialect: Any) -> tuple[Callable[[Any], Any] | None, ...]:
+    """Each column of ``_PRINCIPAL_BY_KEY``'s result processor on the dialect (None: the
+    driver's value as it is)."""
+    return tuple(
         c.type.dialect_impl(dialect).result_processor(dialect, None)
         for c in _PRINCIPAL_BY_KEY.selected_columns
     )
-    return str(compiled), dict(compiled.params), processors
 
 
 def _by_key_from_driver(connection: Any, key_hash: str) -> Any | None:
@@ -92,13 +88,15 @@ def _by_key_from_driver(connection: Any, key_hash: str) -> Any | None:
     SQLAlchemy's own: a connection lost (PostgreSQL restarted) then renews the pool, as
     ``service.core.db.make_engine`` relies on, where psycopg's error would leave every other
     stale connection to fail a request of its own."""
-    sql, params, processors = _by_key_for_driver(connection.dialect)
+    compiled = compiled_once(_PRINCIPAL_BY_KEY, connection.dialect)
+    processors = _by_key_processors(connection.dialect)
     dbapi = connection.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a checked-out connection always has one
         raise RuntimeError("no database connection")
     try:
         with dbapi.cursor() as cursor:
-            cursor.execute(sql, {**params, "key_hash": key_hash}, prepare=True)
+            params = {**compiled.params, "key_hash": key_hash}
+            cursor.execute(str(compiled), params, prepare=True)
             values = cursor.fetchone()
     except psycopg.Error:
         return connection.execute(_PRINCIPAL_BY_KEY, {"key_hash": key_hash}).first()
