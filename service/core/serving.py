@@ -56,6 +56,7 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     # (``TCP_NODELAY``) only on the connections of a socket it knows is TCP. Left on, each
     # response written in two parts waited for the client's delayed acknowledgement, about
     # 40 ms: two processes served 700 requests a second where one served 2,000 (issue 15).
+    # uvicorn's own ``Config.bind_socket`` has the same flaw (Kludex/uvicorn issue 3149).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
