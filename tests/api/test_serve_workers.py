@@ -2,6 +2,7 @@
 keeps, are spread over both server processes, each answering on its own socket; and the
 processes stop with the parent."""
 
+import asyncio
 import os
 import signal
 import socket
@@ -166,7 +167,6 @@ def test_connections_accepted_on_a_workers_socket_send_small_writes_at_once() ->
     it, a response written in two parts (headers, then body) waits for the client's
     delayed acknowledgement: every request on two workers took 44 ms (``wrk``: 45 req/s on
     two connections, where one worker answered 2,000 a second; issue 15)."""
-    import asyncio
 
     async def accepted_nodelay() -> int:
         sock = serving._listening_socket(HOST, 0)
