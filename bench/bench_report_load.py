@@ -10,6 +10,8 @@ request the next subject persona's key, over the first ``--subjects`` personas) 
 requests per second, p50 and p99. With ``--hot`` it also drives one subject alone (every
 connection reading one file, so every read appends to one audit chain). Configurations run
 one after another, in rounds, so a noisy moment of the shared machine falls on all of them.
+Under each report row, the CPU its run used (``bench.cpu``, Linux): the server's processes,
+PostgreSQL's, and the whole machine, in percent of one core.
 
     python -m bench.bench_report_load [--database sqlite|postgresql] [--subjects 10]
         [--workers 1,2] [--seconds 15] [--connections 32] [--rounds 1] [--hot] [--bare]
@@ -28,6 +30,7 @@ import statistics
 import sys
 from collections import defaultdict
 
+from bench import cpu
 from bench.server import HOST, sandbox_server
 from bench.wrk import WrkResult, available, run_wrk
 
@@ -91,12 +94,16 @@ def main() -> int:
     for rnd in range(1, args.rounds + 1):
         print(f"round {rnd}/{args.rounds}", flush=True)
         for db, w in configs:
-            with sandbox_server(w, database=db) as (port, _server):
+            with sandbox_server(w, database=db) as (port, server):
                 load = {"host": HOST, "port": port, "connections": args.connections}
                 run_wrk(path="/v1/me/report", keys=keys, seconds=args.warmup, **load)
+                meter = cpu.CpuMeter(server.pid) if cpu.available() else None
+                if meter is not None:
+                    meter.start()
                 measured = {
                     "report": run_wrk(path="/v1/me/report", keys=keys, seconds=args.seconds, **load)
                 }
+                share = meter.stop() if meter is not None else None
                 if args.hot:
                     hot = [keys[0]]
                     measured["hot"] = run_wrk(
@@ -115,6 +122,8 @@ def main() -> int:
                     "bare": "GET /healthz (bare)",
                 }[kind]
                 print("  " + _row(f"{db} x{w} {label}", r), flush=True)
+                if kind == "report" and share is not None:
+                    print(f"    {share}", flush=True)
 
     print(
         f"\n{args.connections} connections, {args.seconds:.0f} s each, wrk, "
