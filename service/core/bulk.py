@@ -14,6 +14,8 @@ from typing import Any, Final
 from sqlalchemy import JSON, Text, bindparam, cast, insert
 from sqlalchemy.orm import Session
 
+from service.core.prepared import compiled_once
+
 #: Rows per INSERT statement.
 CHUNK_ROWS = 5_000
 
@@ -121,7 +123,10 @@ def insert_tuples(
     as_text = set(encoded)
     if json_text:
         as_text |= {name for name in columns if isinstance(table.c[name].type, JSON)}
-    sql, positions = _compiled_insert(table, tuple(names), frozenset(as_text), dialect)
+    compiled = compiled_once(
+        _insert_statement(table, tuple(names), frozenset(as_text), dialect.name), dialect
+    )
+    positions = getattr(compiled, "positiontup", None)
 
     def processor(name: str) -> Any:
         return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -143,27 +148,25 @@ def insert_tuples(
         params = list(zip(*(values[names.index(name)] for name in positions), strict=True))
     else:  # e.g. psycopg's "%(name)s": mappings
         params = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-    connection.exec_driver_sql(sql, params)
+    connection.exec_driver_sql(str(compiled), params)
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled_insert(
-    table: Any, names: tuple[str, ...], as_text: frozenset[str], dialect: Any
-) -> tuple[str, Sequence[str] | None]:
-    """``insert_tuples``' statement for these columns, compiled for the dialect once: its
-    text, and the order its positional parameters take (None for named ones). Compiling it
-    took about a quarter of the CPU of a group writer's batch of a few events (issue 15)."""
-    statement = insert(table).values(
+@functools.cache
+def _insert_statement(
+    table: Any, names: tuple[str, ...], as_text: frozenset[str], dialect_name: str
+) -> Any:
+    """``insert_tuples``' statement for these columns: one object for each combination (the
+    code's own, a few dozen), so that ``compiled_once`` compiles it once per dialect.
+    Compiling it anew took about a quarter of the CPU of a group writer's batch of a few
+    events (issue 15)."""
+    return insert(table).values(
         {
-            name: _encoded_param(name, table.c[name].type, dialect.name)
+            name: _encoded_param(name, table.c[name].type, dialect_name)
             if name in as_text
             else bindparam(name, type_=table.c[name].type)
             for name in names
         }
     )
-    compiled = statement.compile(dialect=dialect)
-    positions = getattr(compiled, "positiontup", None)
-    return str(compiled), None if positions is None else tuple(positions)
 
 
 def _encoded_param(name: str, type_: Any, dialect_name: str) -> Any:
