@@ -5,14 +5,13 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import psycopg
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from service.core import clock
+from service.core import clock, libpq
 from service.core.bulk import CHUNK_ROWS, insert_rows, load_rows
 from service.core.db import READ_ONLY_UNIT
-from service.core.prepared import compiled_once
+from service.core.libpq import PreparedSelect
 from service.principals.models import ApiKey, NationalId, Principal, Subject
 
 _SUBJECT_COLUMNS = tuple(c.name for c in Subject.__table__.c)
@@ -37,7 +36,7 @@ _PRINCIPAL_BY_KEY = (
 _CALLER_SUBJECT = "clearfile_caller_subject"
 
 
-#: A row of ``_PRINCIPAL_BY_KEY`` as read straight from psycopg (``_by_key_from_driver``).
+#: A row of ``_PRINCIPAL_BY_KEY`` as read straight through libpq (``_by_key_from_driver``).
 _ByKeyRow = namedtuple(  # type: ignore[misc]  # noqa: PYI024
     "_ByKeyRow", [str(c.key) for c in _PRINCIPAL_BY_KEY.selected_columns]
 )
@@ -53,7 +52,7 @@ def principal_by_key_hash(session: Session, key_hash: str) -> Any | None:
     it again: a subject reading their own file makes one statement, not two (on
     PostgreSQL, one round trip less).
 
-    On PostgreSQL the statement goes straight to psycopg (``_by_key_from_driver``)."""
+    On PostgreSQL the statement goes straight to libpq (``_by_key_from_driver``)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         row = _by_key_from_driver(connection, key_hash)
@@ -76,32 +75,30 @@ def _by_key_processors(dialect: Any) -> tuple[Callable[[Any], Any] | None, ...]:
     )
 
 
+#: ``_PRINCIPAL_BY_KEY`` as PostgreSQL runs it on every request (``_by_key_from_driver``).
+_PRINCIPAL_BY_KEY_PREPARED = PreparedSelect(_PRINCIPAL_BY_KEY, "clearfile_principal_by_key")
+
+
 def _by_key_from_driver(connection: Any, key_hash: str) -> Any | None:
-    """``_PRINCIPAL_BY_KEY``'s row read with psycopg's own cursor, as a prepared statement,
-    each value through its column's result processor as SQLAlchemy would: the same row for
-    half the CPU. SQLAlchemy's execution of this one statement cost about 140 us more than
-    psycopg's on an idle machine, and a server on PostgreSQL reading reports under 32
-    connections served 10-35 % more with it read this way (``bench_report_load``, alternating
+    """``_PRINCIPAL_BY_KEY``'s row read through libpq (``service.core.libpq``), each value
+    through its column's result processor as SQLAlchemy would: the same row for a fraction
+    of the CPU. SQLAlchemy's execution of this one statement cost about 140 us more than a
+    psycopg cursor's on an idle machine, and the cursor's about 75 us more than libpq's;
+    a server on PostgreSQL reading reports under 32 connections served 10-35 % more with it
+    read through the cursor than through SQLAlchemy (``bench_report_load``, alternating
     runs; issue 15).
 
-    When psycopg fails, the statement is run again through SQLAlchemy, so that the error is
-    SQLAlchemy's own: a connection lost (PostgreSQL restarted) then renews the pool, as
-    ``service.core.db.make_engine`` relies on, where psycopg's error would leave every other
-    stale connection to fail a request of its own."""
-    compiled = compiled_once(_PRINCIPAL_BY_KEY, connection.dialect)
-    processors = _by_key_processors(connection.dialect)
-    dbapi = connection.connection.dbapi_connection
-    if dbapi is None:  # pragma: no cover - a checked-out connection always has one
-        raise RuntimeError("no database connection")
-    try:
-        with dbapi.cursor() as cursor:
-            params = {**compiled.params, "key_hash": key_hash}
-            cursor.execute(str(compiled), params, prepare=True)
-            values = cursor.fetchone()
-    except psycopg.Error:
+    Where libpq is not used (``libpq.UNAVAILABLE``: a connection not in autocommit at the
+    start of its transaction, or any error), the statement runs through SQLAlchemy, so that
+    an error is SQLAlchemy's own: a connection lost (PostgreSQL restarted) then renews the
+    pool, as ``service.core.db.make_engine`` relies on, where a driver's error would leave
+    every other stale connection to fail a request of its own."""
+    values = _PRINCIPAL_BY_KEY_PREPARED.first(connection, {"key_hash": key_hash})
+    if values is libpq.UNAVAILABLE:
         return connection.execute(_PRINCIPAL_BY_KEY, {"key_hash": key_hash}).first()
     if values is None:
         return None
+    processors = _by_key_processors(connection.dialect)
     return _ByKeyRow(
         *(v if p is None or v is None else p(v) for v, p in zip(values, processors, strict=True))
     )

@@ -13,15 +13,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event, func, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, func, literal_column, select, text, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from service.app import create_app
 from service.audit import service as audit
 from service.audit.models import AuditChainHead, AuditEvent
-from service.core import clock
+from service.core import clock, libpq
 from service.core.config import Settings
 from service.core.db import READ_ONLY_OPTION, READ_ONLY_UNIT, WriteOutsideTransaction
 from service.core.deps import SessionDep, domain_router, read_only
@@ -35,6 +35,8 @@ from tests.databases import fresh_postgres_database
 
 #: A fixture persona's key (fixtures/personas.yaml).
 SUBJECT_KEY = "cf_subject_sandbox_ada_testwell"
+#: A fixture furnisher's key.
+FURNISHER_KEY = "cf_furnisher_sandbox_card_co"
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -219,41 +221,128 @@ def test_a_report_read_whose_chain_head_is_held_waits_for_it_off_the_event_loop(
     assert events == list(range(events[0], events[0] + len(events)))
 
 
-def test_the_key_read_straight_from_psycopg_gives_the_row_sqlalchemy_would(
-    session: Session,
-    make_subject: Callable[..., Actor],
-    make_furnisher: Callable[..., Actor],
+@pytest.mark.parametrize("autocommit", [True, False])
+def test_the_key_read_straight_to_the_driver_gives_the_row_sqlalchemy_would(
+    pg_app: FastAPI, autocommit: bool
 ) -> None:
-    """On PostgreSQL the caller's row comes from psycopg's own cursor: the same values as
-    SQLAlchemy's row, each through its column's processing (a moment in UTC, whatever the
-    connection's time zone), for a subject, an organisation and an unknown key."""
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the driver's own cursor is PostgreSQL's path")
-    session.execute(text("SET LOCAL TIME ZONE 'Pacific/Auckland'"))
-    keys = [make_subject().api_key, make_furnisher().api_key, "cf_subject_no_such_key"]
-    for key in keys:
-        expected = session.execute(queries._PRINCIPAL_BY_KEY, {"key_hash": hash_key(key)}).first()
-        row = queries._by_key_from_driver(session.connection(), hash_key(key))
-        if expected is None:
-            assert row is None
-            continue
-        assert row is not None
-        assert [repr(v) for v in row] == [repr(v) for v in expected]
-        assert row._fields == tuple(expected._fields)
-    subject_row = queries._by_key_from_driver(session.connection(), hash_key(keys[0]))
-    assert subject_row.subject_created_at.tzinfo is not None
-    assert subject_row.subject_created_at.utcoffset().total_seconds() == 0
+    """On PostgreSQL the caller's row is read straight through the driver (libpq in
+    autocommit, a psycopg cursor in a transaction): the same values as SQLAlchemy's row,
+    each through its column's processing (a moment in UTC, whatever the connection's time
+    zone), for a subject, an organisation and an unknown key."""
+    keys = [SUBJECT_KEY, FURNISHER_KEY, "cf_subject_no_such_key"]
+    with pg_app.state.sessionmaker() as session:
+        options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+        connection = session.connection(execution_options=options)
+        connection.execute(text("SET TIME ZONE 'Pacific/Auckland'"))
+        through_libpq = _libpq_rows(connection)
+        for key in keys:
+            expected = connection.execute(
+                queries._PRINCIPAL_BY_KEY, {"key_hash": hash_key(key)}
+            ).first()
+            row = queries._by_key_from_driver(connection, hash_key(key))
+            if expected is None:
+                assert row is None
+                continue
+            assert row is not None
+            assert [repr(v) for v in row] == [repr(v) for v in expected]
+            assert row._fields == tuple(expected._fields)
+        assert len(through_libpq) == (len(keys) if autocommit else 0)
+        subject_row = queries._by_key_from_driver(connection, hash_key(SUBJECT_KEY))
+        assert subject_row.subject_created_at.tzinfo is not None
+        assert subject_row.subject_created_at.utcoffset().total_seconds() == 0
 
 
+def _libpq_rows(connection: Connection) -> list[Any]:
+    """What ``_by_key_from_driver`` reads through libpq on ``connection`` from now on (a
+    statement it leaves to SQLAlchemy is not in it)."""
+    read: list[Any] = []
+    prepared = queries._PRINCIPAL_BY_KEY_PREPARED
+    through = prepared._through_libpq
+    driver = connection.connection.dbapi_connection
+
+    def _through(conn: Any, *args: Any) -> Any:
+        row = through(conn, *args)
+        if conn is driver and row is not libpq.UNAVAILABLE:
+            read.append(row)
+        return row
+
+    prepared._through_libpq = _through  # type: ignore[method-assign]
+    return read
+
+
+@pytest.fixture(autouse=True)
+def _libpq_unpatched() -> Iterator[None]:
+    yield
+    vars(queries._PRINCIPAL_BY_KEY_PREPARED).pop("_through_libpq", None)
+
+
+@pytest.mark.parametrize("autocommit", [True, False])
+def test_the_key_read_goes_through_libpq_only_in_autocommit(
+    pg_app: FastAPI, autocommit: bool
+) -> None:
+    """libpq runs the key's statement on a connection in autocommit (a read-only unit of
+    work's); in a transaction a psycopg cursor runs it, sending the BEGIN first, so the key
+    is read in the transaction as every other statement is."""
+    with pg_app.state.sessionmaker() as session:
+        connection = session.connection(
+            execution_options={"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+        )
+        driver = connection.connection.dbapi_connection
+        assert driver.info.transaction_status == TransactionStatus.IDLE
+        read = _libpq_rows(connection)
+        assert queries.principal_by_key_hash(session, hash_key(SUBJECT_KEY)) is not None
+        assert len(read) == (1 if autocommit else 0)
+        expected = TransactionStatus.IDLE if autocommit else TransactionStatus.INTRANS
+        assert driver.info.transaction_status == expected
+        assert queries.principal_by_key_hash(session, hash_key(SUBJECT_KEY)) is not None
+        assert len(read) == (2 if autocommit else 0)
+
+
+@pytest.mark.parametrize("forget", ["DEALLOCATE ALL", "DISCARD ALL"])
+def test_the_keys_statement_is_prepared_again_when_the_connection_forgot_it(
+    pg_app: FastAPI, forget: str
+) -> None:
+    """A connection whose prepared statements were dropped has the key's statement prepared
+    again, and still reads it through libpq; one that knows it already, though the pool's
+    record of it was lost, reads it too."""
+    with pg_app.state.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        read = _libpq_rows(connection)
+        key_hash = hash_key(SUBJECT_KEY)
+        first = queries._by_key_from_driver(connection, key_hash)
+        connection.execute(text(forget))
+        again = queries._by_key_from_driver(connection, key_hash)
+        connection.connection.info.clear()  # the statement is still prepared on it
+        third = queries._by_key_from_driver(connection, key_hash)
+    assert first is not None
+    assert again == first
+    assert third == first
+    assert len(read) == 3
+
+
+def test_a_statement_libpq_cannot_run_is_left_to_the_caller(pg_app: FastAPI) -> None:
+    """A statement PostgreSQL refuses is ``UNAVAILABLE`` from libpq, and the connection
+    is left as it was, for the caller to run it through SQLAlchemy."""
+    broken = libpq.PreparedSelect(select(literal_column("no_such_column")), "clearfile_test")
+    with pg_app.state.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        assert broken.first(connection, {}) is libpq.UNAVAILABLE
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+
+
+@pytest.mark.parametrize("autocommit", [True, False])
 def test_a_lost_connection_under_the_keys_statement_is_sqlalchemys_error(
-    pg_app: FastAPI,
+    pg_app: FastAPI, autocommit: bool
 ) -> None:
-    """The key's statement goes straight to psycopg, but a connection lost under it (its
+    """The key's statement goes through libpq, but a connection lost under it (its
     backend ended, as when PostgreSQL restarts) is reported as SQLAlchemy reports it, the
-    connection invalidated, so the pool is renewed instead of failing once per connection."""
+    connection invalidated, so the pool is renewed instead of failing once per connection:
+    on a read-only unit's connection (autocommit) as on a transaction's."""
     engine = pg_app.state.engine
     with pg_app.state.sessionmaker() as session:
-        pid = session.connection().connection.dbapi_connection.info.backend_pid
+        options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+        driver = session.connection(execution_options=options).connection.dbapi_connection
+        pid = driver.info.backend_pid
         with engine.connect() as other:
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         with pytest.raises(DBAPIError) as lost:
