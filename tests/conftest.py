@@ -2,7 +2,11 @@
 rolled back afterwards (SQLAlchemy's "join a session into an external transaction").
 
 SQLite by default (a temporary file, no server); PostgreSQL when
-``CLEARFILE_TEST_DATABASE_URL`` is set.
+``CLEARFILE_TEST_DATABASE_URL`` is set. A test reaches the database under test only through
+a fixture named ``database_url`` (this one, or a module's own that reads the variable), so a
+run on PostgreSQL runs only the tests that use one, directly or through the fixtures built
+on it: any other test runs the very same code on either database, and CI has just run it on
+SQLite (``CLEARFILE_TEST_EVERYTHING=1`` runs them all).
 """
 
 import os
@@ -25,6 +29,20 @@ from service.core.db import make_engine, make_sessionmaker
 from service.core.migrate import upgrade
 
 ADMIN_KEY = "cf_admin_test_key"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave out the tests that do not use the database under test."""
+    url = os.environ.get("CLEARFILE_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql") or os.environ.get("CLEARFILE_TEST_EVERYTHING"):
+        return
+    kept, left_out = [], []
+    for item in items:
+        uses_database = "database_url" in getattr(item, "fixturenames", ())
+        (kept if uses_database else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
