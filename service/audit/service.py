@@ -19,6 +19,7 @@ from service.audit.rules import (
     moment_text,
 )
 from service.core import row_triggers
+from service.core.db import engine_read_for
 from service.core.deps import after_commit, is_serial
 from service.core.pagination import (
     decode_cursor,
@@ -136,7 +137,7 @@ def record_read(
         resource_id=resource_id,
         at=now,
     )
-    bind = session.get_bind()
+    bind = engine_read_for(session.get_bind())
     if not is_serial(bind) and after_commit(session, lambda: _read_writer(bind).append(event)):
         return
     _record_read_event(session, event)

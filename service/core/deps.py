@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
-from service.core.db import PG_POOL_SIZE, READ_ONLY_OPTIONS, READ_ONLY_UNIT
+from service.core.db import PG_POOL_SIZE, READ_ONLY_UNIT, read_only_engine
 from service.core.errors import DomainError, FieldError, InvalidInput
 
 T = TypeVar("T")
@@ -255,12 +255,13 @@ def read_only(endpoint: Callable[..., T]) -> Callable[..., T]:
 
 
 def _begin_read_only(session: Session) -> None:
-    """Give a read-only unit of work's session a connection in autocommit (``read_only``),
+    """Bind a read-only unit of work's session to its engine's read-only engine, whose
+    connections are in autocommit (``read_only``; ``service.core.db.read_only_engine``),
     when the session is bound to an engine served in parallel; a session bound to one
     connection (a test's, inside its own transaction) keeps that transaction."""
     bind = session.get_bind()
     if isinstance(bind, Engine) and not is_serial(bind):
-        session.connection(execution_options=READ_ONLY_OPTIONS)
+        session.bind = read_only_engine(bind)
 
 
 class InTransaction:

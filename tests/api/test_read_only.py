@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -23,7 +24,13 @@ from service.audit import service as audit
 from service.audit.models import AuditChainHead, AuditEvent
 from service.core import clock, libpq
 from service.core.config import Settings
-from service.core.db import READ_ONLY_OPTION, READ_ONLY_UNIT, WriteOutsideTransaction
+from service.core.db import (
+    READ_ONLY_OPTION,
+    READ_ONLY_UNIT,
+    WriteOutsideTransaction,
+    engine_read_for,
+    read_only_engine,
+)
 from service.core.deps import SessionDep, domain_router, read_only
 from service.core.migrate import upgrade
 from service.core.security import hash_key
@@ -41,14 +48,14 @@ FURNISHER_KEY = "cf_furnisher_sandbox_card_co"
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
-@pytest.fixture
-def pg_app(database_url: str) -> Iterator[FastAPI]:
+@contextmanager
+def _app_of_its_own(database_url: str, name: str) -> Iterator[FastAPI]:
     if not database_url.startswith("postgresql"):
         pytest.skip(
             "a PostgreSQL engine of its own: autocommit reads, units of work on the event loop "
             "or in database threads, the writer's head locks"
         )
-    with fresh_postgres_database(database_url, "read_only") as url:
+    with fresh_postgres_database(database_url, name) as url:
         upgrade(url)
         app = create_app(
             Settings(database_url=url, admin_key="cf_admin_test_key", webhook_worker=False)
@@ -61,17 +68,65 @@ def pg_app(database_url: str) -> Iterator[FastAPI]:
             app.state.engine.dispose()
 
 
+@pytest.fixture
+def pg_app(database_url: str) -> Iterator[FastAPI]:
+    with _app_of_its_own(database_url, "read_only") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def keys_app(database_url: str) -> Iterator[FastAPI]:
+    """One app for the tests that only read keys (each on a connection of its own): a fresh
+    database and its migrations take about 2 s."""
+    with _app_of_its_own(database_url, "read_only_keys") as app:
+        yield app
+
+
 def _transaction_statuses(engine: Engine) -> list[tuple[bool, TransactionStatus]]:
-    """For every statement the engine runs from now on: whether it ran on a read-only unit
-    of work's connection, and whether that connection was in a transaction once it had."""
+    """For every statement the engine, or its read-only engine, runs from now on: whether it
+    ran on a read-only unit of work's connection, and whether that connection was in a
+    transaction once it had."""
     seen: list[tuple[bool, TransactionStatus]] = []
 
-    @event.listens_for(engine, "after_cursor_execute")
     def _after(conn: Any, *_args: Any) -> None:
         read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION))
         seen.append((read_only, conn.connection.dbapi_connection.info.transaction_status))
 
+    event.listen(engine, "after_cursor_execute", _after)
+    event.listen(read_only_engine(engine), "after_cursor_execute", _after)
     return seen
+
+
+def test_a_report_read_takes_a_connection_in_autocommit_and_switches_none(
+    pg_app: FastAPI,
+) -> None:
+    """A read-only unit's connection comes from the read-only engine's pool, where every
+    connection stays in autocommit; the engine's own connections are never switched to it
+    (and back) for a read."""
+    engine = pg_app.state.engine
+    reads = read_only_engine(engine)
+    assert read_only_engine(engine) is reads
+    assert engine_read_for(reads) is engine
+    taken: list[tuple[str, bool]] = []
+
+    def _checkout(pool: str) -> Callable[..., None]:
+        def _taken(dbapi_connection: Any, *_args: Any) -> None:
+            taken.append((pool, dbapi_connection.autocommit))
+
+        return _taken
+
+    event.listen(engine.pool, "checkout", _checkout("engine"))
+    event.listen(reads.pool, "checkout", _checkout("read-only"))
+    with TestClient(pg_app) as client:
+        for _ in range(3):
+            r = client.get("/v1/me/report", headers={"Authorization": f"Bearer {SUBJECT_KEY}"})
+            assert r.status_code == 200, r.text
+    assert ("read-only", True) in taken
+    assert {autocommit for pool, autocommit in taken if pool == "read-only"} == {True}
+    # The engine's own connections: the writer's transactions, never autocommit.
+    assert {autocommit for pool, autocommit in taken if pool == "engine"} <= {False}
+    engine.dispose()
+    assert reads.pool.checkedin() == 0  # disposed with its engine
 
 
 def test_a_report_read_on_postgresql_runs_outside_a_transaction_and_its_event_commits(
@@ -223,14 +278,14 @@ def test_a_report_read_whose_chain_head_is_held_waits_for_it_off_the_event_loop(
 
 @pytest.mark.parametrize("autocommit", [True, False])
 def test_the_key_read_straight_to_the_driver_gives_the_row_sqlalchemy_would(
-    pg_app: FastAPI, autocommit: bool
+    keys_app: FastAPI, autocommit: bool
 ) -> None:
     """On PostgreSQL the caller's row is read straight through the driver (libpq in
     autocommit, a psycopg cursor in a transaction): the same values as SQLAlchemy's row,
     each through its column's processing (a moment in UTC, whatever the connection's time
     zone), for a subject, an organisation and an unknown key."""
     keys = [SUBJECT_KEY, FURNISHER_KEY, "cf_subject_no_such_key"]
-    with pg_app.state.sessionmaker() as session:
+    with keys_app.state.sessionmaker() as session:
         options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
         connection = session.connection(execution_options=options)
         connection.execute(text("SET TIME ZONE 'Pacific/Auckland'"))
@@ -278,12 +333,12 @@ def _libpq_unpatched() -> Iterator[None]:
 
 @pytest.mark.parametrize("autocommit", [True, False])
 def test_the_key_read_goes_through_libpq_only_in_autocommit(
-    pg_app: FastAPI, autocommit: bool
+    keys_app: FastAPI, autocommit: bool
 ) -> None:
     """libpq runs the key's statement on a connection in autocommit (a read-only unit of
     work's); in a transaction a psycopg cursor runs it, sending the BEGIN first, so the key
     is read in the transaction as every other statement is."""
-    with pg_app.state.sessionmaker() as session:
+    with keys_app.state.sessionmaker() as session:
         connection = session.connection(
             execution_options={"isolation_level": "AUTOCOMMIT"} if autocommit else {}
         )
@@ -300,12 +355,12 @@ def test_the_key_read_goes_through_libpq_only_in_autocommit(
 
 @pytest.mark.parametrize("forget", ["DEALLOCATE ALL", "DISCARD ALL"])
 def test_the_keys_statement_is_prepared_again_when_the_connection_forgot_it(
-    pg_app: FastAPI, forget: str
+    keys_app: FastAPI, forget: str
 ) -> None:
     """A connection whose prepared statements were dropped has the key's statement prepared
     again, and still reads it through libpq; one that knows it already, though the pool's
     record of it was lost, reads it too."""
-    with pg_app.state.engine.connect() as connection:
+    with keys_app.state.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         read = _libpq_rows(connection)
         key_hash = hash_key(SUBJECT_KEY)
@@ -320,11 +375,11 @@ def test_the_keys_statement_is_prepared_again_when_the_connection_forgot_it(
     assert len(read) == 3
 
 
-def test_a_statement_libpq_cannot_run_is_left_to_the_caller(pg_app: FastAPI) -> None:
+def test_a_statement_libpq_cannot_run_is_left_to_the_caller(keys_app: FastAPI) -> None:
     """A statement PostgreSQL refuses is ``UNAVAILABLE`` from libpq, and the connection
     is left as it was, for the caller to run it through SQLAlchemy."""
     broken = libpq.PreparedSelect(select(literal_column("no_such_column")), "clearfile_test")
-    with pg_app.state.engine.connect() as connection:
+    with keys_app.state.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         assert broken.first(connection, {}) is libpq.UNAVAILABLE
         assert connection.execute(text("SELECT 1")).scalar() == 1
