@@ -36,7 +36,7 @@ _PRINCIPAL_BY_KEY = (
 _CALLER_SUBJECT = "clearfile_caller_subject"
 
 
-#: A row of ``_PRINCIPAL_BY_KEY`` as read straight through libpq (``_by_key_from_driver``).
+#: A row of ``_PRINCIPAL_BY_KEY`` as read straight from the driver (``_by_key_from_driver``).
 _ByKeyRow = namedtuple(  # type: ignore[misc]  # noqa: PYI024
     "_ByKeyRow", [str(c.key) for c in _PRINCIPAL_BY_KEY.selected_columns]
 )
@@ -52,7 +52,7 @@ def principal_by_key_hash(session: Session, key_hash: str) -> Any | None:
     it again: a subject reading their own file makes one statement, not two (on
     PostgreSQL, one round trip less).
 
-    On PostgreSQL the statement goes straight to libpq (``_by_key_from_driver``)."""
+    On PostgreSQL the statement goes straight to the driver (``_by_key_from_driver``)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         row = _by_key_from_driver(connection, key_hash)
@@ -88,11 +88,12 @@ def _by_key_from_driver(connection: Any, key_hash: str) -> Any | None:
     read through the cursor than through SQLAlchemy (``bench_report_load``, alternating
     runs; issue 15).
 
-    Where libpq is not used (``libpq.UNAVAILABLE``: a connection not in autocommit at the
-    start of its transaction, or any error), the statement runs through SQLAlchemy, so that
-    an error is SQLAlchemy's own: a connection lost (PostgreSQL restarted) then renews the
-    pool, as ``service.core.db.make_engine`` relies on, where a driver's error would leave
-    every other stale connection to fail a request of its own."""
+    On a connection in autocommit (a read-only unit's) it goes through libpq, in a
+    transaction through a psycopg cursor (``PreparedSelect.first``). When the driver refuses
+    it (``libpq.UNAVAILABLE``), it runs again through SQLAlchemy, so that the error is
+    SQLAlchemy's own: a connection lost (PostgreSQL restarted) then renews the pool, as
+    ``service.core.db.make_engine`` relies on, where a driver's error would leave every other
+    stale connection to fail a request of its own."""
     values = _PRINCIPAL_BY_KEY_PREPARED.first(connection, {"key_hash": key_hash})
     if values is libpq.UNAVAILABLE:
         return connection.execute(_PRINCIPAL_BY_KEY, {"key_hash": key_hash}).first()
