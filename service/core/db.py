@@ -156,7 +156,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    connect_args = _connect_args(url)
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql") and "options=" not in url:
+        connect_args["options"] = f"-c synchronous_commit={PG_SYNCHRONOUS_COMMIT}"
     # No pre-ping (a round trip per checkout, two per request): after PostgreSQL restarts,
     # the first statement on a stale connection fails, SQLAlchemy then replaces every
     # connection of the pool, and the next requests get new ones.
@@ -170,13 +172,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def _connect_args(url: str) -> dict[str, Any]:
-    connect_args: dict[str, Any] = {}
-    if url.startswith("postgresql") and "options=" not in url:
-        connect_args["options"] = f"-c synchronous_commit={PG_SYNCHRONOUS_COMMIT}"
-    return connect_args
-
-
 #: Each engine's read-only engine (``read_only_engine``), and back.
 _READ_ONLY_ENGINES: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
 _READ_FOR: "weakref.WeakKeyDictionary[Engine, weakref.ref[Engine]]" = weakref.WeakKeyDictionary()
@@ -184,24 +179,21 @@ _READ_FOR: "weakref.WeakKeyDictionary[Engine, weakref.ref[Engine]]" = weakref.We
 
 def read_only_engine(engine: Engine) -> Engine:
     """The engine a read-only unit of work (``service.core.deps.read_only``) on ``engine``'s
-    database (PostgreSQL) takes its connection from: each of its connections in autocommit
-    from the moment it connects, and marked ``READ_ONLY_OPTION`` (a statement that would
-    write is refused there). Switching one of ``engine``'s pooled connections to autocommit
-    on checkout and back on its return cost SQLAlchemy and psycopg about 60-100 us of CPU
-    per read (158 us under 32 connections); a connection that stays in autocommit costs
-    neither. Its pool holds ``PG_LOOP_CONNECTIONS`` (read-only units run on the event
-    loop, one at a time). Made once per engine; disposed with it."""
+    database (PostgreSQL) takes its connection from: ``make_engine``'s, with each of its
+    connections in autocommit from the moment it connects, and marked ``READ_ONLY_OPTION``
+    (a statement that would write is refused there). Switching one of ``engine``'s pooled
+    connections to autocommit on checkout and back on its return cost SQLAlchemy and
+    psycopg about 60-100 us of CPU per read (158 us under 32 connections); a connection
+    that stays in autocommit costs neither. Its pool holds ``PG_LOOP_CONNECTIONS``
+    (read-only units run on the event loop, one at a time). Made once per engine; disposed
+    with it."""
     found = _READ_ONLY_ENGINES.get(engine)
     if found is None:
-        url = engine.url.render_as_string(hide_password=False)
-        reads = create_engine(
-            engine.url,
+        reads = make_engine(
+            engine.url.render_as_string(hide_password=False),
             isolation_level="AUTOCOMMIT",
             pool_size=PG_LOOP_CONNECTIONS,
-            max_overflow=PG_POOL_OVERFLOW,
-            connect_args=_connect_args(url),
         )
-        event.listen(reads, "before_cursor_execute", _refuse_writes_in_autocommit)
         event.listen(engine, "engine_disposed", lambda _engine: reads.dispose())
         found = _READ_ONLY_ENGINES[engine] = reads.execution_options(**{READ_ONLY_OPTION: True})
         _READ_FOR[found] = weakref.ref(engine)

@@ -278,7 +278,7 @@ def test_a_report_read_whose_chain_head_is_held_waits_for_it_off_the_event_loop(
 
 @pytest.mark.parametrize("autocommit", [True, False])
 def test_the_key_read_straight_to_the_driver_gives_the_row_sqlalchemy_would(
-    keys_app: FastAPI, autocommit: bool
+    keys_app: FastAPI, autocommit: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On PostgreSQL the caller's row is read straight through the driver (libpq in
     autocommit, a psycopg cursor in a transaction): the same values as SQLAlchemy's row,
@@ -289,7 +289,7 @@ def test_the_key_read_straight_to_the_driver_gives_the_row_sqlalchemy_would(
         options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
         connection = session.connection(execution_options=options)
         connection.execute(text("SET TIME ZONE 'Pacific/Auckland'"))
-        through_libpq = _libpq_rows(connection)
+        through_libpq = _libpq_rows(monkeypatch, connection)
         for key in keys:
             expected = connection.execute(
                 queries._PRINCIPAL_BY_KEY, {"key_hash": hash_key(key)}
@@ -307,7 +307,7 @@ def test_the_key_read_straight_to_the_driver_gives_the_row_sqlalchemy_would(
         assert subject_row.subject_created_at.utcoffset().total_seconds() == 0
 
 
-def _libpq_rows(connection: Connection) -> list[Any]:
+def _libpq_rows(monkeypatch: pytest.MonkeyPatch, connection: Connection) -> list[Any]:
     """What ``_by_key_from_driver`` reads through libpq on ``connection`` from now on (a
     statement it leaves to SQLAlchemy is not in it)."""
     read: list[Any] = []
@@ -321,19 +321,13 @@ def _libpq_rows(connection: Connection) -> list[Any]:
             read.append(row)
         return row
 
-    prepared._through_libpq = _through  # type: ignore[method-assign]
+    monkeypatch.setattr(prepared, "_through_libpq", _through)
     return read
-
-
-@pytest.fixture(autouse=True)
-def _libpq_unpatched() -> Iterator[None]:
-    yield
-    vars(queries._PRINCIPAL_BY_KEY_PREPARED).pop("_through_libpq", None)
 
 
 @pytest.mark.parametrize("autocommit", [True, False])
 def test_the_key_read_goes_through_libpq_only_in_autocommit(
-    keys_app: FastAPI, autocommit: bool
+    keys_app: FastAPI, autocommit: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """libpq runs the key's statement on a connection in autocommit (a read-only unit of
     work's); in a transaction a psycopg cursor runs it, sending the BEGIN first, so the key
@@ -344,7 +338,7 @@ def test_the_key_read_goes_through_libpq_only_in_autocommit(
         )
         driver = connection.connection.dbapi_connection
         assert driver.info.transaction_status == TransactionStatus.IDLE
-        read = _libpq_rows(connection)
+        read = _libpq_rows(monkeypatch, connection)
         assert queries.principal_by_key_hash(session, hash_key(SUBJECT_KEY)) is not None
         assert len(read) == (1 if autocommit else 0)
         expected = TransactionStatus.IDLE if autocommit else TransactionStatus.INTRANS
@@ -355,14 +349,14 @@ def test_the_key_read_goes_through_libpq_only_in_autocommit(
 
 @pytest.mark.parametrize("forget", ["DEALLOCATE ALL", "DISCARD ALL"])
 def test_the_keys_statement_is_prepared_again_when_the_connection_forgot_it(
-    keys_app: FastAPI, forget: str
+    keys_app: FastAPI, forget: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A connection whose prepared statements were dropped has the key's statement prepared
     again, and still reads it through libpq; one that knows it already, though the pool's
     record of it was lost, reads it too."""
     with keys_app.state.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        read = _libpq_rows(connection)
+        read = _libpq_rows(monkeypatch, connection)
         key_hash = hash_key(SUBJECT_KEY)
         first = queries._by_key_from_driver(connection, key_hash)
         connection.execute(text(forget))
