@@ -27,6 +27,7 @@ from service.core import clock
 from service.core.config import Settings
 from service.core.db import make_engine, make_sessionmaker
 from service.core.migrate import upgrade
+from tests.databases import fresh_postgres_database
 
 ADMIN_KEY = "cf_admin_test_key"
 
@@ -45,17 +46,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
-def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get("CLEARFILE_TEST_DATABASE_URL")
-    if url:
-        return url
-    path: Path = tmp_path_factory.mktemp("db") / "clearfile-test.db"
-    return f"sqlite:///{path}"
-
-
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return _database_url(tmp_path_factory)
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The database under test. Under pytest-xdist each worker process has one of its own: on
+    PostgreSQL a database created for it on the server named (and dropped afterwards), since
+    the session's engine drops and remakes the schema; on SQLite a file in its own temporary
+    directory."""
+    url = os.environ.get("CLEARFILE_TEST_DATABASE_URL")
+    if not url:
+        path: Path = tmp_path_factory.mktemp("db") / "clearfile-test.db"
+        yield f"sqlite:///{path}"
+    elif os.environ.get("PYTEST_XDIST_WORKER"):
+        with fresh_postgres_database(url, f"clearfile_{os.environ['PYTEST_XDIST_WORKER']}") as own:
+            yield own
+    else:
+        yield url
 
 
 @pytest.fixture(scope="session")
