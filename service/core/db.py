@@ -9,7 +9,7 @@ import weakref
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -210,3 +210,14 @@ def engine_read_for(bind: Any) -> Any:
 
 def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True, **kwargs)
+
+
+def refresh_planner_statistics(session: Session) -> None:
+    """After a bulk load on PostgreSQL, gather the planner's statistics of the database's
+    tables now (``ANALYZE``), in the session's transaction: PostgreSQL's documentation,
+    "Populating a Database", 14.4.9 "Run ANALYZE Afterwards". Autovacuum would do it later,
+    or never where it is off (as on the machines of the README's figures), and until then
+    the planner guesses the tables' sizes. SQLite's planner needs no statistics for the
+    loaded tables' queries (each has its index): nothing is done there."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE"))

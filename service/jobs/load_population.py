@@ -29,6 +29,7 @@ from schemas.common import Purpose, Role
 from schemas.file import InquiryKind
 from service.audit import service as audit
 from service.core import row_triggers
+from service.core.db import refresh_planner_statistics
 from service.core.security import ADMIN, Principal
 from service.file import service as file_service
 from service.file.rules import add_months
@@ -220,7 +221,8 @@ def load_population_in_chunks(
     event, written in its transaction); ``progress`` after each. ``people`` is a population
     in memory, loaded ``chunk`` people at a time, or its consecutive parts as
     ``population.stream`` gives them (generated while the load goes on, so that memory
-    holds one part at a time), loaded a part at a time."""
+    holds one part at a time), loaded a part at a time. Then, on PostgreSQL, the planner's
+    statistics are gathered (``refresh_planner_statistics``)."""
     if chunk < 1:
         raise ValueError("chunk must be at least 1")
     parts: Iterable[Population] = (
@@ -246,4 +248,6 @@ def load_population_in_chunks(
         del part, loaded  # the next part is built with this one's memory freed
         if progress is not None:
             progress(total.subjects, whole)
+    with factory() as session, session.begin():
+        refresh_planner_statistics(session)
     return total

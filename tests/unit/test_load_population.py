@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.common import Purpose, Role
@@ -306,3 +306,21 @@ def test_a_chunked_load_writes_each_chunk_with_its_own_event(
         ).all()
         assert sorted(furnishers) == sorted(POPULATION_FURNISHERS.values())
         assert audit.verify(session).valid
+
+
+def test_a_chunked_load_on_postgresql_leaves_the_planner_the_sizes_of_what_it_loaded(
+    connection: Connection,
+) -> None:
+    if connection.dialect.name != "postgresql":
+        pytest.skip("the planner's statistics after a bulk load: PostgreSQL's ANALYZE")
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    now = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    load_population_in_chunks(factory, pop.generate(25, seed=5, today=TODAY), now, chunk=10)
+    # ANALYZE counts the rows its own transaction inserted; the tables had never been
+    # analysed (reltuples -1) or were analysed before this load.
+    for table, model in (("accounts", Account), ("inquiries", Inquiry), ("subjects", Subject)):
+        estimated = connection.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}
+        ).scalar_one()
+        counted = connection.execute(select(func.count()).select_from(model)).scalar_one()
+        assert (table, estimated) == (table, counted)
