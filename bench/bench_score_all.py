@@ -29,6 +29,7 @@ there, otherwise the unit tests' hand-made model.
 import argparse
 import cProfile
 import gc
+import os
 import pstats
 import sys
 import tempfile
@@ -46,6 +47,7 @@ if str(ROOT) not in sys.path:  # allow `python bench/bench_score_all.py` as well
 from sqlalchemy import delete, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from bench import cpu as cpu_meter  # noqa: E402
 from service.core import clock  # noqa: E402
 from service.core.db import make_engine, make_sessionmaker  # noqa: E402
 from service.core.migrate import upgrade  # noqa: E402
@@ -189,6 +191,11 @@ def main() -> int:
         gc.collect()
 
         profiler = cProfile.Profile() if args.profile else None
+        # Where the machine's CPU went: this process's, PostgreSQL's (its backends do the
+        # reads and take the receipts), the machine's.
+        meter = cpu_meter.CpuMeter(os.getpid()) if cpu_meter.available() else None
+        if meter is not None:
+            meter.start()
         start, cpu = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
@@ -196,6 +203,7 @@ def main() -> int:
         if profiler is not None:
             profiler.disable()
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        share = meter.stop() if meter is not None else None
         rate = result.subjects / seconds
         print(
             f"score --all: {result.subjects:,} subjects ({result.scored:,} scored, "
@@ -207,6 +215,8 @@ def main() -> int:
             "process)",
             flush=True,
         )
+        if share is not None:
+            print(f"  {share.describe('this process')}", flush=True)
 
         with factory() as session:
             receipts = session.scalar(

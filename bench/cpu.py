@@ -68,9 +68,13 @@ class CpuShare:
     machine: float
 
     def __str__(self) -> str:
+        return self.describe("server")
+
+    def describe(self, measured: str) -> str:
+        """The shares, the measured processes named ``measured``."""
         each = "+".join(f"{p:.0f}" for p in self.per_process)
         return (
-            f"CPU: server {self.server:.0f} % ({each}), PostgreSQL {self.postgresql:.0f} %, "
+            f"CPU: {measured} {self.server:.0f} % ({each}), PostgreSQL {self.postgresql:.0f} %, "
             f"machine {self.machine:.0f} % of {100 * (os.cpu_count() or 1)} %"
         )
 
