@@ -1,5 +1,6 @@
-"""Test harness: one migrated database per run; each test inside a transaction that is
-rolled back afterwards (SQLAlchemy's "join a session into an external transaction").
+"""Test harness: one migrated database per run, or per worker process of a parallel run
+(pytest-xdist); each test inside a transaction that is rolled back afterwards (SQLAlchemy's
+"join a session into an external transaction").
 
 SQLite by default (a temporary file, no server); PostgreSQL when
 ``CLEARFILE_TEST_DATABASE_URL`` is set. A test reaches the database under test only through
