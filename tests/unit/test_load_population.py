@@ -89,6 +89,19 @@ def test_load_population_bulk_inserts_the_files_and_one_audit_event(
     assert audit.verify(session).valid
 
 
+def test_a_loaded_populations_inquiry_ids_ascend_with_their_moments(session: Session) -> None:
+    # As a live pull's ids do: the inquiries that age off together are neighbours in the key.
+    people = pop.generate(60, seed=11, today=TODAY)
+    load_population(session, people, datetime(2026, 11, 26, 15, 0, tzinfo=UTC))
+    rows = session.execute(select(Inquiry.id, Inquiry.at).order_by(Inquiry.id)).all()
+    subjects = session.scalars(select(Inquiry.subject_id).order_by(Inquiry.id)).all()
+    assert len(rows) > 50
+    moments = [at for _, at in rows]
+    assert moments == sorted(moments)
+    # Not merely in subject order with sorted moments by chance: subjects interleave.
+    assert subjects != sorted(subjects)
+
+
 # --- the bulk path writes what the row-at-a-time path writes -------------------------------
 
 
