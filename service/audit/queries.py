@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.errors import LockNotAvailable
-from sqlalchemy import String, and_, any_, bindparam, insert, or_, select, text
+from sqlalchemy import String, and_, any_, bindparam, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
 from service.audit.rules import GENESIS_HASH
 from service.core.bulk import CHUNK_ROWS, insert_tuples
-from service.core.prepared import compiled_once
+from service.core.prepared import PreparedInsert, compiled_once
 from service.core.sets import in_values, values_param
 
 _HEAD_FOR_UPDATE = (
@@ -21,7 +21,6 @@ _HEAD_FOR_UPDATE = (
     .where(AuditChainHead.chain == bindparam("chain"))
     .with_for_update()
 )
-_INSERT_EVENT = insert(AuditEvent)
 
 
 def chain_head_for_update(session: Session, chain: str) -> tuple[int, str] | None:
@@ -142,10 +141,16 @@ def move_heads(session: Session, heads: Sequence[tuple[str, int, str]]) -> None:
     connection.exec_driver_sql(sql, list(heads))
 
 
+#: One event's insert, compiled once per dialect (every request that writes appends one).
+_INSERT_ONE_EVENT = PreparedInsert(
+    AuditEvent.__table__, [name for name in AuditEvent.__table__.columns.keys() if name != "id"]
+)
+
+
 def append_event(session: Session, *, event: dict[str, Any]) -> None:
-    """Insert the event; the database moves its chain's head to it in the same statement
-    (the trigger of migration 0003)."""
-    session.connection().execute(_INSERT_EVENT, event)
+    """Insert the event (every column but the id); the database moves its chain's head to
+    it in the same statement (the trigger of migration 0003)."""
+    _INSERT_ONE_EVENT.execute(session, [event])
 
 
 #: One statement for any list of chains (the list bound as one value, ``in_values``: the

@@ -172,6 +172,19 @@ def test_models_directory(tmp_path: Path) -> None:
     assert list_models(tmp_path / "absent") == ()
 
 
+def test_a_model_published_or_withdrawn_after_a_lookup_is_seen_by_the_next(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tiny-1.json").write_text(json.dumps(_tiny()))
+    assert get_model("tiny-1", tmp_path).version == "tiny-1"
+    (tmp_path / "tiny-2.json").write_text(json.dumps(_tiny(version="tiny-2")))
+    assert get_model("tiny-2", tmp_path).version == "tiny-2"
+    (tmp_path / "tiny-1.json").unlink()
+    with pytest.raises(NotFound):
+        get_model("tiny-1", tmp_path)
+    assert get_model("tiny-2", tmp_path).version == "tiny-2"
+
+
 def test_file_name_must_be_the_version(tmp_path: Path) -> None:
     (tmp_path / "other.json").write_text(json.dumps(_tiny()))
     with pytest.raises(ScorecardError, match="file name"):
