@@ -228,9 +228,11 @@ def parse_model(data: Mapping[str, Any] | str | bytes) -> Scorecard:
 
 
 def load_model(path: Path) -> Scorecard:
-    """Load and validate one model file (cached while the file is unchanged)."""
+    """Load and validate one model file (cached while the file is unchanged: by its absolute
+    path, not resolved, since every score asks for the current model and resolving the links
+    of its path took most of the time of a cached load)."""
     stat = path.stat()
-    return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    return _load_cached(str(path.absolute()), stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=32)
