@@ -93,10 +93,10 @@ def test_a_loaded_populations_inquiry_ids_ascend_with_their_moments(session: Ses
     # As a live pull's ids do: the inquiries that age off together are neighbours in the key.
     people = pop.generate(60, seed=11, today=TODAY)
     load_population(session, people, datetime(2026, 11, 26, 15, 0, tzinfo=UTC))
-    rows = session.execute(select(Inquiry.id, Inquiry.at).order_by(Inquiry.id)).all()
-    subjects = session.scalars(select(Inquiry.subject_id).order_by(Inquiry.id)).all()
+    rows = session.execute(select(Inquiry.at, Inquiry.subject_id).order_by(Inquiry.id)).all()
     assert len(rows) > 50
-    moments = [at for _, at in rows]
+    moments = [at for at, _ in rows]
+    subjects = [subject_id for _, subject_id in rows]
     assert moments == sorted(moments)
     # Not merely in subject order with sorted moments by chance: subjects interleave.
     assert subjects != sorted(subjects)
