@@ -1,5 +1,6 @@
 """Every SQLite connection Clearfile opens has its settings: write-ahead log, foreign keys,
-and temporary storage (statement journals, sort b-trees) in memory."""
+temporary storage (statement journals, sort b-trees) in memory, and the database file read
+through a memory map of 1 GiB."""
 
 from pathlib import Path
 
@@ -17,5 +18,6 @@ def test_a_connection_keeps_its_temporary_storage_in_memory(tmp_path: Path) -> N
             assert pragma("PRAGMA temp_store").scalar() == _MEMORY
             assert pragma("PRAGMA journal_mode").scalar() == "wal"
             assert pragma("PRAGMA foreign_keys").scalar() == 1
+            assert pragma("PRAGMA mmap_size").scalar() == 1024**3
     finally:
         engine.dispose()
