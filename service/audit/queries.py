@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
 from service.audit.rules import GENESIS_HASH
+from service.core import write_behind
 from service.core.bulk import CHUNK_ROWS, insert_tuples
 from service.core.prepared import PreparedInsert, compiled_once
 from service.core.sets import in_values, values_param
@@ -138,7 +139,7 @@ def move_heads(session: Session, heads: Sequence[tuple[str, int, str]]) -> None:
         return
     connection = session.connection()
     sql = _MOVE_HEAD_QMARK if connection.dialect.paramstyle == "qmark" else _MOVE_HEAD_FORMAT
-    connection.exec_driver_sql(sql, list(heads))
+    write_behind.execute_many(connection, sql, heads)
 
 
 #: One event's insert, compiled once per dialect (every request that writes appends one).

@@ -1,7 +1,8 @@
 """Audit use cases: append an event in the caller's transaction, verify, list."""
 
 import functools
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -197,7 +198,45 @@ class NewEvent(NamedTuple):
     at: datetime | None = None
 
 
-def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) -> None:
+_CHAIN_AND_SEQ = operator.itemgetter(0, 1)
+
+
+class LockedHeads:
+    """The heads of chains read, and locked until commit, ahead of the bulk appends to them
+    (``lock_heads``): each ``record_bulk`` given them chains its events on from them, and
+    moves them to its last, with no statement of its own before its insert. A run whose
+    writes go behind it (``write_behind``) reads them before its first write, which a read
+    later would have to wait for."""
+
+    def __init__(self) -> None:
+        self.heads: dict[str, tuple[int, str]] = {}
+        self.chains: set[str] = set()
+
+    def of(self, _session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """The heads, for ``_chained_rows``: every chain must have been locked ahead."""
+        missing = set(chains) - self.chains
+        if missing:
+            raise RuntimeError(f"audit chains not locked ahead: {sorted(missing)[:3]}")
+        return self.heads
+
+
+def lock_heads(session: Session, subject_ids: Iterable[str | None]) -> LockedHeads:
+    """The heads of the chains the events of ``subject_ids`` (None: the system's) go on,
+    read and locked in one statement, in chain order, for ``record_bulk``'s ``heads``."""
+    held = _held_stripes(session)
+    locked = LockedHeads()
+    locked.chains = {held.get(s or SYSTEM_CHAIN, s or SYSTEM_CHAIN) for s in subject_ids}
+    locked.heads = queries.chain_heads_for_update(session, sorted(locked.chains))
+    return locked
+
+
+def record_bulk(
+    session: Session,
+    *,
+    events: Sequence[NewEvent],
+    now: datetime,
+    heads: LockedHeads | None = None,
+) -> None:
     """Append many events at once (a job's or a deadline run's): exactly the events, in the
     same order on each chain and with the same hashes, that calling ``record`` for each in
     turn would append. The heads of every chain concerned are read, and locked, in one
@@ -208,10 +247,19 @@ def record_bulk(session: Session, *, events: Sequence[NewEvent], now: datetime) 
     A chain's events go on the stripe this transaction holds of it already, else on the
     chain's own (first) stripe, waited for if another transaction holds it: a batch opens
     no stripes (what ``record`` would do alone, as it does with no other transaction
-    appending to the chain)."""
+    appending to the chain).
+
+    With ``heads`` (``lock_heads``), the heads are not read here: the events chain on from
+    those, and those are moved."""
     if not events:
         return
-    rows, moved, own_moments = _chained_rows(session, events, now, queries.chain_heads_for_update)
+    lock = queries.chain_heads_for_update if heads is None else heads.of
+    rows, moved, own_moments = _chained_rows(session, events, now, lock)
+    # Inserted chain by chain, each in its order: the rows of a chain go into the same pages
+    # of the chain's index one after another (a deadline run's 39,000 events of 19,000
+    # chains inserted 25 % faster than in the order made, a chain's events far apart). Each
+    # chain's events keep their order, and events of different chains have none.
+    rows.sort(key=_CHAIN_AND_SEQ)
     with row_triggers.deferred(session, row_triggers.AUDIT_HEADS):
         queries.append_events(session, events=rows, at=None if own_moments else now)
         queries.move_heads(session, [(c, seq, h) for c, (seq, h) in moved.items()])

@@ -11,9 +11,10 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, Final
 
-from sqlalchemy import JSON, Text, bindparam, cast, insert
+from sqlalchemy import JSON, Connection, Text, bindparam, cast, insert
 from sqlalchemy.orm import Session
 
+from service.core import write_behind
 from service.core.prepared import compiled_once
 
 #: Rows per INSERT statement.
@@ -148,7 +149,7 @@ def insert_tuples(
         params = list(zip(*(values[names.index(name)] for name in positions), strict=True))
     else:  # e.g. psycopg's "%(name)s": mappings
         params = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-    connection.exec_driver_sql(str(compiled), params)
+    write_behind.execute_many(connection, str(compiled), params)
 
 
 @functools.cache
@@ -241,6 +242,13 @@ def _copy_from_stdin(session: Session, table: Any, columns: Sequence[str]) -> It
     """psycopg's ``Copy`` of ``COPY table (columns) FROM STDIN`` on the session's
     connection, in its transaction."""
     connection = session.connection()
+    write_behind.wait(connection)  # the driver's connection is used here, not through SQLAlchemy
+    with _copy_on(connection, table, columns) as copy:
+        yield copy
+
+
+@contextmanager
+def _copy_on(connection: Connection, table: Any, columns: Sequence[str]) -> Iterator[Any]:
     quote = connection.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     target = connection.dialect.identifier_preparer.format_table(table)
@@ -294,5 +302,9 @@ def copy_text(session: Session, table: Any, columns: Sequence[str], text: str) -
     by value. Row triggers and defaults apply as for an INSERT."""
     if not text:
         return
-    with _copy_from_stdin(session, table, columns) as copy:
-        copy.write(text)
+
+    def run(connection: Connection) -> None:
+        with _copy_on(connection, table, columns) as copy:
+            copy.write(text)
+
+    write_behind.submit(session.connection(), run)

@@ -22,6 +22,7 @@ from contextlib import contextmanager, suppress
 from sqlalchemy import String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from service.core import write_behind
 from service.core.db import Base
 
 #: The audit chain-head trigger (migration 0003).
@@ -66,17 +67,23 @@ def deferred(session: Session, name: str) -> Iterator[None]:
         if postgresql
         else text("INSERT INTO row_trigger_deferrals (name) VALUES (:name)")
     )
+    # In the order of the writes around them, behind the caller with them if they are
+    # (``write_behind``).
     if postgresql:
-        connection.execute(switch, {"setting": SETTING_PREFIX + name, "value": "on"})
+        write_behind.execute(connection, switch, {"setting": SETTING_PREFIX + name, "value": "on"})
     else:
-        connection.execute(switch, {"name": name})
+        write_behind.execute(connection, switch, {"name": name})
 
     def switch_off() -> None:
         if postgresql:
-            connection.execute(switch, {"setting": SETTING_PREFIX + name, "value": "off"})
+            write_behind.execute(
+                connection, switch, {"setting": SETTING_PREFIX + name, "value": "off"}
+            )
         else:
-            connection.execute(
-                text("DELETE FROM row_trigger_deferrals WHERE name = :name"), {"name": name}
+            write_behind.execute(
+                connection,
+                text("DELETE FROM row_trigger_deferrals WHERE name = :name"),
+                {"name": name},
             )
 
     active.add(name)

@@ -633,7 +633,24 @@ _UNVERIFIED_IDENTITY = (
 DEADLINE_BATCH_SUBJECTS = 10_000
 
 
+def due(session: Session, *, now: datetime) -> list[queries.DueDispute]:
+    """Every open dispute whose deadline or identity-theft block has come at ``now``."""
+    return queries.due_disputes(session, now)
+
+
 def run_due(session: Session, *, now: datetime, batch: int | None = None) -> int:
+    """Resolve every dispute whose time has come (``resolve_due`` of ``due``); how many."""
+    return resolve_due(session, due(session, now=now), now=now, batch=batch)
+
+
+def resolve_due(
+    session: Session,
+    due: Sequence[queries.DueDispute],
+    *,
+    now: datetime,
+    batch: int | None = None,
+    heads: audit.LockedHeads | None = None,
+) -> int:
     """Resolve every dispute whose time has come: identity-theft blocks due (FCRA 605B) and
     unanswered disputes past their deadline (FCRA 611(a)(5)(A): unverified, suppressed).
     Returns how many were resolved.
@@ -644,11 +661,11 @@ def run_due(session: Session, *, now: datetime, batch: int | None = None) -> int
     exactly one outcome, and only the disputes it closed are counted and acted on; their
     disputed flags end, their items are suppressed, each is audited, each subject's file is
     scored again once after its suppressions, and each dispute's result notice cites that
-    score's receipt."""
+    score's receipt. With ``heads`` (the audit chains of the disputes' subjects, locked
+    ahead), their audit events chain on from those."""
     batch = DEADLINE_BATCH_SUBJECTS if batch is None else batch
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    due = queries.due_disputes(session, now)
     resolved = 0
     # The order of ``resolve_due_one_by_one``: blocks first, then deadlines, each by when it
     # fell due; a dispute whose block is due is blocked, whatever its deadline.
@@ -666,6 +683,7 @@ def run_due(session: Session, *, now: datetime, batch: int | None = None) -> int
             blocks=[d for d in blocks if d.subject_id in chosen],
             deadlines=[d for d in deadlines if d.subject_id in chosen],
             now=now,
+            heads=heads,
         )
     return resolved
 
@@ -676,6 +694,7 @@ def _resolve_due_batch(
     blocks: Sequence[queries.DueDispute],
     deadlines: Sequence[queries.DueDispute],
     now: datetime,
+    heads: audit.LockedHeads | None,
 ) -> int:
     closed: list[tuple[queries.DueDispute, DisputeOutcome, str]] = []
     groups: list[tuple[DisputeOutcome, str, list[queries.DueDispute]]] = []
@@ -701,6 +720,17 @@ def _resolve_due_batch(
             closed += [(d, outcome, resolution) for d in candidates if d.id in won]
         if not closed:
             return 0
+        # Written subject by subject (each subject's disputes kept in their order): the
+        # rows of one file go into the same pages of each table's subject index.
+        closed.sort(key=_subject_of_closed)
+        leaving = [d for d, o, _ in closed if _leaves_file(d)]
+        # Each file an item left is scored again, once: its rows read now, before the
+        # batch's writes, as those will leave it; the writes then run behind the scoring
+        # (``write_behind``).
+        rescored = sorted({d.subject_id for d in leaving})
+        files = scoring.read_files(
+            session, subject_ids=rescored, also_off={(d.item_type, d.item_id) for d in leaving}
+        )
         file_service.end_disputed_flags(session, dispute_ids=[d.id for d, _, _ in closed], now=now)
         file_service.suppress_bulk(
             session,
@@ -741,14 +771,14 @@ def _resolve_due_batch(
         )
         for d, o, _ in closed
     ]
-    # Each file an item left is scored again, once.
     scores = scoring.scores_after_changes(
         session,
-        subject_ids=sorted({d.subject_id for d, _, _ in closed if _leaves_file(d)}),
+        subject_ids=rescored,
         actor=RULE_ACTOR,
         purpose=purposes.DISPUTE,
         now=now,
         audited=audited,
+        files=files,
     )
     notices.send_bulk(
         session,
@@ -772,8 +802,12 @@ def _resolve_due_batch(
         now=now,
         audited=audited,
     )
-    audit.record_bulk(session, events=audited, now=now)
+    audit.record_bulk(session, events=audited, now=now, heads=heads)
     return len(closed)
+
+
+def _subject_of_closed(closed: tuple[queries.DueDispute, DisputeOutcome, str]) -> str:
+    return closed[0].subject_id
 
 
 def _leaves_file(dispute: Any) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from service.core import write_behind
 from service.core.bulk import dumps, insert_tuples
 from service.core.prepared import PreparedInsert
 from service.events.models import (
@@ -180,7 +181,8 @@ def insert_dispute_results(
     statement = text(
         _DISPUTE_RESULTS.format(resolved=resolved, overdue=overdue, suppressed=suppressed, **parts)
     ).bindparams(bindparam("at", type_=Event.__table__.c.at.type))
-    connection.execute(
+    write_behind.execute(
+        connection,
         statement,
         {
             "facts": dumps(facts),

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
+from service.core import write_behind
 from service.core.bulk import insert_tuples, load_rows
 from service.core.prepared import PreparedInsert
 from service.core.sets import in_values
@@ -55,6 +56,12 @@ def inquiries_before(session: Session, moment: datetime) -> Sequence[tuple[str, 
 #: psycopg's placeholders).
 _DELETE_INQUIRY_QMARK = "DELETE FROM inquiries WHERE id = ? AND subject_id = ?"
 _DELETE_INQUIRY_FORMAT = _DELETE_INQUIRY_QMARK.replace("?", "%s")
+#: ``_DELETE_INQUIRY_QMARK`` for many keys in one statement (``write_behind.execute_many``),
+#: each found by its key (SQLite plans ``(id, subject_id) IN (VALUES ...)`` as a scan).
+_DELETE_INQUIRIES_SQLITE = (
+    "WITH doomed (id, subject_id) AS (VALUES {rows}) "
+    "DELETE FROM inquiries WHERE (id, subject_id) IN (SELECT id, subject_id FROM doomed)"
+)
 
 
 def delete_inquiries(session: Session, keys: Sequence[tuple[str, str]]) -> None:
@@ -71,7 +78,7 @@ def delete_inquiries(session: Session, keys: Sequence[tuple[str, str]]) -> None:
         if connection.dialect.paramstyle == "qmark"
         else _DELETE_INQUIRY_FORMAT
     )
-    connection.exec_driver_sql(sql, list(keys))
+    write_behind.execute_many(connection, sql, keys, sqlite_rows=_DELETE_INQUIRIES_SQLITE)
 
 
 def public_records_filed_before(session: Session, cutoff: date) -> Sequence[PublicRecord]:
@@ -158,8 +165,11 @@ def flag_of_dispute(session: Session, dispute_id: str, kind: str) -> ItemFlag | 
 
 
 def end_flags(session: Session, dispute_ids: Sequence[str], kind: str, at: datetime) -> None:
+    """End the disputes' flags of ``kind`` in force at ``at`` (behind the caller inside
+    ``write_behind.writes_behind``: the session's objects are not updated)."""
     session.flush()
-    session.execute(
+    write_behind.execute(
+        session.connection(),
         update(ItemFlag)
         .where(
             in_values(ItemFlag.dispute_id, dispute_ids),
@@ -167,7 +177,6 @@ def end_flags(session: Session, dispute_ids: Sequence[str], kind: str, at: datet
             ItemFlag.until.is_(None),
         )
         .values(until=at),
-        execution_options={"synchronize_session": False},
     )
 
 

@@ -386,13 +386,31 @@ def _with_inquiry(items: FileItems, inquiry: InquiryRead) -> FileItems | None:
     return extended
 
 
-def purge_obsolete(session: Session, *, now: datetime) -> int:
-    """Delete every item past its obsolescence date (FCRA 605), auditing each purge: one
-    event per item on its subject's chain, appended together (``audit.record_bulk``: the
-    events and hashes recording each in turn would give), then the items deleted.
+@dataclass(frozen=True)
+class Obsolete:
+    """The items past their obsolescence date at a moment (``obsolete``), to ``purge``."""
 
-    Returns how many items were purged.
-    """
+    accounts: list[Any]
+    records: list[PublicRecord]
+    inquiries: list[tuple[str, str]]  # (id, subject_id)
+
+    @property
+    def subject_ids(self) -> set[str]:
+        return (
+            {a.subject_id for a in self.accounts}
+            | {r.subject_id for r in self.records}
+            | {subject_id for _, subject_id in self.inquiries}
+        )
+
+
+def purge_obsolete(session: Session, *, now: datetime) -> int:
+    """Delete every item past its obsolescence date (FCRA 605), auditing each purge
+    (``purge`` of ``obsolete``). Returns how many items were purged."""
+    return purge(session, obsolete(session, now=now), now=now)
+
+
+def obsolete(session: Session, *, now: datetime) -> Obsolete:
+    """The items past their obsolescence date (FCRA 605) at ``now``."""
     today = now.date()
     cutoff = earliest_possible_obsolete_cutoff(today)
     accounts = [
@@ -419,6 +437,21 @@ def purge_obsolete(session: Session, *, now: datetime) -> int:
         for inquiry_id, subject_id, at in queries.inquiries_before(session, due_before)
         if is_obsolete(inquiry_obsolete_on(at), today)
     ]
+    return Obsolete(accounts, list(records), inquiries)
+
+
+def purge(
+    session: Session,
+    items: Obsolete,
+    *,
+    now: datetime,
+    heads: audit.LockedHeads | None = None,
+) -> int:
+    """Delete ``items`` (``obsolete`` at ``now``), auditing each purge: one event per item on
+    its subject's chain, appended together (``audit.record_bulk``: the events and hashes
+    recording each in turn would give; on ``heads`` if locked ahead), then the items
+    deleted. Returns how many items were purged."""
+    accounts, records, inquiries = items.accounts, items.records, items.inquiries
     purged = (
         [("account", a.subject_id, a.id) for a in accounts]
         + [("public_record", r.subject_id, r.id) for r in records]
@@ -438,6 +471,7 @@ def purge_obsolete(session: Session, *, now: datetime) -> int:
             for kind, subject_id, item_id in purged
         ],
         now=now,
+        heads=heads,
     )
     # Each file's revision is replaced once, not once per item deleted from it.
     with principals.file_revisions_replaced_once(session, {s for _, s, _ in purged}):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from service.core import clock, libpq
+from service.core import clock, libpq, write_behind
 from service.core.bulk import CHUNK_ROWS, insert_rows, load_rows
 from service.core.db import READ_ONLY_UNIT
 from service.core.libpq import PreparedSelect
@@ -162,6 +162,11 @@ def file_revision(session: Session, subject_id: str, *, lock: bool = False) -> s
 #: Straight to the driver (SQLite's and psycopg's placeholders): a bulk path's statement.
 _NEW_REVISION_QMARK = "UPDATE subjects SET file_revision = ? WHERE id = ?"
 _NEW_REVISION_FORMAT = _NEW_REVISION_QMARK.replace("?", "%s")
+#: ``_NEW_REVISION_QMARK`` for many rows in one statement (``write_behind.execute_many``).
+_NEW_REVISIONS_SQLITE = (
+    "UPDATE subjects SET file_revision = v.revision FROM (SELECT column1 AS revision, "
+    "column2 AS id FROM (VALUES {rows})) AS v WHERE subjects.id = v.id"
+)
 
 
 def new_file_revisions(session: Session, revisions: Sequence[tuple[str, str]]) -> None:
@@ -170,9 +175,11 @@ def new_file_revisions(session: Session, revisions: Sequence[tuple[str, str]]) -
     if revisions:
         connection = session.connection()
         qmark = connection.dialect.paramstyle == "qmark"
-        connection.exec_driver_sql(
+        write_behind.execute_many(
+            connection,
             _NEW_REVISION_QMARK if qmark else _NEW_REVISION_FORMAT,
             [(revision, subject_id) for subject_id, revision in revisions],
+            sqlite_rows=_NEW_REVISIONS_SQLITE,
         )
 
 

@@ -11,7 +11,7 @@ from schemas.common import Role
 from schemas.sandbox import PersonaRead, SandboxReset
 from service.audit import service as audit
 from service.consent import service as consent
-from service.core import clock
+from service.core import clock, write_behind
 from service.core.collector import collector_paused
 from service.core.errors import Conflict, FieldError, InvalidInput
 from service.core.pagination import invalid_cursor
@@ -70,8 +70,14 @@ def run_due_work(session: Session, *, now: datetime) -> DueWork:
     # A run can resolve thousands of disputes and purge thousands of items, in batches
     # whose rows are kept until written: the collector is paused for it (``collector``).
     with collector_paused():
-        resolved = disputes.run_due(session, now=now)
-        purged = file_service.purge_obsolete(session, now=now)
+        # Their bulk writes run behind their Python work (``write_behind``), so what they
+        # read is read first, the audit chains of every subject concerned locked at once.
+        with write_behind.writes_behind(session):
+            due = disputes.due(session, now=now)
+            obsolete = file_service.obsolete(session, now=now)
+            heads = audit.lock_heads(session, {d.subject_id for d in due} | obsolete.subject_ids)
+            resolved = disputes.resolve_due(session, due, now=now, heads=heads)
+            purged = file_service.purge(session, obsolete, now=now, heads=heads)
         # Events and webhooks: consents that expired, then the deliveries and retries now due.
         consent.announce_expired(session, now=now)
         webhooks.run_due(session, now=now)

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from service.core import write_behind
 from service.core.bulk import COPY_FROM_ROWS, copy_text, copy_text_column, copy_text_value
 from service.core.pagination import older_than
 from service.core.prepared import PreparedInsert
@@ -293,7 +294,7 @@ def insert_encoded_receipts(
         params = [pick((*row, *shared)) for row in rows]
     else:  # e.g. psycopg's "%(name)s": mappings
         params = [dict(zip(BATCH_COLUMNS, row, strict=True), **constants) for row in rows]
-    connection.exec_driver_sql(str(compiled), params)
+    write_behind.execute_many(connection, str(compiled), params)
 
 
 def _copy_receipts(session: Session, rows: Sequence[Sequence[Any]], same: dict[str, Any]) -> None:

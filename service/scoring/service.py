@@ -5,7 +5,7 @@ nothing obsolete) with the current model, kept as a receipt (its inputs, day and
 version, so it can be recomputed) and audited, all in the request's transaction.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -675,18 +675,57 @@ def _day(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
-def current_files(session: Session, *, subject_ids: Sequence[str], today: date) -> "Chunk":
+class FileRows(NamedTuple):
+    """The rows of many files as ``read_files`` reads them, for ``files_of``."""
+
+    subject_ids: Sequence[str]
+    off: set[tuple[str, str]]  # (item type, item id) of the items taken off the files
+    accounts: list[tuple[Any, ...]]
+    inquiries: list[tuple[Any, ...]]
+    records: list[tuple[Any, ...]]
+
+
+def read_files(
+    session: Session, *, subject_ids: Sequence[str], also_off: Collection[tuple[str, str]] = ()
+) -> FileRows:
+    """The rows of the files of ``subject_ids`` (any set), read with four statements for all
+    of them, the items ``also_off`` ((item type, item id)) counted as taken off too, as by
+    writes yet to be made; ``files_of`` makes them the batch scorer's columns (the Python
+    work, which a caller can do while its writes run: ``write_behind``)."""
+    off = file_service.suppressed_items(session, subject_ids=subject_ids) | set(also_off)
+    return FileRows(
+        subject_ids,
+        off,
+        queries.account_rows_of(session, subject_ids),
+        queries.inquiry_rows_of(session, subject_ids),
+        queries.public_record_rows_of(session, subject_ids),
+    )
+
+
+def current_files(
+    session: Session,
+    *,
+    subject_ids: Sequence[str],
+    today: date,
+    also_off: Collection[tuple[str, str]] = (),
+) -> "Chunk":
     """The current files of ``subject_ids`` (any set, in this order) as the batch scorer's
-    columns: exactly the items ``file_input`` gives for each (nothing taken off the file,
-    nothing deleted by its furnisher, nothing obsolete: the file domain's rules), in the same
-    order, read with three statements for all of them."""
+    columns (``files_of`` of ``read_files``)."""
+    return files_of(read_files(session, subject_ids=subject_ids, also_off=also_off), today=today)
+
+
+def files_of(read: FileRows, *, today: date) -> "Chunk":
+    """The files of ``read`` (``read_files``) as the batch scorer's columns, in the order of
+    their subject ids: exactly the items ``file_input`` gives for each (nothing taken off the
+    file, nothing deleted by its furnisher, nothing obsolete on ``today``: the file domain's
+    rules), in the same order."""
     import numpy as np  # only batch work needs it
 
     from service.scoring.bulk import Chunk, json_array
     from service.scoring.engine.columns import PACKED_STATUS, FileColumns
 
+    subject_ids, off = read.subject_ids, read.off
     index = {s: i for i, s in enumerate(subject_ids)}
-    off = file_service.suppressed_items(session, subject_ids=subject_ids)
 
     def by_subject(rows: list[Any], owner_at: int) -> tuple[list[Any], Any]:
         """Rows grouped by subject in the order of ``subject_ids`` (each subject's rows
@@ -711,11 +750,7 @@ def current_files(session: Session, *, subject_ids: Sequence[str], today: date) 
         return kept
 
     accounts, account_owner = by_subject(
-        [
-            r
-            for r in queries.account_rows_of(session, subject_ids)
-            if ("account", r[0]) not in off and account_kept_(r)
-        ],
+        [r for r in read.accounts if ("account", r[0]) not in off and account_kept_(r)],
         owner_at=1,
     )
     inquiry_kept: dict[str, bool] = {}
@@ -729,17 +764,13 @@ def current_files(session: Session, *, subject_ids: Sequence[str], today: date) 
         return kept
 
     inquiries, inquiry_owner = by_subject(
-        [
-            r
-            for r in queries.inquiry_rows_of(session, subject_ids)
-            if ("inquiry", r[0]) not in off and inquiry_kept_(r[2])
-        ],
+        [r for r in read.inquiries if ("inquiry", r[0]) not in off and inquiry_kept_(r[2])],
         owner_at=1,
     )
     records, record_owner = by_subject(
         [
             r
-            for r in queries.public_record_rows_of(session, subject_ids)
+            for r in read.records
             if ("public_record", r[0]) not in off
             and public_record_on_file(
                 chapter=r[2], status=r[3], filed_on=date.fromisoformat(r[4]), today=today
@@ -775,17 +806,21 @@ def scores_after_changes(
     purpose: str,
     now: datetime,
     audited: list[audit.NewEvent],
+    files: FileRows | None = None,
 ) -> dict[str, NewScore]:
     """``score_after_change`` for many subjects at once (a deadline run): their current files
-    read together (``current_files``), scored with the vectorised engine, one receipt each
-    inserted in one statement; the new score of each subject. Each receipt's audit event
+    read together (``current_files``; or ``files``, read by ``read_files`` already), scored
+    with the vectorised engine, one receipt each inserted in one statement; the new score of
+    each subject. Each receipt's audit event
     (``score.recomputed``, as the one-by-one path audits it) is added to ``audited``, for
     the caller to append with the rest of its batch's (``audit.record_bulk``, once)."""
     model = current_model()
     rows = _store_scored_chunk(
         session,
         subject_ids=subject_ids,
-        chunk=current_files(session, subject_ids=subject_ids, today=now.date()),
+        chunk=current_files(session, subject_ids=subject_ids, today=now.date())
+        if files is None
+        else files_of(files, today=now.date()),
         model=model,
         now=now,
         purpose=purpose,

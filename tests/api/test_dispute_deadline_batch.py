@@ -19,7 +19,7 @@ from schemas.disputes import DisputeAnswer
 from schemas.file import InquiryKind
 from service.audit import service as audit
 from service.audit.models import AuditEvent
-from service.core import row_triggers
+from service.core import row_triggers, write_behind
 from service.core.row_triggers import RowTriggerDeferral
 from service.core.security import Principal, new_id
 from service.disputes import queries as dispute_queries
@@ -251,14 +251,30 @@ def _written(session: Session, resolved: int) -> Written:
     )
 
 
-@pytest.fixture
-def both(world: World, session: Session) -> Iterator[tuple[Written, Written]]:
-    """What the one-by-one path and the batch path (in batches of 2 subjects) write."""
+def _behind(session: Session, *, now: datetime, batch: int) -> int:
+    """The batch path as a clock move runs it: the due disputes read and their chains
+    locked first, then its writes behind its Python work (``write_behind``)."""
+    with write_behind.writes_behind(session):
+        due = disputes.due(session, now=now)
+        heads = audit.lock_heads(session, {d.subject_id for d in due})
+        return disputes.resolve_due(session, due, now=now, batch=batch, heads=heads)
+
+
+@pytest.fixture(params=["at once", "behind"])
+def both(
+    world: World, session: Session, request: pytest.FixtureRequest
+) -> Iterator[tuple[Written, Written]]:
+    """What the one-by-one path and the batch path (in batches of 2 subjects; its writes
+    made at once, or behind its Python work) write."""
     with session.begin_nested() as savepoint:
         one_by_one = _written(session, disputes.resolve_due_one_by_one(session, now=RUN))
         savepoint.rollback()
     with session.begin_nested() as savepoint:
-        batched = _written(session, disputes.run_due(session, now=RUN, batch=2))
+        if request.param == "behind":
+            resolved = _behind(session, now=RUN, batch=2)
+        else:
+            resolved = disputes.run_due(session, now=RUN, batch=2)
+        batched = _written(session, resolved)
         yield one_by_one, batched
         savepoint.rollback()
 
@@ -399,8 +415,12 @@ def test_a_bulk_append_gives_the_chain_one_by_one_appends_give(
     ]
 
     def appended() -> list[tuple[Any, ...]]:
+        """Each chain's events in its order (events of different chains have none: a bulk
+        append inserts them chain by chain)."""
         rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.at == RUN).order_by(AuditEvent.id)
+            select(AuditEvent)
+            .where(AuditEvent.at == RUN)
+            .order_by(AuditEvent.chain, AuditEvent.seq, AuditEvent.id)
         )
         return [(e.chain, e.seq, e.action, e.prev_hash, e.hash) for e in rows]
 

@@ -10,12 +10,15 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.common import Purpose, Role
 from schemas.file import InquiryKind
+from service.audit import service as audit
+from service.core import write_behind
 from service.core.security import ADMIN, Principal
 from service.file import queries as file_queries
 from service.file import service as file_service
@@ -66,6 +69,26 @@ def _bankruptcy(
     return record.id
 
 
+Purge = Callable[..., int]
+
+
+@pytest.fixture(params=["at once", "behind"])
+def purge(request: pytest.FixtureRequest) -> Purge:
+    """The purge as a job runs it (``purge_obsolete``), or as a clock move does: its reads
+    first, then its writes behind its Python work (``write_behind``) on chains locked ahead."""
+
+    def at_once(session: Session, *, now: datetime) -> int:
+        return file_service.purge_obsolete(session, now=now)
+
+    def behind(session: Session, *, now: datetime) -> int:
+        with write_behind.writes_behind(session):
+            due = file_service.obsolete(session, now=now)
+            heads = audit.lock_heads(session, due.subject_ids)
+            return file_service.purge(session, due, now=now, heads=heads)
+
+    return at_once if request.param == "at once" else behind
+
+
 def _inquiry_ids(session: Session) -> set[str]:
     return set(session.scalars(select(Inquiry.id)))
 
@@ -75,33 +98,42 @@ def _record_ids(session: Session) -> set[str]:
 
 
 def test_an_inquiry_is_purged_on_the_day_its_24_months_end_not_a_day_later(
-    session: Session, make_subject: Callable[..., Actor], make_lender: Callable[..., Actor]
+    purge: Purge,
+    session: Session,
+    make_subject: Callable[..., Actor],
+    make_lender: Callable[..., Actor],
 ) -> None:
     subject, lender = make_subject(), make_lender()
     # Made on 10 May 2023 in the afternoon: shown until 9 May 2025, gone on 10 May 2025.
     made = _inquiry(session, subject, lender, _utc(2023, 5, 10, 15, 30))
 
-    assert file_service.purge_obsolete(session, now=_utc(2025, 5, 9, 23, 59)) == 0
+    assert purge(session, now=_utc(2025, 5, 9, 23, 59)) == 0
     assert made in _inquiry_ids(session)
 
-    assert file_service.purge_obsolete(session, now=_utc(2025, 5, 10, 0, 1)) == 1
+    assert purge(session, now=_utc(2025, 5, 10, 0, 1)) == 1
     assert made not in _inquiry_ids(session)
 
 
 def test_an_inquiry_of_29_february_is_purged_on_28_february_two_years_later(
-    session: Session, make_subject: Callable[..., Actor], make_lender: Callable[..., Actor]
+    purge: Purge,
+    session: Session,
+    make_subject: Callable[..., Actor],
+    make_lender: Callable[..., Actor],
 ) -> None:
     subject, lender = make_subject(), make_lender()
     made = _inquiry(session, subject, lender, _utc(2024, 2, 29, 18))
 
-    assert file_service.purge_obsolete(session, now=_utc(2026, 2, 27, 23)) == 0
+    assert purge(session, now=_utc(2026, 2, 27, 23)) == 0
     assert made in _inquiry_ids(session)
-    assert file_service.purge_obsolete(session, now=_utc(2026, 2, 28, 1)) == 1
+    assert purge(session, now=_utc(2026, 2, 28, 1)) == 1
     assert made not in _inquiry_ids(session)
 
 
 def test_the_inquiry_purge_deletes_exactly_the_inquiries_due(
-    session: Session, make_subject: Callable[..., Actor], make_lender: Callable[..., Actor]
+    purge: Purge,
+    session: Session,
+    make_subject: Callable[..., Actor],
+    make_lender: Callable[..., Actor],
 ) -> None:
     subject, lender = make_subject(), make_lender()
     due = {
@@ -114,12 +146,13 @@ def test_the_inquiry_purge_deletes_exactly_the_inquiries_due(
         _inquiry(session, subject, lender, _utc(2024, 9, 14, 8)),
     }
 
-    assert file_service.purge_obsolete(session, now=_utc(2024, 9, 14, 10)) == len(due)
+    assert purge(session, now=_utc(2024, 9, 14, 10)) == len(due)
     assert _inquiry_ids(session) == kept
+    assert audit.verify(session).valid  # each purge audited on its subject's chain
 
 
 def test_the_bankruptcy_purge_deletes_exactly_the_records_due(
-    session: Session, make_subject: Callable[..., Actor]
+    purge: Purge, session: Session, make_subject: Callable[..., Actor]
 ) -> None:
     subject = make_subject()
     today = _utc(2026, 3, 20, 12)
@@ -145,7 +178,7 @@ def test_the_bankruptcy_purge_deletes_exactly_the_records_due(
         session, subject, chapter=13, status="dismissed", filed_on=date(2016, 3, 19)
     )
 
-    assert file_service.purge_obsolete(session, now=today) == 3
+    assert purge(session, now=today) == 3
     assert _record_ids(session) == {
         chapter_7_kept,
         chapter_13_done_kept,
@@ -157,11 +190,12 @@ def test_the_bankruptcy_purge_deletes_exactly_the_records_due(
 
     # The next day the Chapter 7 filed on 21 Mar 2016 and the Chapter 13 completed after a
     # filing on 21 Mar 2019 are due; the dismissed Chapter 13 of 2019 is not.
-    assert file_service.purge_obsolete(session, now=_utc(2026, 3, 21, 0, 5)) == 2
+    assert purge(session, now=_utc(2026, 3, 21, 0, 5)) == 2
     assert _record_ids(session) == {chapter_13_dismissed_kept}
 
 
 def test_the_account_purge_deletes_exactly_the_adverse_accounts_due(
+    purge: Purge,
     session: Session,
     client: TestClient,
     make_subject: Callable[..., Actor],
@@ -197,7 +231,7 @@ def test_the_account_purge_deletes_exactly_the_adverse_accounts_due(
         account("CURRENT"),
     }
 
-    assert file_service.purge_obsolete(session, now=_utc(2026, 3, 20, 12)) == len(due)
+    assert purge(session, now=_utc(2026, 3, 20, 12)) == len(due)
     left = set(session.scalars(select(Account.id).where(Account.subject_id == subject.id)))
     assert left == kept
 
