@@ -10,8 +10,10 @@ clock ``--days`` days, in one transaction as ``POST /v1/sandbox/clock`` runs it:
 falls due and is resolved (blocked or unverified), with its suppression, audit events, a new
 score receipt for each subject and a result notice each; then the obsolescence purge. Prints
 the call's time and disputes resolved per second, then checks what was written, and that the
-audit log verifies; last, how much of the call SQLite's own statements took, and so the rate
-this machine could reach if Clearfile's Python took no time at all.
+audit log verifies; last, how much of the call SQLite's own statements took (of them, those
+run behind the Python work, in the helper thread of ``service.core.write_behind``), and so the
+rate this machine could reach if Clearfile's Python took no time at all (the statements run
+one at a time on the run's one connection).
 
     python -m bench.bench_disputes [--n N] [--disputes D] [--days 31] [--seed S] [--profile]
                                    [--save FILE | --start-from FILE]
@@ -319,7 +321,8 @@ def main() -> int:
         f"{still_open} still open -> {rate:,.0f} disputes resolved/s over the call "
         f"({resolved / cpu:,.0f} per CPU second; {resolved / (seconds + commit):,.0f}/s with "
         f"the commit; the deadline run alone {resolved / deadline_run.seconds:,.0f}/s; one "
-        f"process, one thread; database {size / 2**20:,.0f} MiB after)"
+        f"process, its writes behind its Python work in one helper thread; database "
+        f"{size / 2**20:,.0f} MiB after)"
     )
     print(
         f"written: {suppressed:,} suppressions in force, {disputed} disputed flags left, "

@@ -13,6 +13,7 @@ from service.audit import service as audit
 from service.consent import service as consent
 from service.core import clock, write_behind
 from service.core.collector import collector_paused
+from service.core.db import bulk_cache
 from service.core.errors import Conflict, FieldError, InvalidInput
 from service.core.pagination import invalid_cursor
 from service.core.security import Principal
@@ -72,7 +73,7 @@ def run_due_work(session: Session, *, now: datetime) -> DueWork:
     with collector_paused():
         # Their bulk writes run behind their Python work (``write_behind``), so what they
         # read is read first, the audit chains of every subject concerned locked at once.
-        with write_behind.writes_behind(session):
+        with bulk_cache(session), write_behind.writes_behind(session):
             due = disputes.due(session, now=now)
             obsolete = file_service.obsolete(session, now=now)
             heads = audit.lock_heads(session, {d.subject_id for d in due} | obsolete.subject_ids)

@@ -9,6 +9,7 @@ import threading
 import time
 from contextlib import nullcontext
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, insert, select
@@ -19,10 +20,12 @@ from schemas.common import Role
 from service.core import write_behind
 from service.core.bulk import insert_tuples
 from service.core.security import new_id
+from service.disputes import service as disputes
 from service.file import queries as file_queries
 from service.file.models import Inquiry
 from service.principals import queries as principal_queries
 from service.principals.models import Principal, Subject
+from service.sandbox import service as sandbox
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -242,3 +245,26 @@ def test_the_switch_interval_is_short_inside_a_block_and_the_processs_own_after(
     with write_behind.writes_behind(session):
         assert sys.getswitchinterval() == pytest.approx(0.0005)
     assert sys.getswitchinterval() == before
+
+
+def test_a_clock_moves_time_rules_write_behind_with_the_bulk_cache(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, object] = {}
+    resolve_due = disputes.resolve_due
+
+    def watched(inner: Session, *args: Any, **kwargs: Any) -> int:
+        connection = inner.connection()
+        threads: list[int] = []
+        write_behind.submit(connection, lambda _c: threads.append(threading.get_ident()))
+        inner.execute(select(1))
+        seen["behind"] = threads != [threading.get_ident()]
+        if connection.dialect.name == "sqlite":
+            seen["cache"] = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        return resolve_due(inner, *args, **kwargs)
+
+    monkeypatch.setattr(disputes, "resolve_due", watched)
+    sandbox.run_due_work(session, now=NOW)
+    assert seen["behind"] is True
+    if session.connection().dialect.name == "sqlite":
+        assert seen["cache"] == -256 * 1024
