@@ -312,17 +312,17 @@ def main() -> int:
     rate = resolved / seconds if seconds else float("inf")
     print(
         f"move_clock(+{args.days} days), one call: {seconds:.3f} s wall, {cpu:.3f} s CPU "
-        f"(commit {commit:.3f} s after); of it, the deadline run {deadline_run.seconds:.3f} s "
-        f"(batches of {args.batch:,} subjects) and the obsolescence purge {purge.seconds:.3f} s "
-        f"({purge.result:,} items)"
+        f"(commit {commit:.3f} s after); of it, in the calling thread, the deadline run "
+        f"{deadline_run.seconds:.3f} s (batches of {args.batch:,} subjects) and the "
+        f"obsolescence purge {purge.seconds:.3f} s ({purge.result:,} items), their writes "
+        f"ending behind them"
     )
     print(
         f"resolved {resolved:,} ({blocked:,} blocked, {resolved - blocked:,} unverified), "
         f"{still_open} still open -> {rate:,.0f} disputes resolved/s over the call "
         f"({resolved / cpu:,.0f} per CPU second; {resolved / (seconds + commit):,.0f}/s with "
-        f"the commit; the deadline run alone {resolved / deadline_run.seconds:,.0f}/s; one "
-        f"process, its writes behind its Python work in one helper thread; database "
-        f"{size / 2**20:,.0f} MiB after)"
+        f"the commit; one process, its writes behind its Python work in one helper thread; "
+        f"database {size / 2**20:,.0f} MiB after)"
     )
     print(
         f"written: {suppressed:,} suppressions in force, {disputed} disputed flags left, "
