@@ -18,7 +18,9 @@ Inside ``writes_behind(session)``:
 - the block ends when every queued write has run. The first error of a queued write is
   raised by the next statement of the unit (or by the end of the block), and no write
   queued after it runs: the transaction is then to be rolled back, as it would be had the
-  write failed at once.
+  write failed at once. Nothing is dropped quietly: after that, a further write or
+  statement in the block, and the block's end, raise ``WriteBehindFailed`` (a rollback
+  does not: it undoes the writes).
 
 SQLite's driver lets go of the GIL for the whole of one statement but takes it back between
 the rows of an executemany, where a thread then waits for its turn (Python's switch
@@ -66,6 +68,11 @@ _switch_interval_before = sys.getswitchinterval()
 _count_lock = threading.Lock()
 
 
+class WriteBehindFailed(RuntimeError):
+    """A write queued behind the caller failed earlier (its error was raised then): nothing
+    more can be queued or read in the block, whose transaction is to be rolled back."""
+
+
 class WriteBehind:
     """One helper thread running a connection's queued writes, in order."""
 
@@ -75,13 +82,15 @@ class WriteBehind:
         self._changed = threading.Condition()
         self._running = False  # a job taken from the queue has not ended yet
         self._closing = False
-        self._failed = False  # a job failed: the jobs after it are dropped
-        self._error: BaseException | None = None  # the failure, until raised
+        self._error: BaseException | None = None  # the first failure: later jobs are dropped
+        self._raised = False  # the failure has been raised in the caller's thread
         self._thread = threading.Thread(target=self._run, name="clearfile-write-behind")
         self._thread.start()
 
     def submit(self, job: Job) -> None:
         with self._changed:
+            if self._error is not None and self._raised:
+                raise WriteBehindFailed("a write queued earlier failed") from self._error
             self._jobs.append(job)
             self._changed.notify_all()
 
@@ -94,27 +103,35 @@ class WriteBehind:
                     return
                 job = self._jobs.popleft()
                 self._running = True
+            failure: BaseException | None = None
             try:
-                if not self._failed:
+                if self._error is None:
                     job(self._connection)
             except BaseException as error:  # raised in the unit's own thread by ``drain``
-                self._error = error
-                self._failed = True
+                failure = error
             finally:
                 with self._changed:
+                    if failure is not None:
+                        self._error = failure
                     self._running = False
                     self._changed.notify_all()
 
-    def drain(self) -> None:
-        """Wait until every queued write has run; raise the first error of one, once."""
+    def drain(self, *, raising: bool = True) -> None:
+        """Wait until every queued write has run. If one failed: raise its error the first
+        time, ``WriteBehindFailed`` after that (unless not ``raising``: before a rollback,
+        which undoes the writes anyway)."""
         if threading.get_ident() == self._thread.ident:
             return  # the helper's own statement
         with self._changed:
             while self._jobs or self._running:
                 self._changed.wait()
-        error, self._error = self._error, None
-        if error is not None:
-            raise error
+            error, raised = self._error, self._raised
+            if error is None or not raising:
+                return
+            self._raised = True
+        if raised:
+            raise WriteBehindFailed("a write queued earlier failed") from error
+        raise error
 
     def close(self, *, discard: bool) -> None:
         """Stop the helper: after the queued writes have run, or (``discard``) as soon as the
@@ -126,9 +143,8 @@ class WriteBehind:
             self._closing = True
             self._changed.notify_all()
         self._thread.join()
-        error, self._error = self._error, None
-        if error is not None and not discard:
-            raise error
+        if not discard:
+            self.drain()
 
 
 @contextmanager
@@ -236,7 +252,7 @@ def execute_many(
             per = max(1, min(MULTI_ROW_PARAMETERS, limit) // width)
             for start in range(0, len(rows), per):
                 part = rows[start : start + per]
-                statement = sqlite_rows.format(rows=", ".join([one] * len(part)))
+                statement = sqlite_rows.replace("{rows}", ", ".join([one] * len(part)))
                 flat = tuple(value for row in part for value in row)
                 writer.submit(_driver_sql(statement, flat))
             return
@@ -258,14 +274,18 @@ def _drain_first(connection: Connection, *_args: Any) -> None:
         writer.drain()
 
 
+def _drain_before_rollback(connection: Connection, *_args: Any) -> None:
+    if not _open_blocks or connection.closed or connection.invalidated:
+        return
+    writer = connection.info.get(_KEY)
+    if writer is not None:
+        writer.drain(raising=False)
+
+
 # Every statement of the unit's own thread (a query, a flush, the transaction's own
-# statements) waits for the writes queued before it, on every engine.
-for _name in (
-    "before_cursor_execute",
-    "commit",
-    "rollback",
-    "savepoint",
-    "rollback_savepoint",
-    "release_savepoint",
-):
+# statements) waits for the writes queued before it, on every engine; a rollback too, but
+# it raises no failure of theirs (it undoes them).
+for _name in ("before_cursor_execute", "commit", "savepoint", "release_savepoint"):
     event.listen(Engine, _name, _drain_first)
+for _name in ("rollback", "rollback_savepoint"):
+    event.listen(Engine, _name, _drain_before_rollback)

@@ -7,7 +7,7 @@ write exactly the rows the executemany writes. On both databases."""
 import sys
 import threading
 import time
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -268,3 +268,41 @@ def test_a_clock_moves_time_rules_write_behind_with_the_bulk_cache(
     assert seen["behind"] is True
     if session.connection().dialect.name == "sqlite":
         assert seen["cache"] == -256 * 1024
+
+
+def test_after_a_failure_was_raised_a_further_write_is_refused_not_dropped(
+    session: Session,
+) -> None:
+    _insert(session, _principals(1, "wbagain"))
+    savepoint = session.begin_nested()
+    refused: list[str] = []
+
+    def block() -> None:
+        with write_behind.writes_behind(session):
+            _insert(session, _principals(1, "wbagain"))  # the same id again
+            with suppress(IntegrityError):
+                session.execute(select(1))
+            try:
+                _insert(session, _principals(1, "wbagainlater"))  # would be lost
+            except write_behind.WriteBehindFailed:
+                refused.append("at once")
+
+    with pytest.raises(write_behind.WriteBehindFailed):
+        block()
+    savepoint.rollback()
+    assert refused == ["at once"]
+
+
+def test_a_failure_caught_inside_the_block_is_raised_again_at_its_end(session: Session) -> None:
+    _insert(session, _principals(1, "wbcaught"))
+    savepoint = session.begin_nested()
+
+    def block() -> None:
+        with write_behind.writes_behind(session):
+            _insert(session, _principals(1, "wbcaught"))
+            with suppress(IntegrityError):
+                session.execute(select(1))
+
+    with pytest.raises(write_behind.WriteBehindFailed):
+        block()
+    savepoint.rollback()
