@@ -208,9 +208,9 @@ class LockedHeads:
     writes go behind it (``write_behind``) reads them before its first write, which a read
     later would have to wait for."""
 
-    def __init__(self) -> None:
-        self.heads: dict[str, tuple[int, str]] = {}
-        self.chains: set[str] = set()
+    def __init__(self, chains: set[str], heads: dict[str, tuple[int, str]]) -> None:
+        self.chains = chains
+        self.heads = heads  # moved on by each append
 
     def of(self, _session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
         """The heads, for ``_chained_rows``: every chain must have been locked ahead."""
@@ -224,10 +224,8 @@ def lock_heads(session: Session, subject_ids: Iterable[str | None]) -> LockedHea
     """The heads of the chains the events of ``subject_ids`` (None: the system's) go on,
     read and locked in one statement, in chain order, for ``record_bulk``'s ``heads``."""
     held = _held_stripes(session)
-    locked = LockedHeads()
-    locked.chains = {held.get(s or SYSTEM_CHAIN, s or SYSTEM_CHAIN) for s in subject_ids}
-    locked.heads = queries.chain_heads_for_update(session, sorted(locked.chains))
-    return locked
+    chains = {held.get(s or SYSTEM_CHAIN, s or SYSTEM_CHAIN) for s in subject_ids}
+    return LockedHeads(chains, queries.chain_heads_for_update(session, sorted(chains)))
 
 
 def record_bulk(

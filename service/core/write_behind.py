@@ -266,18 +266,22 @@ def _driver_sql(sql: str, parameters: Any) -> Job:
     return run
 
 
-def _drain_first(connection: Connection, *_args: Any) -> None:
+def _open_writer(connection: Connection) -> WriteBehind | None:
+    """The connection's helper if a block is open on it (the common case first: no block
+    open in the process)."""
     if not _open_blocks or connection.closed or connection.invalidated:
-        return  # the common case first: no block open in the process
-    writer = connection.info.get(_KEY)
+        return None
+    return _writer(connection)
+
+
+def _drain_first(connection: Connection, *_args: Any) -> None:
+    writer = _open_writer(connection)
     if writer is not None:
         writer.drain()
 
 
 def _drain_before_rollback(connection: Connection, *_args: Any) -> None:
-    if not _open_blocks or connection.closed or connection.invalidated:
-        return
-    writer = connection.info.get(_KEY)
+    writer = _open_writer(connection)
     if writer is not None:
         writer.drain(raising=False)
 

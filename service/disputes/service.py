@@ -727,9 +727,10 @@ def _resolve_due_batch(
         # Each file an item left is scored again, once: its rows read now, before the
         # batch's writes, as those will leave it; the writes then run behind the scoring
         # (``write_behind``).
-        rescored = sorted({d.subject_id for d in leaving})
         files = scoring.read_files(
-            session, subject_ids=rescored, also_off={(d.item_type, d.item_id) for d in leaving}
+            session,
+            subject_ids=sorted({d.subject_id for d in leaving}),
+            also_off={(d.item_type, d.item_id) for d in leaving},
         )
         file_service.end_disputed_flags(session, dispute_ids=[d.id for d, _, _ in closed], now=now)
         file_service.suppress_bulk(
@@ -773,12 +774,11 @@ def _resolve_due_batch(
     ]
     scores = scoring.scores_after_changes(
         session,
-        subject_ids=rescored,
+        files=files,
         actor=RULE_ACTOR,
         purpose=purposes.DISPUTE,
         now=now,
         audited=audited,
-        files=files,
     )
     notices.send_bulk(
         session,

@@ -702,16 +702,10 @@ def read_files(
     )
 
 
-def current_files(
-    session: Session,
-    *,
-    subject_ids: Sequence[str],
-    today: date,
-    also_off: Collection[tuple[str, str]] = (),
-) -> "Chunk":
+def current_files(session: Session, *, subject_ids: Sequence[str], today: date) -> "Chunk":
     """The current files of ``subject_ids`` (any set, in this order) as the batch scorer's
     columns (``files_of`` of ``read_files``)."""
-    return files_of(read_files(session, subject_ids=subject_ids, also_off=also_off), today=today)
+    return files_of(read_files(session, subject_ids=subject_ids), today=today)
 
 
 def files_of(read: FileRows, *, today: date) -> "Chunk":
@@ -801,26 +795,23 @@ def files_of(read: FileRows, *, today: date) -> "Chunk":
 def scores_after_changes(
     session: Session,
     *,
-    subject_ids: Sequence[str],
+    files: FileRows,
     actor: Principal,
     purpose: str,
     now: datetime,
     audited: list[audit.NewEvent],
-    files: FileRows | None = None,
 ) -> dict[str, NewScore]:
-    """``score_after_change`` for many subjects at once (a deadline run): their current files
-    read together (``current_files``; or ``files``, read by ``read_files`` already), scored
-    with the vectorised engine, one receipt each inserted in one statement; the new score of
-    each subject. Each receipt's audit event
-    (``score.recomputed``, as the one-by-one path audits it) is added to ``audited``, for
-    the caller to append with the rest of its batch's (``audit.record_bulk``, once)."""
+    """``score_after_change`` for many subjects at once (a deadline run): their current files,
+    read together by ``read_files`` (``files``), scored with the vectorised engine, one
+    receipt each inserted in one statement; the new score of each subject. Each receipt's
+    audit event (``score.recomputed``, as the one-by-one path audits it) is added to
+    ``audited``, for the caller to append with the rest of its batch's (``audit.record_bulk``,
+    once)."""
     model = current_model()
     rows = _store_scored_chunk(
         session,
-        subject_ids=subject_ids,
-        chunk=current_files(session, subject_ids=subject_ids, today=now.date())
-        if files is None
-        else files_of(files, today=now.date()),
+        subject_ids=files.subject_ids,
+        chunk=files_of(files, today=now.date()),
         model=model,
         now=now,
         purpose=purpose,
