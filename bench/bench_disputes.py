@@ -15,8 +15,14 @@ run behind the Python work, in the helper thread of ``service.core.write_behind`
 rate this machine could reach if Clearfile's Python took no time at all (the statements run
 one at a time on the run's one connection).
 
-    python -m bench.bench_disputes [--n N] [--disputes D] [--days 31] [--seed S] [--profile]
-                                   [--save FILE | --start-from FILE]
+The call is timed ``--calls`` times, each from the same state (a copy of the database as it
+was before the first), each just after a reference run: a fixed SQLite workload of about as
+many rows as the call writes (``_reference_seconds``). This machine's speed changes from one
+minute to the next (by up to twice, within an hour); the call's time as a multiple of the
+reference changes much less, and says on which minutes the target holds.
+
+    python -m bench.bench_disputes [--n N] [--disputes D] [--days 31] [--seed S] [--calls 3]
+                                   [--profile] [--save FILE | --start-from FILE]
 
 ``--save`` keeps a copy of the database as it is just before the clock moves; ``--start-from``
 runs the clock move on a copy of such a file (no load, no filing; the copy is migrated to the
@@ -28,10 +34,13 @@ import cProfile
 import gc
 import pstats
 import shutil
+import sqlite3
+import statistics
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from pathlib import Path
@@ -66,6 +75,10 @@ from service.scoring.models import ScoreReceipt  # noqa: E402
 
 #: Issue 10, item 7: at least 5,000 disputes resolved per second on SQLite, everything written.
 TARGET_DISPUTES_PER_SECOND = 5_000
+#: The reference run (``_reference_seconds``): rows inserted, and runs of which the best
+#: counts. About as many rows as the call writes (~150,000).
+REFERENCE_ROWS = 150_000
+REFERENCE_RUNS = 3
 #: Disputes filed per committed transaction while setting up (not counted).
 FILING_BATCH = 1_000
 
@@ -148,6 +161,9 @@ class _Timed:
 
         setattr(module, name, timed)
 
+    def reset(self) -> None:
+        self.seconds, self.result = 0.0, None
+
 
 class _StatementTimes:
     """The wall time of each statement the engine runs, added up by its text; each thread's
@@ -172,6 +188,11 @@ class _StatementTimes:
             self.seconds[key] = self.seconds.get(key, 0.0) + took
             self._ended.append((end, took, threading.current_thread() is threading.main_thread()))
             self.calls[key] = self.calls.get(key, 0) + 1
+
+    def reset(self) -> None:
+        self.seconds.clear()
+        self.calls.clear()
+        self._ended.clear()
 
     def total_between(self, start: float, end: float, *, behind: bool | None = None) -> float:
         """The time of the statements that ran between ``start`` and ``end``
@@ -216,102 +237,89 @@ def _prepare(factory: sessionmaker[Session], args: argparse.Namespace) -> int:
     return filed
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000, help="subjects loaded")
-    parser.add_argument("--disputes", type=int, default=10_000, help="disputes filed")
-    parser.add_argument("--days", type=int, default=31, help="days the clock moves")
-    parser.add_argument("--seed", type=int, default=20261126)
-    parser.add_argument("--theft-every", type=int, default=10)
-    parser.add_argument("--inquiry-every", type=int, default=20)
-    parser.add_argument(
-        "--batch",
-        type=int,
-        default=disputes.DEADLINE_BATCH_SUBJECTS,
-        help="subjects per batch of the deadline run",
-    )
-    parser.add_argument("--profile", action="store_true", help="print the top of a profile")
-    parser.add_argument(
-        "--profile-sort", default="cumulative", help="the profile's order (pstats: tottime...)"
-    )
-    parser.add_argument(
-        "--statements", action="store_true", help="print the statements that took the most time"
-    )
-    parser.add_argument("--save", type=Path, help="keep the database before the clock move")
-    parser.add_argument("--start-from", type=Path, help="a database kept with --save")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="clearfile-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        factory = make_sessionmaker(engine)
+def _reference_seconds() -> float:
+    """This minute's speed of the machine, for the ratio the call is judged by: the wall
+    time of a fixed SQLite workload (``REFERENCE_ROWS`` rows of audit-event shape inserted
+    into an in-memory table, one transaction), the best of ``REFERENCE_RUNS`` runs."""
+    rows = [
+        (k, f"sub_{k % 10_000:020x}", k // 10_000, "clearfile", "dispute.unverified", "0" * 64)
+        for k in range(REFERENCE_ROWS)
+    ]
+    best = float("inf")
+    for _ in range(REFERENCE_RUNS):
+        connection = sqlite3.connect(":memory:")
+        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a, b, c, d, e)")
+        connection.execute("CREATE INDEX t_ab ON t (a, b)")
+        start = time.perf_counter()
+        with connection:
+            connection.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", rows)
+        best = min(best, time.perf_counter() - start)
+        connection.close()
+    return best
 
-        if args.start_from is not None:
-            engine.dispose()
-            shutil.copyfile(args.start_from, url.removeprefix("sqlite:///"))
-            upgrade(url)  # a file saved before a later migration
-            with factory() as session:
-                filed = int(
-                    session.scalar(
-                        select(func.count()).select_from(Dispute).where(Dispute.status == "open")
-                    )
-                    or 0
-                )
-            print(f"started from {args.start_from}: {filed:,} open disputes")
-        else:
-            filed = _prepare(factory, args)
-            if args.save is not None:
-                engine.dispose()
-                shutil.copyfile(url.removeprefix("sqlite:///"), args.save)
-                print(f"saved the database before the clock move to {args.save}")
-        gc.collect()
 
-        disputes.DEADLINE_BATCH_SUBJECTS = args.batch
-        deadline_run = _Timed(disputes, "resolve_due")
-        purge = _Timed(file_service, "purge")
-        profiler = cProfile.Profile() if args.profile else None
-        # Always timed: the statements' share of the call is SQLite's own work, which no
-        # change to Clearfile's Python could take away (a bound this machine sets).
-        statements = _StatementTimes(engine)
-        with factory() as session, session.begin():
-            events_before = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
-            receipts_before = session.scalar(select(func.count()).select_from(ScoreReceipt)) or 0
-        with factory() as session:
-            transaction = session.begin()
-            if profiler is not None:
-                profiler.enable()
-            start, cpu = time.perf_counter(), time.process_time()
-            sandbox.move_clock(session, actor=ADMIN, to=None, advance_days=args.days)
-            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-            commit_start = time.perf_counter()
-            transaction.commit()
-            commit = time.perf_counter() - commit_start
-            if profiler is not None:
-                profiler.disable()
+@dataclass(frozen=True)
+class _Call:
+    seconds: float  # the call, without its commit
+    rate: float  # disputes resolved per second over the call
+    reference: float  # ``_reference_seconds`` just before the call
+    ok: bool  # everything written, and the audit log verifies
 
-        with factory() as session:
 
-            def count(model: type, *where: object) -> int:
-                stmt = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
-                return int(session.scalar(stmt) or 0)
+def _one_call(
+    engine: Engine,
+    factory: sessionmaker[Session],
+    args: argparse.Namespace,
+    filed: int,
+    parts: tuple["_Timed", "_Timed", "_StatementTimes"],
+    profiler: cProfile.Profile | None,
+) -> _Call:
+    """Move the clock once, as ``POST /v1/sandbox/clock`` does, time it, check what it
+    wrote, and print what was measured."""
+    deadline_run, purge, statements = parts
+    for part in (deadline_run, purge, statements):
+        part.reset()
+    with factory() as session, session.begin():
+        events_before = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        receipts_before = session.scalar(select(func.count()).select_from(ScoreReceipt)) or 0
+    gc.collect()
+    reference = _reference_seconds()
+    with factory() as session:
+        transaction = session.begin()
+        if profiler is not None:
+            profiler.enable()
+        start, cpu = time.perf_counter(), time.process_time()
+        sandbox.move_clock(session, actor=ADMIN, to=None, advance_days=args.days)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        commit_start = time.perf_counter()
+        transaction.commit()
+        commit = time.perf_counter() - commit_start
+        if profiler is not None:
+            profiler.disable()
 
-            resolved = count(Dispute, Dispute.status == "resolved")
-            blocked = count(Dispute, Dispute.outcome == "blocked")
-            still_open = count(Dispute, Dispute.status == "open")
-            suppressed = count(ItemFlag, ItemFlag.kind == "suppressed", ItemFlag.until.is_(None))
-            disputed = count(ItemFlag, ItemFlag.kind == "disputed", ItemFlag.until.is_(None))
-            notices = count(Notice)
-            receipts = count(ScoreReceipt) - receipts_before
-            events = count(AuditEvent) - events_before
-            verify_start = time.perf_counter()
-            check = audit.verify(session).check
-            verify_seconds = time.perf_counter() - verify_start
-        size = Path(url.removeprefix("sqlite:///")).stat().st_size
-        engine.dispose()
+    with factory() as session:
+
+        def count(model: type, *where: object) -> int:
+            stmt = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
+            return int(session.scalar(stmt) or 0)
+
+        resolved = count(Dispute, Dispute.status == "resolved")
+        blocked = count(Dispute, Dispute.outcome == "blocked")
+        still_open = count(Dispute, Dispute.status == "open")
+        suppressed = count(ItemFlag, ItemFlag.kind == "suppressed", ItemFlag.until.is_(None))
+        disputed = count(ItemFlag, ItemFlag.kind == "disputed", ItemFlag.until.is_(None))
+        notices = count(Notice)
+        receipts = count(ScoreReceipt) - receipts_before
+        events = count(AuditEvent) - events_before
+        verify_start = time.perf_counter()
+        check = audit.verify(session).check
+        verify_seconds = time.perf_counter() - verify_start
+    size = Path(str(engine.url.database)).stat().st_size
 
     rate = resolved / seconds if seconds else float("inf")
     print(
-        f"move_clock(+{args.days} days), one call: {seconds:.3f} s wall, {cpu:.3f} s CPU "
+        f"move_clock(+{args.days} days), one call: {seconds:.3f} s wall ({seconds / reference:.2f} "
+        f"times the reference, {reference:.3f} s just before), {cpu:.3f} s CPU "
         f"(commit {commit:.3f} s after); of it, in the calling thread, the deadline run "
         f"{deadline_run.seconds:.3f} s (batches of {args.batch:,} subjects) and the "
         f"obsolescence purge {purge.seconds:.3f} s ({purge.result:,} items), their writes "
@@ -354,9 +362,119 @@ def main() -> int:
     )
     if args.statements:
         statements.print_top(15)
+    return _Call(seconds, rate, reference, ok)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="subjects loaded")
+    parser.add_argument("--disputes", type=int, default=10_000, help="disputes filed")
+    parser.add_argument("--days", type=int, default=31, help="days the clock moves")
+    parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--theft-every", type=int, default=10)
+    parser.add_argument("--inquiry-every", type=int, default=20)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=disputes.DEADLINE_BATCH_SUBJECTS,
+        help="subjects per batch of the deadline run",
+    )
+    parser.add_argument("--profile", action="store_true", help="print the top of a profile")
+    parser.add_argument(
+        "--profile-sort", default="cumulative", help="the profile's order (pstats: tottime...)"
+    )
+    parser.add_argument(
+        "--statements", action="store_true", help="print the statements that took the most time"
+    )
+    parser.add_argument(
+        "--calls", type=int, default=3, help="clock moves timed, each from the same state"
+    )
+    parser.add_argument("--save", type=Path, help="keep the database before the clock move")
+    parser.add_argument("--start-from", type=Path, help="a database kept with --save")
+    args = parser.parse_args()
+    if args.calls < 1:
+        parser.error("--calls must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="clearfile-bench-") as tmp:
+        path = Path(tmp) / "bench.db"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        engine = make_engine(url)
+        factory = make_sessionmaker(engine)
+
+        if args.start_from is not None:
+            engine.dispose()
+            shutil.copyfile(args.start_from, path)
+            upgrade(url)  # a file saved before a later migration
+            with factory() as session:
+                filed = int(
+                    session.scalar(
+                        select(func.count()).select_from(Dispute).where(Dispute.status == "open")
+                    )
+                    or 0
+                )
+            print(f"started from {args.start_from}: {filed:,} open disputes")
+        else:
+            filed = _prepare(factory, args)
+            if args.save is not None:
+                engine.dispose()
+                shutil.copyfile(path, args.save)
+                print(f"saved the database before the clock move to {args.save}")
+        before = Path(tmp) / "before.db"
+        if args.calls > 1:
+            engine.dispose()
+            shutil.copyfile(path, before)
+
+        disputes.DEADLINE_BATCH_SUBJECTS = args.batch
+        # Always timed: the statements' share of the call is SQLite's own work, which no
+        # change to Clearfile's Python could take away (a bound this machine sets).
+        parts = (
+            _Timed(disputes, "resolve_due"),
+            _Timed(file_service, "purge"),
+            _StatementTimes(engine),
+        )
+        profiler = cProfile.Profile() if args.profile else None
+        calls: list[_Call] = []
+        for k in range(args.calls):
+            if k:
+                engine.dispose()
+                for stale in (
+                    path.with_name(path.name + "-wal"),
+                    path.with_name(path.name + "-shm"),
+                ):
+                    stale.unlink(missing_ok=True)
+                shutil.copyfile(before, path)
+                print()
+            print(f"call {k + 1} of {args.calls}:")
+            calls.append(_one_call(engine, factory, args, filed, parts, profiler))
+        engine.dispose()
+
     if profiler is not None:
         pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(40)
-    return 0 if ok else 1
+    if args.calls > 1:
+        _summary(calls)
+    return 0 if all(call.ok for call in calls) else 1
+
+
+def _summary(calls: list[_Call]) -> None:
+    """The calls together: their rates, how many met the target, and the call's time as a
+    multiple of the reference run just before it, which this machine's minute-to-minute
+    speed changes much less than either figure alone."""
+    rates = sorted(call.rate for call in calls)
+    ratios = sorted(call.seconds / call.reference for call in calls)
+    met = sum(rate >= TARGET_DISPUTES_PER_SECOND for rate in rates)
+    ratio = statistics.median(ratios)
+    budget = 10_000 / TARGET_DISPUTES_PER_SECOND
+    print()
+    print(
+        f"{len(calls)} calls: {', '.join(f'{rate:,.0f}' for rate in rates)} disputes resolved/s "
+        f"(median {statistics.median(rates):,.0f}); target >= {TARGET_DISPUTES_PER_SECOND:,}/s "
+        f"met in {met} of {len(calls)}"
+    )
+    print(
+        f"the call took {', '.join(f'{r:.2f}' for r in ratios)} times the reference run "
+        f"(median {ratio:.2f}): 10,000 disputes in {budget:.1f} s, the target, on a minute when "
+        f"the reference takes at most {budget / ratio:.3f} s"
+    )
 
 
 if __name__ == "__main__":
