@@ -16,7 +16,7 @@ rate this machine could reach if Clearfile's Python took no time at all (the sta
 one at a time on the run's one connection).
 
 The call is timed ``--calls`` times, each from the same state (a copy of the database as it
-was before the first), each just after a reference run: a fixed SQLite workload of about as
+was before the first), each between two reference runs: a fixed SQLite workload of about as
 many rows as the call writes (``_reference_seconds``). This machine's speed changes from one
 minute to the next (by up to twice, within an hour); the call's time as a multiple of the
 reference changes much less, and says on which minutes the target holds.
@@ -262,7 +262,7 @@ def _reference_seconds() -> float:
 class _Call:
     seconds: float  # the call, without its commit
     rate: float  # disputes resolved per second over the call
-    reference: float  # ``_reference_seconds`` just before the call
+    reference: float  # ``_reference_seconds`` around the call (the mean of before and after)
     ok: bool  # everything written, and the audit log verifies
 
 
@@ -283,7 +283,7 @@ def _one_call(
         events_before = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
         receipts_before = session.scalar(select(func.count()).select_from(ScoreReceipt)) or 0
     gc.collect()
-    reference = _reference_seconds()
+    reference_before = _reference_seconds()
     with factory() as session:
         transaction = session.begin()
         if profiler is not None:
@@ -296,6 +296,8 @@ def _one_call(
         commit = time.perf_counter() - commit_start
         if profiler is not None:
             profiler.disable()
+    reference_after = _reference_seconds()
+    reference = (reference_before + reference_after) / 2
 
     with factory() as session:
 
@@ -318,8 +320,9 @@ def _one_call(
 
     rate = resolved / seconds if seconds else float("inf")
     print(
-        f"move_clock(+{args.days} days), one call: {seconds:.3f} s wall ({seconds / reference:.2f} "
-        f"times the reference, {reference:.3f} s just before), {cpu:.3f} s CPU "
+        f"move_clock(+{args.days} days), one call: {seconds:.3f} s wall "
+        f"({seconds / reference:.2f} times the reference, {reference_before:.3f} s before it "
+        f"and {reference_after:.3f} s after), {cpu:.3f} s CPU "
         f"(commit {commit:.3f} s after); of it, in the calling thread, the deadline run "
         f"{deadline_run.seconds:.3f} s (batches of {args.batch:,} subjects) and the "
         f"obsolescence purge {purge.seconds:.3f} s ({purge.result:,} items), their writes "
@@ -457,7 +460,7 @@ def main() -> int:
 
 def _summary(calls: list[_Call]) -> None:
     """The calls together: their rates, how many met the target, and the call's time as a
-    multiple of the reference run just before it, which this machine's minute-to-minute
+    multiple of the reference runs around it, which this machine's minute-to-minute
     speed changes much less than either figure alone."""
     rates = sorted(call.rate for call in calls)
     ratios = sorted(call.seconds / call.reference for call in calls)
