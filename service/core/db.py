@@ -124,14 +124,18 @@ def bulk_cache(session: Session) -> Iterator[None]:
     if connection.dialect.name != "sqlite":
         yield
         return
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+
+    def cache(kib: int) -> None:
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{kib}")
+
+    cache(SQLITE_BULK_CACHE_KIB)
     try:
         yield
     except BaseException:
         with suppress(Exception):  # the block's error is the one to see
-            connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+            cache(SQLITE_CACHE_KIB)
         raise
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cache(SQLITE_CACHE_KIB)
 
 
 #: ``Session.info`` key set on the session of a read-only unit of work

@@ -61,30 +61,20 @@ def deferred(session: Session, name: str) -> Iterator[None]:
         return
     session.flush()
     connection = session.connection()
-    postgresql = connection.dialect.name == "postgresql"
-    switch = (
-        text("SELECT set_config(:setting, :value, true)")
-        if postgresql
-        else text("INSERT INTO row_trigger_deferrals (name) VALUES (:name)")
-    )
-    # In the order of the writes around them, behind the caller with them if they are
-    # (``write_behind``).
-    if postgresql:
-        write_behind.execute(connection, switch, {"setting": SETTING_PREFIX + name, "value": "on"})
+    # The switch on and off, in the order of the writes around them, behind the caller with
+    # them if they are (``write_behind``).
+    if connection.dialect.name == "postgresql":
+        switch = text("SELECT set_config(:setting, :value, true)")
+        setting = SETTING_PREFIX + name
+        on = (switch, {"setting": setting, "value": "on"})
+        off = (switch, {"setting": setting, "value": "off"})
     else:
-        write_behind.execute(connection, switch, {"name": name})
+        on = (text("INSERT INTO row_trigger_deferrals (name) VALUES (:name)"), {"name": name})
+        off = (text("DELETE FROM row_trigger_deferrals WHERE name = :name"), {"name": name})
+    write_behind.execute(connection, *on)
 
     def switch_off() -> None:
-        if postgresql:
-            write_behind.execute(
-                connection, switch, {"setting": SETTING_PREFIX + name, "value": "off"}
-            )
-        else:
-            write_behind.execute(
-                connection,
-                text("DELETE FROM row_trigger_deferrals WHERE name = :name"),
-                {"name": name},
-            )
+        write_behind.execute(connection, *off)
 
     active.add(name)
     try:

@@ -204,12 +204,8 @@ def wait(connection: Connection) -> None:
 
 
 def execute(connection: Connection, statement: Any, parameters: Any = None) -> None:
-    """``connection.execute(statement, parameters)`` (a Core statement, or SQL text for the
-    driver as ``exec_driver_sql`` takes it), behind the caller inside ``writes_behind``; its
-    result is not kept."""
-    if isinstance(statement, str):
-        submit(connection, _driver_sql(statement, parameters))
-        return
+    """``connection.execute(statement, parameters)`` (a Core statement), behind the caller
+    inside ``writes_behind``; its result is not kept."""
 
     def run(c: Connection) -> None:
         c.execute(statement, parameters)
