@@ -72,8 +72,10 @@ def run_due_work(session: Session, *, now: datetime) -> DueWork:
     # whose rows are kept until written: the collector is paused for it (``collector``).
     with collector_paused():
         # Their bulk writes run behind their Python work (``write_behind``), so what they
-        # read is read first, the audit chains of every subject concerned locked at once.
-        with bulk_cache(session), write_behind.writes_behind(session):
+        # read is read first, the audit chains of every subject concerned locked at once;
+        # their pages stay in memory to the commit (``bulk_cache``).
+        bulk_cache(session)
+        with write_behind.writes_behind(session):
             due = disputes.due(session, now=now)
             obsolete = file_service.obsolete(session, now=now)
             heads = audit.lock_heads(session, {d.subject_id for d in due} | obsolete.subject_ids)

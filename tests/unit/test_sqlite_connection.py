@@ -1,6 +1,7 @@
 """Every SQLite connection Clearfile opens has its settings: write-ahead log, foreign keys,
 temporary storage (statement journals, sort b-trees) in memory, and the database file read
-through a memory map of 1 GiB; a bulk block (a clock move's time rules) caches 256 MiB of pages."""
+through a memory map of 1 GiB; a clock move's time rules cache 256 MiB of pages to the end
+of their transaction."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,17 +35,33 @@ def test_a_connection_keeps_its_temporary_storage_in_memory(sqlite_engine: Engin
         assert pragma("PRAGMA mmap_size").scalar() == 1024**3
 
 
-def test_a_bulk_block_caches_256_mib_of_pages_and_64_after(sqlite_engine: Engine) -> None:
-    with Session(sqlite_engine) as session, session.begin():
-        cache = session.connection().exec_driver_sql
-        assert cache("PRAGMA cache_size").scalar() == -64 * 1024
-        with bulk_cache(session):
-            assert cache("PRAGMA cache_size").scalar() == -256 * 1024
-        assert cache("PRAGMA cache_size").scalar() == -64 * 1024
+def _cache_kib(session: Session) -> int:
+    return -int(session.connection().exec_driver_sql("PRAGMA cache_size").scalar() or 0)
 
 
-def test_a_bulk_block_that_fails_still_leaves_the_cache_as_it_was(sqlite_engine: Engine) -> None:
+@pytest.mark.parametrize("end", ["commit", "rollback"])
+def test_the_bulk_cache_lasts_to_the_end_of_the_transaction(
+    sqlite_engine: Engine, end: str
+) -> None:
+    with Session(sqlite_engine) as session:
+        with session.begin() as transaction:
+            assert _cache_kib(session) == 64 * 1024
+            bulk_cache(session)
+            assert _cache_kib(session) == 256 * 1024
+            session.connection().exec_driver_sql("CREATE TABLE t (x)")
+            assert _cache_kib(session) == 256 * 1024  # not shrunk inside the transaction
+            getattr(transaction, end)()
+        with session.begin():  # the same connection (a pool of one), in its next transaction
+            assert _cache_kib(session) == 64 * 1024
+
+
+def test_a_savepoint_rolled_back_leaves_the_bulk_cache_to_the_transaction(
+    sqlite_engine: Engine,
+) -> None:
     with Session(sqlite_engine) as session, session.begin():
-        with pytest.raises(LookupError), bulk_cache(session):
-            raise LookupError("the block's own")
-        assert session.connection().exec_driver_sql("PRAGMA cache_size").scalar() == -65536
+        savepoint = session.begin_nested()
+        bulk_cache(session)
+        savepoint.rollback()
+        assert _cache_kib(session) == 256 * 1024
+    with session.begin():
+        assert _cache_kib(session) == 64 * 1024
