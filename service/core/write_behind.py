@@ -36,6 +36,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -249,7 +250,7 @@ def execute_many(
             for start in range(0, len(rows), per):
                 part = rows[start : start + per]
                 statement = sqlite_rows.replace("{rows}", ", ".join([one] * len(part)))
-                flat = tuple(value for row in part for value in row)
+                flat = tuple(chain.from_iterable(part))
                 writer.submit(_driver_sql(statement, flat))
             return
     writer.submit(_driver_sql(sql, list(rows)))
