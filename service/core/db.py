@@ -136,6 +136,8 @@ def bulk_cache(session: Session) -> None:
 
 
 def _end_bulk_cache(connection: Any) -> None:
+    if connection.dialect.name != "sqlite" or connection.invalidated or connection.closed:
+        return  # (a lost connection's info cannot be read; its cache went with it)
     if connection.info.pop(_BULK_CACHE, None) is None:
         return
     # Straight to the driver: no statement of the unit's is to run inside its COMMIT. A
