@@ -9,11 +9,12 @@ account. None of that is counted. Then one call of ``sandbox.service.move_clock`
 clock ``--days`` days, in one transaction as ``POST /v1/sandbox/clock`` runs it: every dispute
 falls due and is resolved (blocked or unverified), with its suppression, audit events, a new
 score receipt for each subject and a result notice each; then the obsolescence purge. Prints
-the call's time and disputes resolved per second, then checks what was written, and that the
-audit log verifies; last, how much of the call SQLite's own statements took (of them, those
-run behind the Python work, in the helper thread of ``service.core.write_behind``), and so the
-rate this machine could reach if Clearfile's Python took no time at all (the statements run
-one at a time on the run's one connection).
+the call's time and disputes resolved per second, and the process's minor page faults during
+the call (memory touched for the first time: the first call of a process takes the most);
+then checks what was written, and that the audit log verifies; last, how much of the call
+SQLite's own statements took (of them, those run behind the Python work, in the helper thread
+of ``service.core.write_behind``), and so the rate this machine could reach if Clearfile's
+Python took no time at all (the statements run one at a time on the run's one connection).
 
 The call is timed ``--calls`` times, each from the same state (a copy of the database as it
 was before the first), each between two reference runs: a fixed SQLite workload of about as
@@ -33,6 +34,7 @@ import argparse
 import cProfile
 import gc
 import pstats
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -289,9 +291,11 @@ def _one_call(
         transaction = session.begin()
         if profiler is not None:
             profiler.enable()
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         start, cpu = time.perf_counter(), time.process_time()
         sandbox.move_clock(session, actor=ADMIN, to=None, advance_days=args.days)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
         commit_start = time.perf_counter()
         transaction.commit()
         commit = time.perf_counter() - commit_start
@@ -323,7 +327,7 @@ def _one_call(
     print(
         f"move_clock(+{args.days} days), one call: {seconds:.3f} s wall "
         f"({seconds / reference:.2f} times the reference, {reference_before:.3f} s before it "
-        f"and {reference_after:.3f} s after), {cpu:.3f} s CPU "
+        f"and {reference_after:.3f} s after), {cpu:.3f} s CPU, {faults:,} page faults "
         f"(commit {commit:.3f} s after); of it, in the calling thread, the deadline run "
         f"{deadline_run.seconds:.3f} s (batches of {args.batch:,} subjects) and the "
         f"obsolescence purge {purge.seconds:.3f} s ({purge.result:,} items), their writes "
