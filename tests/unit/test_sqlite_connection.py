@@ -65,3 +65,15 @@ def test_a_savepoint_rolled_back_leaves_the_bulk_cache_to_the_transaction(
         assert _cache_kib(session) == 256 * 1024
     with session.begin():
         assert _cache_kib(session) == 64 * 1024
+
+
+def test_a_lost_connection_rolls_back_with_its_bulk_cache(sqlite_engine: Engine) -> None:
+    """A connection invalidated inside the clock move's transaction (lost): its rollback
+    raises nothing for the bulk cache, and the next transaction has the usual cache."""
+    with Session(sqlite_engine) as session:
+        session.begin()
+        bulk_cache(session)
+        session.connection().invalidate()
+        session.rollback()
+        with session.begin():
+            assert _cache_kib(session) == 64 * 1024
